@@ -1,0 +1,202 @@
+/* Standalone stackful coroutines: create, resume, yield, runtime calls. */
+#include "coro_internal.h"
+#include "sanitizer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static SP_THREAD_LOCAL sp_coro *tls_current;
+static SP_THREAD_LOCAL int tls_thread_ready;
+
+sp_coro *sp_current(void) { return tls_current; }
+sp_coro *sp_coro_self(void) { return tls_current; }
+
+/* SP_OK for a live descriptor; SP_ESTALE for a destroyed one; SP_EINVAL otherwise. */
+static int check_live(const sp_coro *co)
+{
+    if (co == NULL)
+        return SP_EINVAL;
+    if (co->magic == SP_CORO_LIVE)
+        return SP_OK;
+    return co->magic == SP_CORO_DEAD ? SP_ESTALE : SP_EINVAL;
+}
+
+static int check_options(const sp_coro_options *opts, size_t *max_stack, size_t *initial)
+{
+    *max_stack = SP_DEFAULT_MAX_STACK;
+    *initial = 0;
+    if (opts == NULL)
+        return SP_OK;
+    if (opts->kind == SP_STACK_SEGMENTED)
+        return SP_ENOTSUP;
+    if (opts->kind != SP_STACK_DEFAULT && opts->kind != SP_STACK_RESERVED)
+        return SP_EINVAL;
+    if (opts->max_stack != 0) {
+        if (opts->max_stack < SP_MIN_MAX_STACK || opts->max_stack > SP_MAX_MAX_STACK)
+            return SP_EINVAL;
+        *max_stack = opts->max_stack;
+    }
+    if (opts->initial_stack > *max_stack)
+        return SP_EINVAL;
+    *initial = opts->initial_stack;
+    return SP_OK;
+}
+
+int sp_coro_create(sp_coro **out, sp_fn fn, void *arg, const sp_coro_options *opts)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || fn == NULL)
+        return SP_EINVAL;
+    size_t max_stack, initial;
+    int err = check_options(opts, &max_stack, &initial);
+    if (err != SP_OK)
+        return err;
+
+    sp_coro *co = sp_pool_take(max_stack, initial);
+    if (co == NULL)
+        return SP_ENOMEM;
+    co->magic = SP_CORO_LIVE;
+    co->state = SP_STATE_NEW;
+    co->fn = fn;
+    co->arg = arg;
+    co->resumer = NULL;
+    co->request = NULL;
+    co->id = sp_next_coro_id();
+    co->sp = sp_frame_init(co);
+    *out = co;
+    return SP_OK;
+}
+
+/* The bottom of the coroutine's stack as ASan wants it. */
+#if defined(SPINDLE_ASAN)
+#  define CORO_STACK_BOTTOM(co) ((const void *)(co)->stack.low)
+#  define CORO_STACK_SIZE(co) ((co)->stack.usable)
+#endif
+
+int sp_coro_resume(sp_coro *co)
+{
+    int err = check_live(co);
+    if (err != SP_OK)
+        return err;
+    if (co->state == SP_STATE_RUNNING || co->state == SP_STATE_DONE)
+        return SP_ESTATE;
+    if (SP_UNLIKELY(!tls_thread_ready)) {
+        sp_fault_thread_init();
+        sp_arm_thread_exit();
+        tls_thread_ready = 1;
+    }
+
+    co->resumer = tls_current;
+    co->request = NULL;
+    co->state = SP_STATE_RUNNING;
+    tls_current = co;
+    SP_ASAN_START_SWITCH(&co->asan_resumer_fake_stack, CORO_STACK_BOTTOM(co), CORO_STACK_SIZE(co));
+    sp_switch(&co->resumer_sp, co->sp, co);
+    SP_ASAN_FINISH_SWITCH(co->asan_resumer_fake_stack, NULL, NULL);
+    tls_current = co->resumer;
+    return co->state;
+}
+
+/* Runs on the coroutine's stack: hands control back to the resumer with
+   state as sp_coro_resume's answer, and returns when resumed again. */
+static void suspend(sp_coro *co, int state)
+{
+    co->state = state;
+    SP_ASAN_START_SWITCH(&co->asan_fake_stack, co->asan_resumer_bottom, co->asan_resumer_size);
+    sp_switch(&co->sp, co->resumer_sp, NULL);
+    SP_ASAN_FINISH_SWITCH(co->asan_fake_stack, &co->asan_resumer_bottom, &co->asan_resumer_size);
+}
+
+int sp_coro_yield(void)
+{
+    sp_coro *co = tls_current;
+    if (co == NULL)
+        return SP_ENOTGOROUTINE;
+    suspend(co, SP_STATE_SUSPENDED);
+    return SP_OK;
+}
+
+int sp_coro_request(sp_request *req)
+{
+    sp_coro *co = tls_current;
+    if (co == NULL)
+        return SP_ENOTGOROUTINE;
+    if (req == NULL || req->op < 1)
+        return SP_EINVAL;
+    co->request = req;
+    suspend(co, SP_STATE_REQUEST);
+    return req->result;
+}
+
+sp_request *sp_coro_pending(const sp_coro *co)
+{
+    if (check_live(co) != SP_OK || co->state != SP_STATE_REQUEST)
+        return NULL;
+    return co->request;
+}
+
+/* Called by sp_coro_trampoline on the new stack; never returns. */
+SP_HIDDEN void sp_coro_entry(sp_coro *co);
+void sp_coro_entry(sp_coro *co)
+{
+    SP_ASAN_FINISH_SWITCH(NULL, &co->asan_resumer_bottom, &co->asan_resumer_size);
+    co->fn(co->arg);
+    co->state = SP_STATE_DONE;
+    /* A NULL fake-stack slot tells ASan this stack is finished for good. */
+    SP_ASAN_START_SWITCH(NULL, co->asan_resumer_bottom, co->asan_resumer_size);
+    sp_switch(&co->sp, co->resumer_sp, NULL);
+    abort(); /* a finished coroutine is never resumed */
+}
+
+void sp_thread_exiting(void)
+{
+    sp_pool_thread_exit();
+    sp_fault_thread_exit();
+}
+
+int sp_coro_destroy(sp_coro *co)
+{
+    int err = check_live(co);
+    if (err != SP_OK)
+        return err;
+    if (co->state == SP_STATE_RUNNING)
+        return SP_ESTATE;
+    co->magic = SP_CORO_DEAD;
+    co->fn = NULL;
+    co->request = NULL;
+    sp_pool_give(co);
+    return SP_OK;
+}
+
+size_t sp_coro_stack_max(const sp_coro *co)
+{
+    return check_live(co) == SP_OK ? co->stack.usable : 0;
+}
+
+uint64_t sp_coro_id(const sp_coro *co)
+{
+    return check_live(co) == SP_OK ? co->id : 0;
+}
+
+int sp_coro_state(const sp_coro *co)
+{
+    int err = check_live(co);
+    return err != SP_OK ? err : co->state;
+}
+
+size_t sp_coro_stack_used(const sp_coro *co)
+{
+    if (check_live(co) != SP_OK)
+        return 0;
+    /* Stacks are zero when a coroutine gets them (fresh pages, or cleaned by
+       sp_stack_clean), so the deepest non-zero word is the high-water mark. */
+    const char *floor = sp_stack_readable_floor(&co->stack);
+    const char *top = co->stack.top;
+    SP_VG_MAKE_DEFINED(floor, (size_t)(top - floor));
+    for (const uint64_t *p = (const uint64_t *)floor; (const char *)p < top; p++) {
+        if (*p != 0)
+            return (size_t)(top - (const char *)p);
+    }
+    return 0;
+}

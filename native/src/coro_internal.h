@@ -1,0 +1,129 @@
+/* Internal interfaces of the coroutine core: descriptors, stacks, switch. */
+#ifndef SPINDLE_CORO_INTERNAL_H
+#define SPINDLE_CORO_INTERNAL_H
+
+#include "spindle.h"
+
+#if defined(_WIN32)
+#  define SP_HIDDEN
+#else
+#  define SP_HIDDEN __attribute__((visibility("hidden")))
+#endif
+
+#if defined(__GNUC__)
+#  define SP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#  define SP_THREAD_LOCAL __thread
+#else
+#  define SP_UNLIKELY(x) (x)
+#  define SP_THREAD_LOCAL _Thread_local
+#endif
+
+/* ---- the switch (switch_<arch>_<abi>.S) ---------------------------------- */
+
+/* Saves the callee-saved state on the current stack, stores the stack pointer
+   in *save_sp, continues on load_sp; returns the transfer value the other
+   side passes when it switches back. */
+SP_HIDDEN void *sp_switch(void **save_sp, void *load_sp, void *transfer);
+SP_HIDDEN void sp_coro_trampoline(void);
+
+/* ---- stacks (stack_<os>.c) ---------------------------------------------- */
+
+/* One reserved mapping: [map_base, map_base + guard) is the guard region,
+   [low, top) the usable stack, and the descriptor sits at top. */
+typedef struct sp_stack {
+    char *map_base;
+    size_t map_size;
+    char *low;
+    char *top;
+    size_t usable;          /* top - low: the coroutine's stack limit */
+    size_t requested;       /* the max_stack it was mapped for */
+    size_t committed;       /* bytes committed up front (Windows) */
+    unsigned valgrind_id;
+} sp_stack;
+
+/* The bytes at the top of each mapping that hold the descriptor. */
+#define SP_DESCRIPTOR_SPACE 256
+
+SP_HIDDEN size_t sp_page_size(void);
+/* Maps a stack of at least max_stack usable bytes with a guard below it. */
+SP_HIDDEN int sp_stack_map(sp_stack *st, size_t max_stack, size_t initial_commit);
+SP_HIDDEN void sp_stack_unmap(sp_stack *st);
+/* Makes a used stack clean for its next coroutine: zero below the top, and
+   the pages of a deep run given back to the system. */
+SP_HIDDEN void sp_stack_clean(sp_stack *st);
+/* The lowest address of st that may be read without faulting or committing. */
+SP_HIDDEN const char *sp_stack_readable_floor(const sp_stack *st);
+/* The initial TEB StackLimit for a fresh or cleaned stack (Windows only). */
+SP_HIDDEN char *sp_stack_committed_floor(const sp_stack *st);
+
+/* ---- descriptors --------------------------------------------------------- */
+
+enum sp_coro_state {
+    SP_STATE_NEW = 0,
+    SP_STATE_SUSPENDED = SP_CORO_SUSPENDED,
+    SP_STATE_DONE = SP_CORO_DONE,
+    SP_STATE_REQUEST = SP_CORO_REQUEST,
+    SP_STATE_RUNNING = SP_CORO_RUNNING
+};
+
+#define SP_CORO_LIVE 0x53504c56u   /* "SPLV" */
+#define SP_CORO_DEAD 0x53504444u   /* "SPDD" */
+
+struct sp_coro {
+    void *sp;                 /* saved stack pointer while not running */
+    void *resumer_sp;         /* the resumer's saved stack pointer while running */
+    uint32_t magic;
+    int32_t state;
+    sp_fn fn;
+    void *arg;
+    sp_coro *resumer;         /* coroutine that resumed this one, NULL for a thread */
+    sp_request *request;      /* pending runtime call while state == REQUEST */
+    uint64_t id;
+    sp_stack stack;
+    sp_coro *pool_next;
+#if defined(SPINDLE_ASAN)
+    void *asan_fake_stack;    /* this coroutine's, while it is switched out */
+    void *asan_resumer_fake_stack;
+    const void *asan_resumer_bottom;
+    size_t asan_resumer_size;
+#endif
+};
+
+/* ---- pools (pool.c) ------------------------------------------------------ */
+
+/* A descriptor with a mapped stack of at least max_stack bytes. */
+SP_HIDDEN sp_coro *sp_pool_take(size_t max_stack, size_t initial_commit);
+SP_HIDDEN void sp_pool_give(sp_coro *co);
+SP_HIDDEN uint64_t sp_next_coro_id(void);
+
+/* ---- frames (frame.c) ---------------------------------------------------- */
+
+/* Lays out the first frame of a new coroutine under st->top so that switching
+   to the returned stack pointer enters sp_coro_trampoline with co. */
+SP_HIDDEN void *sp_frame_init(sp_coro *co);
+
+/* ---- per-thread state ---------------------------------------------------- */
+
+SP_HIDDEN sp_coro *sp_current(void);
+/* Runs once per thread before its first resume: the overflow handler's
+   alternate stack (POSIX) or exception handler (Windows). */
+SP_HIDDEN void sp_fault_thread_init(void);
+SP_HIDDEN void sp_fault_report_overflow(const sp_coro *co, const void *fault_addr);
+
+/* ---- platform (platform_<os>.c) ----------------------------------------- */
+
+/* A spin lock for rarely contended global state; zero is unlocked. */
+typedef struct sp_lock { int held; } sp_lock;
+SP_HIDDEN void sp_lock_acquire(sp_lock *l);
+SP_HIDDEN void sp_lock_release(sp_lock *l);
+/* Makes sure sp_thread_exiting runs when the calling thread exits. */
+SP_HIDDEN void sp_arm_thread_exit(void);
+/* Per-thread clean-up (coro.c): pool cache, alternate signal stack. */
+SP_HIDDEN void sp_thread_exiting(void);
+SP_HIDDEN void sp_pool_thread_exit(void);
+SP_HIDDEN void sp_fault_thread_exit(void);
+/* Writes a message to standard error with no allocation (signal-safe). */
+SP_HIDDEN void sp_write_stderr(const char *s, size_t n);
+SP_HIDDEN void sp_exit_fatal(void);
+
+#endif

@@ -1,0 +1,56 @@
+/* Small operating-system services for Windows. */
+#if defined(_WIN32)
+
+#include "coro_internal.h"
+
+#include <windows.h>
+
+void sp_lock_acquire(sp_lock *l)
+{
+    while (InterlockedExchange((volatile LONG *)&l->held, 1) != 0) {
+        while (*(volatile LONG *)&l->held != 0)
+            SwitchToThread();
+    }
+}
+
+void sp_lock_release(sp_lock *l)
+{
+    InterlockedExchange((volatile LONG *)&l->held, 0);
+}
+
+/* A fiber-local slot's destructor runs at thread exit, in a DLL or an EXE. */
+static DWORD exit_slot = FLS_OUT_OF_INDEXES;
+static INIT_ONCE exit_slot_once = INIT_ONCE_STATIC_INIT;
+
+static void WINAPI on_exit_slot(void *value)
+{
+    if (value != NULL)
+        sp_thread_exiting();
+}
+
+static BOOL CALLBACK make_exit_slot(INIT_ONCE *once, void *param, void **ctx)
+{
+    (void)once; (void)param; (void)ctx;
+    exit_slot = FlsAlloc(on_exit_slot);
+    return TRUE;
+}
+
+void sp_arm_thread_exit(void)
+{
+    InitOnceExecuteOnce(&exit_slot_once, make_exit_slot, NULL, NULL);
+    if (exit_slot != FLS_OUT_OF_INDEXES && FlsGetValue(exit_slot) == NULL)
+        FlsSetValue(exit_slot, (void *)1);
+}
+
+void sp_write_stderr(const char *s, size_t n)
+{
+    DWORD written;
+    WriteFile(GetStdHandle(STD_ERROR_HANDLE), s, (DWORD)n, &written, NULL);
+}
+
+void sp_exit_fatal(void)
+{
+    TerminateProcess(GetCurrentProcess(), 2);
+}
+
+#endif /* _WIN32 */

@@ -1,0 +1,139 @@
+/* Pools of descriptors with their stacks: a per-thread cache in front of a
+   global overflow pool, so that creating a coroutine from a warm pool makes
+   no system call and takes no lock. Only default-sized stacks are pooled. */
+#include "coro_internal.h"
+
+#include <stdatomic.h>
+
+enum {
+    THREAD_CACHE_MAX = 64,    /* per thread, taken and given without a lock */
+    GLOBAL_POOL_MAX = 1024,   /* beyond this, stacks go back to the system */
+    TRANSFER_BATCH = 32,      /* moved between the two under one lock */
+    ID_BLOCK = 1024           /* ids handed to a thread at a time */
+};
+
+typedef struct unit_list {
+    sp_coro *head;
+    size_t count;
+} unit_list;
+
+static SP_THREAD_LOCAL unit_list tls_cache;
+static SP_THREAD_LOCAL uint64_t tls_next_id, tls_id_end;
+
+static sp_lock global_lock;
+static unit_list global_pool;
+static atomic_uint_fast64_t global_next_id = 1;
+
+static void push(unit_list *l, sp_coro *co)
+{
+    co->pool_next = l->head;
+    l->head = co;
+    l->count++;
+}
+
+static sp_coro *pop(unit_list *l)
+{
+    sp_coro *co = l->head;
+    if (co != NULL) {
+        l->head = co->pool_next;
+        l->count--;
+    }
+    return co;
+}
+
+static void release_unit(sp_coro *co)
+{
+    sp_stack st = co->stack; /* the descriptor lives inside the mapping */
+    sp_stack_unmap(&st);
+}
+
+/* Moves the thread's cache into the global pool when the thread exits. */
+void sp_pool_thread_exit(void)
+{
+    sp_coro *co;
+    sp_lock_acquire(&global_lock);
+    while ((co = pop(&tls_cache)) != NULL) {
+        if (global_pool.count < GLOBAL_POOL_MAX) {
+            push(&global_pool, co);
+        } else {
+            sp_lock_release(&global_lock);
+            release_unit(co);
+            sp_lock_acquire(&global_lock);
+        }
+    }
+    sp_lock_release(&global_lock);
+}
+
+static void refill_from_global(void)
+{
+    sp_lock_acquire(&global_lock);
+    for (int i = 0; i < TRANSFER_BATCH && global_pool.head != NULL; i++)
+        push(&tls_cache, pop(&global_pool));
+    sp_lock_release(&global_lock);
+}
+
+static void spill_to_global(void)
+{
+    sp_coro *spilled = NULL;
+    sp_lock_acquire(&global_lock);
+    for (int i = 0; i < TRANSFER_BATCH && tls_cache.head != NULL; i++) {
+        sp_coro *co = pop(&tls_cache);
+        if (global_pool.count < GLOBAL_POOL_MAX) {
+            push(&global_pool, co);
+        } else {
+            co->pool_next = spilled;
+            spilled = co;
+        }
+    }
+    sp_lock_release(&global_lock);
+    while (spilled != NULL) {
+        sp_coro *next = spilled->pool_next;
+        release_unit(spilled);
+        spilled = next;
+    }
+}
+
+static int poolable(size_t max_stack, size_t initial_commit)
+{
+    return max_stack == SP_DEFAULT_MAX_STACK && initial_commit <= sp_page_size();
+}
+
+sp_coro *sp_pool_take(size_t max_stack, size_t initial_commit)
+{
+    if (poolable(max_stack, initial_commit)) {
+        if (tls_cache.head == NULL)
+            refill_from_global();
+        sp_coro *co = pop(&tls_cache);
+        if (co != NULL)
+            return co;
+    }
+    sp_stack st;
+    if (sp_stack_map(&st, max_stack, initial_commit) != SP_OK)
+        return NULL;
+    sp_coro *co = (sp_coro *)st.top;
+    co->stack = st;
+    co->pool_next = NULL;
+    return co;
+}
+
+void sp_pool_give(sp_coro *co)
+{
+    if (!poolable(co->stack.requested, co->stack.committed)) {
+        release_unit(co);
+        return;
+    }
+    sp_stack_clean(&co->stack);
+    sp_arm_thread_exit();
+    if (tls_cache.count >= THREAD_CACHE_MAX)
+        spill_to_global();
+    push(&tls_cache, co);
+}
+
+uint64_t sp_next_coro_id(void)
+{
+    if (tls_next_id == tls_id_end) {
+        tls_next_id = atomic_fetch_add(&global_next_id, ID_BLOCK);
+        tls_id_end = tls_next_id + ID_BLOCK;
+    }
+    return tls_next_id++;
+}

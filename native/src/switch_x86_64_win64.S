@@ -1,0 +1,130 @@
+/*
+ * Context switch for x86-64 Windows (Microsoft x64 ABI), GNU assembler
+ * syntax (mingw-w64 gcc, clang).
+ *
+ * void *sp_switch(void **save_sp, void *load_sp, void *transfer)
+ *     rcx = where to store the outgoing stack pointer
+ *     rdx = the incoming stack pointer (a frame laid out as below)
+ *     r8  = a value handed to the other side: sp_switch returns it there, and a
+ *           new coroutine's trampoline receives it in rcx
+ *
+ * Saved frame, lowest address first (the saved stack pointer points at +0x00,
+ * which is 16-byte aligned so the xmm slots can use movaps):
+ *
+ *   offset  size  contents
+ *   +0x000  4     MXCSR
+ *   +0x004  2     x87 FPU control word
+ *   +0x006  10    (unused)
+ *   +0x010  160   xmm6 ... xmm15, full 128 bits each (+0x10 + 16*(n-6))
+ *   +0x0b0  8     TEB GuaranteedStackBytes  gs:0x1748
+ *   +0x0b8  8     TEB DeallocationStack     gs:0x1478
+ *   +0x0c0  8     TEB StackLimit            gs:0x10
+ *   +0x0c8  8     TEB StackBase             gs:0x08
+ *   +0x0d0  8     (unused, keeps alignment)
+ *   +0x0d8  8     r15
+ *   +0x0e0  8     r14
+ *   +0x0e8  8     r13
+ *   +0x0f0  8     r12
+ *   +0x0f8  8     rsi
+ *   +0x100  8     rdi
+ *   +0x108  8     rbx
+ *   +0x110  8     rbp
+ *   +0x118  8     return address
+ *   = 0x120 bytes (SP_FRAME_SIZE in frame.c)
+ *
+ * The TEB fields tell Windows where the running stack is: its guard-page
+ * growth, stack-overflow detection and exception dispatch all read them, so
+ * they travel with each stack. FiberData (gs:0x20) is not used by Spindle.
+ */
+
+    .text
+
+    .globl sp_switch
+    .def sp_switch; .scl 2; .type 32; .endef
+    .p2align 4
+sp_switch:
+    pushq   %rbp
+    pushq   %rbx
+    pushq   %rdi
+    pushq   %rsi
+    pushq   %r12
+    pushq   %r13
+    pushq   %r14
+    pushq   %r15
+    subq    $0xd8, %rsp
+    stmxcsr 0x00(%rsp)
+    fnstcw  0x04(%rsp)
+    movaps  %xmm6,  0x10(%rsp)
+    movaps  %xmm7,  0x20(%rsp)
+    movaps  %xmm8,  0x30(%rsp)
+    movaps  %xmm9,  0x40(%rsp)
+    movaps  %xmm10, 0x50(%rsp)
+    movaps  %xmm11, 0x60(%rsp)
+    movaps  %xmm12, 0x70(%rsp)
+    movaps  %xmm13, 0x80(%rsp)
+    movaps  %xmm14, 0x90(%rsp)
+    movaps  %xmm15, 0xa0(%rsp)
+    movq    %gs:0x1748, %rax
+    movq    %rax, 0xb0(%rsp)
+    movq    %gs:0x1478, %rax
+    movq    %rax, 0xb8(%rsp)
+    movq    %gs:0x10, %rax
+    movq    %rax, 0xc0(%rsp)
+    movq    %gs:0x08, %rax
+    movq    %rax, 0xc8(%rsp)
+
+    movq    %rsp, (%rcx)            /* outgoing side is now fully saved */
+    movq    %rdx, %rsp              /* incoming side from here on */
+
+    ldmxcsr 0x00(%rsp)
+    fldcw   0x04(%rsp)
+    movaps  0x10(%rsp), %xmm6
+    movaps  0x20(%rsp), %xmm7
+    movaps  0x30(%rsp), %xmm8
+    movaps  0x40(%rsp), %xmm9
+    movaps  0x50(%rsp), %xmm10
+    movaps  0x60(%rsp), %xmm11
+    movaps  0x70(%rsp), %xmm12
+    movaps  0x80(%rsp), %xmm13
+    movaps  0x90(%rsp), %xmm14
+    movaps  0xa0(%rsp), %xmm15
+    movq    0xb0(%rsp), %rax
+    movq    %rax, %gs:0x1748
+    movq    0xb8(%rsp), %rax
+    movq    %rax, %gs:0x1478
+    movq    0xc0(%rsp), %rax
+    movq    %rax, %gs:0x10
+    movq    0xc8(%rsp), %rax
+    movq    %rax, %gs:0x08
+    addq    $0xd8, %rsp
+    popq    %r15
+    popq    %r14
+    popq    %r13
+    popq    %r12
+    popq    %rsi
+    popq    %rdi
+    popq    %rbx
+    popq    %rbp
+    movq    %r8, %rax               /* return value on a resumed side */
+    movq    %r8, %rcx               /* first argument for a new coroutine's trampoline */
+    ret
+
+/*
+ * First code a new coroutine runs: sp_switch "returns" here with rcx = the
+ * coroutine and rsp 16-byte aligned. It reserves the 32-byte home area the
+ * callee may use; rsp stays aligned, so the callee sees the ABI's alignment. The unwind
+ * information leads to a zero return address in the initial frame, where
+ * stack walks end.
+ */
+    .globl sp_coro_trampoline
+    .def sp_coro_trampoline; .scl 2; .type 32; .endef
+    .p2align 4
+sp_coro_trampoline:
+    .seh_proc sp_coro_trampoline
+    subq    $32, %rsp
+    .seh_stackalloc 32
+    .seh_endprologue
+    xorl    %ebp, %ebp
+    call    sp_coro_entry
+    ud2                             /* sp_coro_entry never returns */
+    .seh_endproc
