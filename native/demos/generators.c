@@ -2,11 +2,15 @@
    1. Two generators, each a coroutine with its own stack, interleaved.
    2. A runtime call: a coroutine asks its resumer for something and parks.
    3. 100,000 coroutines parked at once: memory per coroutine, cost of a switch. */
+#define _POSIX_C_SOURCE 200809L
 #include <spindle.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(_WIN32)
+#  include <windows.h>
+#endif
 
 static int64_t yielded; /* a generator's current value */
 
@@ -59,9 +63,16 @@ static void parked(void *arg)
 
 static double now_ns(void)
 {
+#if defined(_WIN32)
+    LARGE_INTEGER t, f;
+    QueryPerformanceCounter(&t);
+    QueryPerformanceFrequency(&f);
+    return (double)t.QuadPart * 1e9 / (double)f.QuadPart;
+#else
     struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+#endif
 }
 
 static long rss_kib(void)

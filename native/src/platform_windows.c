@@ -7,15 +7,15 @@
 
 void sp_lock_acquire(sp_lock *l)
 {
-    while (InterlockedExchange((volatile LONG *)&l->held, 1) != 0) {
-        while (*(volatile LONG *)&l->held != 0)
+    while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE) != 0) {
+        while (__atomic_load_n(&l->held, __ATOMIC_RELAXED) != 0)
             SwitchToThread();
     }
 }
 
 void sp_lock_release(sp_lock *l)
 {
-    InterlockedExchange((volatile LONG *)&l->held, 0);
+    __atomic_store_n(&l->held, 0, __ATOMIC_RELEASE);
 }
 
 /* A fiber-local slot's destructor runs at thread exit, in a DLL or an EXE. */

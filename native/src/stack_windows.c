@@ -55,7 +55,9 @@ int sp_stack_map(sp_stack *st, size_t max_stack, size_t initial_commit)
     size_t body = round_up(max_stack + SP_DESCRIPTOR_SPACE, page);
     size_t reserve = round_up(SP_OVERFLOW_RESERVE, page);
     size_t total = reserve + body;
-    char *base = VirtualAlloc(NULL, total, MEM_RESERVE, PAGE_NOACCESS);
+    /* Reserved read-write, as thread stacks are: guard-page growth commits
+       pages with the reservation's protection. */
+    char *base = VirtualAlloc(NULL, total, MEM_RESERVE, PAGE_READWRITE);
     if (base == NULL)
         return SP_ENOMEM;
     st->map_base = base;
@@ -81,14 +83,21 @@ void sp_stack_unmap(sp_stack *st)
     VirtualFree(st->map_base, 0, MEM_RELEASE);
 }
 
-/* The lowest committed read-write address of the stack. */
+/* The lowest committed read-write address of the stack: walk the regions
+   up from the bottom (VirtualQuery describes a region from the queried page
+   upwards) past the reserved part and the guard page. */
 static char *committed_floor(const sp_stack *st)
 {
-    MEMORY_BASIC_INFORMATION mbi;
-    if (VirtualQuery(st->top - 1, &mbi, sizeof mbi) == 0)
-        return st->top;
-    char *floor = mbi.BaseAddress;
-    return floor < st->low ? st->low : floor;
+    char *at = st->low;
+    while (at < st->top) {
+        MEMORY_BASIC_INFORMATION mbi;
+        if (VirtualQuery(at, &mbi, sizeof mbi) == 0)
+            return st->top;
+        if (mbi.State == MEM_COMMIT && !(mbi.Protect & (PAGE_GUARD | PAGE_NOACCESS)))
+            return at;
+        at = (char *)mbi.BaseAddress + mbi.RegionSize;
+    }
+    return st->top;
 }
 
 void sp_stack_clean(sp_stack *st)
