@@ -68,11 +68,51 @@ int sp_coro_create(sp_coro **out, sp_fn fn, void *arg, const sp_coro_options *op
     return SP_OK;
 }
 
-/* The bottom of the coroutine's stack as ASan wants it. */
+/*
+ * The switch protocol. Each side hands the other its answer as the transfer
+ * value: the resumer passes the result of a served runtime call (SP_OK for a
+ * plain yield), the coroutine passes its new state (sp_coro_resume's return
+ * value). Each side also sets the thread's current coroutine for the side
+ * that runs next. So nothing is left to do after sp_switch returns, and
+ * resume, yield and request end in a tail call: no wrapper frame stands
+ * between the caller and the jump to the other stack, which keeps the
+ * return predictor right (measured: 25 ns a switch with wrapper frames,
+ * see the README for the figure without). ASan builds annotate both sides
+ * of every switch and give that up.
+ */
+
 #if defined(SPINDLE_ASAN)
 #  define CORO_STACK_BOTTOM(co) ((const void *)(co)->stack.low)
 #  define CORO_STACK_SIZE(co) ((co)->stack.usable)
 #endif
+
+static inline int switch_to_coroutine(sp_coro *co, int answer)
+{
+#if defined(SPINDLE_ASAN)
+    SP_ASAN_START_SWITCH(&co->asan_resumer_fake_stack, CORO_STACK_BOTTOM(co), CORO_STACK_SIZE(co));
+    int state = sp_switch(&co->resumer_sp, co->sp, answer);
+    SP_ASAN_FINISH_SWITCH(co->asan_resumer_fake_stack, NULL, NULL);
+    return state;
+#else
+    return sp_switch(&co->resumer_sp, co->sp, answer);
+#endif
+}
+
+/* Runs on the coroutine's stack: hands control back to the resumer with
+   state as sp_coro_resume's answer; returns the resumer's answer. */
+static inline int switch_to_resumer(sp_coro *co, int state)
+{
+    co->state = state;
+    tls_current = co->resumer;
+#if defined(SPINDLE_ASAN)
+    SP_ASAN_START_SWITCH(&co->asan_fake_stack, co->asan_resumer_bottom, co->asan_resumer_size);
+    int answer = sp_switch(&co->sp, co->resumer_sp, state);
+    SP_ASAN_FINISH_SWITCH(co->asan_fake_stack, &co->asan_resumer_bottom, &co->asan_resumer_size);
+    return answer;
+#else
+    return sp_switch(&co->sp, co->resumer_sp, state);
+#endif
+}
 
 int sp_coro_resume(sp_coro *co)
 {
@@ -86,26 +126,12 @@ int sp_coro_resume(sp_coro *co)
         sp_arm_thread_exit();
         tls_thread_ready = 1;
     }
-
+    int answer = co->state == SP_STATE_REQUEST ? co->request->result : SP_OK;
     co->resumer = tls_current;
     co->request = NULL;
     co->state = SP_STATE_RUNNING;
     tls_current = co;
-    SP_ASAN_START_SWITCH(&co->asan_resumer_fake_stack, CORO_STACK_BOTTOM(co), CORO_STACK_SIZE(co));
-    sp_switch(&co->resumer_sp, co->sp, co);
-    SP_ASAN_FINISH_SWITCH(co->asan_resumer_fake_stack, NULL, NULL);
-    tls_current = co->resumer;
-    return co->state;
-}
-
-/* Runs on the coroutine's stack: hands control back to the resumer with
-   state as sp_coro_resume's answer, and returns when resumed again. */
-static void suspend(sp_coro *co, int state)
-{
-    co->state = state;
-    SP_ASAN_START_SWITCH(&co->asan_fake_stack, co->asan_resumer_bottom, co->asan_resumer_size);
-    sp_switch(&co->sp, co->resumer_sp, NULL);
-    SP_ASAN_FINISH_SWITCH(co->asan_fake_stack, &co->asan_resumer_bottom, &co->asan_resumer_size);
+    return switch_to_coroutine(co, answer);
 }
 
 int sp_coro_yield(void)
@@ -113,8 +139,7 @@ int sp_coro_yield(void)
     sp_coro *co = tls_current;
     if (co == NULL)
         return SP_ENOTGOROUTINE;
-    suspend(co, SP_STATE_SUSPENDED);
-    return SP_OK;
+    return switch_to_resumer(co, SP_STATE_SUSPENDED);
 }
 
 int sp_coro_request(sp_request *req)
@@ -125,8 +150,7 @@ int sp_coro_request(sp_request *req)
     if (req == NULL || req->op < 1)
         return SP_EINVAL;
     co->request = req;
-    suspend(co, SP_STATE_REQUEST);
-    return req->result;
+    return switch_to_resumer(co, SP_STATE_REQUEST);
 }
 
 sp_request *sp_coro_pending(const sp_coro *co)
@@ -143,9 +167,10 @@ void sp_coro_entry(sp_coro *co)
     SP_ASAN_FINISH_SWITCH(NULL, &co->asan_resumer_bottom, &co->asan_resumer_size);
     co->fn(co->arg);
     co->state = SP_STATE_DONE;
+    tls_current = co->resumer;
     /* A NULL fake-stack slot tells ASan this stack is finished for good. */
     SP_ASAN_START_SWITCH(NULL, co->asan_resumer_bottom, co->asan_resumer_size);
-    sp_switch(&co->sp, co->resumer_sp, NULL);
+    sp_switch(&co->sp, co->resumer_sp, SP_STATE_DONE);
     abort(); /* a finished coroutine is never resumed */
 }
 

@@ -12,7 +12,14 @@
 
 #if defined(__GNUC__)
 #  define SP_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#  define SP_THREAD_LOCAL __thread
+/* initial-exec: a fixed offset from the thread pointer, no __tls_get_addr
+   call on the switch path; the few bytes fit glibc's static TLS surplus that
+   exists for dlopen'ed libraries such as this one under .NET. */
+#  if defined(__ELF__)
+#    define SP_THREAD_LOCAL __thread __attribute__((tls_model("initial-exec")))
+#  else
+#    define SP_THREAD_LOCAL __thread
+#  endif
 #else
 #  define SP_UNLIKELY(x) (x)
 #  define SP_THREAD_LOCAL _Thread_local
@@ -22,8 +29,9 @@
 
 /* Saves the callee-saved state on the current stack, stores the stack pointer
    in *save_sp, continues on load_sp; returns the transfer value the other
-   side passes when it switches back. */
-SP_HIDDEN void *sp_switch(void **save_sp, void *load_sp, void *transfer);
+   side passes when it switches back. Declared with int in and out (the
+   assembly moves a whole register) so that C callers can tail-call it. */
+SP_HIDDEN int sp_switch(void **save_sp, void *load_sp, int transfer);
 SP_HIDDEN void sp_coro_trampoline(void);
 
 /* ---- stacks (stack_<os>.c) ---------------------------------------------- */
@@ -49,8 +57,10 @@ SP_HIDDEN size_t sp_page_size(void);
 SP_HIDDEN int sp_stack_map(sp_stack *st, size_t max_stack, size_t initial_commit);
 SP_HIDDEN void sp_stack_unmap(sp_stack *st);
 /* Makes a used stack clean for its next coroutine: zero below the top, and
-   the pages of a deep run given back to the system. */
-SP_HIDDEN void sp_stack_clean(sp_stack *st);
+   the pages of a deep run given back to the system. written_from is the
+   lowest address known to hold data when that is known exactly (a coroutine
+   that never ran wrote only its first frame), or NULL. */
+SP_HIDDEN void sp_stack_clean(sp_stack *st, const char *written_from);
 /* The lowest address of st that may be read without faulting or committing. */
 SP_HIDDEN const char *sp_stack_readable_floor(const sp_stack *st);
 /* The initial TEB StackLimit for a fresh or cleaned stack (Windows only). */

@@ -4,15 +4,20 @@
 
 #include <string.h>
 
+/* SP_FRAME_CORO: the callee-saved slot (rbx, or x19) that carries the
+   coroutine to sp_coro_trampoline. */
 #if defined(__x86_64__) && defined(_WIN32)
 #  define SP_FRAME_SIZE 0x120
 #  define SP_FRAME_RETURN 0x118
+#  define SP_FRAME_CORO 0x108
 #elif defined(__x86_64__)
 #  define SP_FRAME_SIZE 0x48
 #  define SP_FRAME_RETURN 0x40
+#  define SP_FRAME_CORO 0x30
 #elif defined(__aarch64__)
 #  define SP_FRAME_SIZE 0xa0
 #  define SP_FRAME_RETURN 0x98       /* the x30 (lr) slot */
+#  define SP_FRAME_CORO 0x40         /* x19 */
 #else
 #  error "Spindle has no context switch for this architecture"
 #endif
@@ -30,6 +35,7 @@ void *sp_frame_init(sp_coro *co)
     char *frame = (char *)entry_sp - SP_FRAME_SIZE;
     memset(frame, 0, SP_FRAME_SIZE + 16);
     put64(frame, SP_FRAME_RETURN, (uint64_t)(uintptr_t)&sp_coro_trampoline);
+    put64(frame, SP_FRAME_CORO, (uint64_t)(uintptr_t)co);
 
 #if defined(__x86_64__)
     /* The ABI's default control words: all exceptions masked, round to

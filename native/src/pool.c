@@ -122,7 +122,8 @@ void sp_pool_give(sp_coro *co)
         release_unit(co);
         return;
     }
-    sp_stack_clean(&co->stack);
+    /* A coroutine that never ran wrote nothing but its first frame. */
+    sp_stack_clean(&co->stack, co->state == SP_STATE_NEW ? (const char *)co->sp : NULL);
     sp_arm_thread_exit();
     if (tls_cache.count >= THREAD_CACHE_MAX)
         spill_to_global();

@@ -119,25 +119,31 @@ void sp_stack_unmap(sp_stack *st)
     munmap(st->map_base, st->map_size);
 }
 
-void sp_stack_clean(sp_stack *st)
+void sp_stack_clean(sp_stack *st, const char *written_from)
 {
+    if (written_from != NULL) {
+        SP_VG_MAKE_DEFINED(written_from, (size_t)(st->top - written_from));
+        memset((char *)written_from, 0, (size_t)(st->top - written_from));
+        return;
+    }
     size_t page = sp_page_size();
     char *top_page = (char *)((uintptr_t)st->top & ~(uintptr_t)(page - 1));
     if (top_page < st->low)
         top_page = st->low;
     SP_VG_MAKE_DEFINED(top_page, (size_t)(st->top - top_page));
 
-    /* Find the deepest dirty word of the top page, scanning up from its
-       bottom; everything above it is zeroed again. */
-    const uint64_t *p = (const uint64_t *)top_page;
-    while ((const char *)p < st->top && *p == 0)
-        p++;
-    int deep = (const char *)p < top_page + SP_DEEP_PROBE;
+    /* Data in the lowest bytes of the top page means the run may have gone
+       deeper: those pages are given back (they read as zero afterwards; one
+       system call, paid only by coroutines that used more than a page). A
+       frame that leaves exactly this probe zero while writing below it
+       escapes the test; its leftovers only make a later high-water mark
+       read high. */
+    uint64_t probe = 0;
+    for (const uint64_t *p = (const uint64_t *)top_page;
+         (const char *)p < top_page + SP_DEEP_PROBE; p++)
+        probe |= *p;
     memset(top_page, 0, (size_t)(st->top - top_page));
-
-    /* A run that reached below the top page: give those pages back (they read
-       as zero afterwards). Rare in steady state; costs one system call. */
-    if (deep && top_page > st->low)
+    if (probe != 0 && top_page > st->low)
         madvise(st->low, (size_t)(top_page - st->low), MADV_DONTNEED);
 }
 

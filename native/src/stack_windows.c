@@ -100,8 +100,12 @@ static char *committed_floor(const sp_stack *st)
     return st->top;
 }
 
-void sp_stack_clean(sp_stack *st)
+void sp_stack_clean(sp_stack *st, const char *written_from)
 {
+    if (written_from != NULL) {
+        memset((char *)written_from, 0, (size_t)(st->top - written_from));
+        return;
+    }
     size_t page = sp_page_size();
     char *floor = committed_floor(st);
     char *initial_floor = st->map_base + st->map_size - st->committed;

@@ -2,11 +2,12 @@
  * Context switch for AArch64 (AAPCS64: Linux; Apple's variant differs only in
  * symbol names here, and x18, the platform register, is never touched).
  *
- * void *sp_switch(void **save_sp, void *load_sp, void *transfer)
+ * int sp_switch(void **save_sp, void *load_sp, int transfer)
  *     x0 = where to store the outgoing stack pointer
  *     x1 = the incoming stack pointer (a frame laid out as below)
- *     x2 = a value handed to the other side: sp_switch returns it there, and a
- *          new coroutine's trampoline receives it in x0
+ *     x2 = a value handed to the other side: sp_switch returns it there
+ * A new coroutine's first frame holds the coroutine in the x19 slot and
+ * sp_coro_trampoline in the x30 slot.
  *
  * Saved frame, lowest address first (the saved stack pointer points at +0x00):
  *
@@ -72,14 +73,14 @@ SYM(sp_switch):
     ldp     x27, x28, [sp, #0x80]
     ldp     x29, x30, [sp, #0x90]
     add     sp, sp, #0xa0
-    mov     x0, x2                  /* return value, or the trampoline's argument */
+    mov     x0, x2                  /* return value on a resumed side */
     ret
     .cfi_endproc
     FUNC_SIZE(sp_switch)
 
 /*
  * First code a new coroutine runs: sp_switch "returns" here (x30 in the
- * initial frame) with x0 = the coroutine. The link register is marked
+ * initial frame) with x19 = the coroutine. The link register is marked
  * undefined and fp zeroed so debuggers and profilers stop here.
  */
     .globl SYM(sp_coro_trampoline)
@@ -90,6 +91,7 @@ SYM(sp_coro_trampoline):
     .cfi_startproc
     .cfi_undefined x30
     mov     x29, xzr
+    mov     x0, x19
     bl      SYM(sp_coro_entry)
     brk     #0                      /* sp_coro_entry never returns */
     .cfi_endproc

