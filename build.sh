@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Spindle's entry point on Linux (build.ps1 is the Windows one).
+#
+#   ./build.sh deps    install what is missing (Debian/Ubuntu packages)
+#   ./build.sh build   configure and build every tree
+#   ./build.sh test    build, run every suite, end with "N passed, N failed"
+#   ./build.sh demo    build and run the demo
+#   ./build.sh bench   build and run the native benchmarks
+#
+# Trees under build/: native (plus valgrind memcheck of its tests), asan,
+# aarch64 (tests under qemu-user) and win64 (mingw-w64, tests under wine).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")" && pwd)
+BUILD=$ROOT/build
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+TEST_PACKAGES=(cmake make gcc g++ gdb valgrind libc6-dev
+               qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+               mingw-w64 wine wine64)
+BENCH_PACKAGES=(libbenchmark-dev libboost-context-dev valgrind)
+
+log() { printf '==> %s\n' "$*"; }
+
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+  done
+}
+
+install_packages() {
+  command -v dpkg-query >/dev/null || { log "not a Debian system: install $* yourself"; return 0; }
+  local missing
+  missing=$(missing_packages "$@")
+  [ -z "$missing" ] && return 0
+  local sudo=
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  log "installing: $(echo $missing)"
+  $sudo apt-get update -qq || return 1
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing \
+    > "$BUILD/apt.log" 2>&1 || { cat "$BUILD/apt.log"; return 1; }
+}
+
+configure_and_build() { # name, cmake args...
+  local name=$1; shift
+  log "building $name"
+  cmake -S "$ROOT" -B "$BUILD/$name" "$@" > "$BUILD/$name.configure.log" 2>&1 ||
+    { cat "$BUILD/$name.configure.log"; return 1; }
+  cmake --build "$BUILD/$name" -j "$JOBS" > "$BUILD/$name.build.log" 2>&1 ||
+    { grep -E 'error|Error' "$BUILD/$name.build.log" | head -40; return 1; }
+}
+
+build_native() { configure_and_build native -DSPINDLE_MEMCHECK=ON; }
+build_asan()    { configure_and_build asan -DSPINDLE_ASAN=ON -DCMAKE_BUILD_TYPE=Debug; }
+build_aarch64() { configure_and_build aarch64 -DCMAKE_TOOLCHAIN_FILE="$ROOT/native/cmake/aarch64-linux-gnu.cmake"; }
+build_win64()   { configure_and_build win64 -DCMAKE_TOOLCHAIN_FILE="$ROOT/native/cmake/x86_64-w64-mingw32.cmake"; }
+
+# wine keeps its state in a prefix of ours; no Mono/Gecko install prompts.
+export WINEPREFIX=$BUILD/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+
+PASSED=0
+FAILED=0
+
+run_suite() { # name: runs CTest in build/name and adds up its results
+  local name=$1 out passed failed total
+  log "testing $name"
+  if [ "$name" = win64 ] && [ ! -d "$WINEPREFIX" ]; then
+    timeout 300 wineboot --init > /dev/null 2>&1 || true
+  fi
+  out=$(cd "$BUILD/$name" && ctest -j "$JOBS" --output-on-failure --timeout 600 2>&1)
+  printf '%s\n' "$out" | grep -E '^ *[0-9]+/[0-9]+ Test|tests passed|FAILED|CHECK|fatal' || true
+  if [[ $out =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
+    failed=${BASH_REMATCH[1]}; total=${BASH_REMATCH[2]}
+    passed=$((total - failed))
+  else
+    printf '%s\n' "$out" | tail -20
+    passed=0; failed=1
+  fi
+  [ "$failed" -ne 0 ] && printf '%s\n' "$out" | sed -n '/The following tests FAILED/,$p'
+  log "$name: $passed passed, $failed failed"
+  PASSED=$((PASSED + passed)); FAILED=$((FAILED + failed))
+}
+
+cmd_deps()  { mkdir -p "$BUILD"; install_packages "${TEST_PACKAGES[@]}"; }
+
+cmd_build() {
+  mkdir -p "$BUILD"
+  local ok=0
+  build_native || ok=1
+  build_asan || ok=1
+  build_aarch64 || ok=1
+  build_win64 || ok=1
+  return $ok
+}
+
+cmd_test() {
+  cmd_deps || { log "could not install the test dependencies"; echo "0 passed, 1 failed"; exit 1; }
+  local tree
+  for tree in native asan aarch64 win64; do
+    if "build_$tree"; then
+      run_suite "$tree"
+    else
+      log "$tree: build failed"
+      FAILED=$((FAILED + 1))
+    fi
+  done
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+
+cmd_demo() {
+  mkdir -p "$BUILD"
+  install_packages cmake make gcc || exit 1
+  build_native || exit 1
+  "$BUILD/native/bin/generators"
+}
+
+cmd_bench() {
+  mkdir -p "$BUILD"
+  install_packages "${TEST_PACKAGES[@]:0:6}" "${BENCH_PACKAGES[@]}" || exit 1
+  configure_and_build bench -DSPINDLE_BUILD_BENCH=ON -DSPINDLE_BUILD_TESTS=OFF \
+    -DCMAKE_BUILD_TYPE=Release || exit 1
+  log "Google Benchmark: Spindle and boost.context side by side (compare ratios)"
+  "$BUILD/bench/bin/switch_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+  log "callgrind: instructions per switch"
+  "$ROOT/native/bench/callgrind_switch.sh" "$BUILD/bench/bin"
+}
+
+case "${1:-build}" in
+  deps)  cmd_deps ;;
+  build) cmd_build ;;
+  test)  cmd_test ;;
+  demo)  cmd_demo ;;
+  bench) cmd_bench ;;
+  *) echo "usage: $0 {deps|build|test|demo|bench}" >&2; exit 2 ;;
+esac
