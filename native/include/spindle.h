@@ -88,10 +88,20 @@ typedef enum sp_stack_kind {
     SP_STACK_SEGMENTED = 2
 } sp_stack_kind;
 
+/** sp_coro_options.flags bits. */
+enum {
+    /** The coroutine is a goroutine of a Spindle runtime, which serves the
+        SP_OP_* runtime calls it posts (sp_go, sp_sleep, ...). Set by the
+        scheduler; a plain coroutine's runtime calls return SP_ENOTGOROUTINE. */
+    SP_CORO_GOROUTINE = 1
+};
+
 /** Coroutine creation options. Zero-initialise, then set what you need. */
 typedef struct sp_coro_options {
     /** An sp_stack_kind value; 0 is SP_STACK_DEFAULT. */
     int32_t kind;
+    /** SP_CORO_* flag bits; 0 for a plain coroutine. */
+    int32_t flags;
     /** Bytes committed when the coroutine is created (reserved stacks commit
         lazily on Linux and macOS, so this matters on Windows only); 0 means
         one page. Must not exceed max_stack. */
@@ -151,7 +161,7 @@ SP_API int sp_coro_resume(sp_coro *co);
  */
 SP_API int sp_coro_yield(void);
 
-/** The coroutine running on the calling thread, or NULL outside one. */
+/** The coroutine running on the calling thread, or NULL outside one. @trivial */
 SP_API sp_coro *sp_coro_self(void);
 
 /**
@@ -221,9 +231,85 @@ SP_API int sp_coro_request(sp_request *req);
 
 /**
  * The request co posted, while sp_coro_resume's last result for it was
- * SP_CORO_REQUEST and it has not been resumed since; otherwise NULL.
+ * SP_CORO_REQUEST and it has not been resumed since; otherwise NULL. @trivial
  */
 SP_API sp_request *sp_coro_pending(const sp_coro *co);
+
+/* ------------------------------------------------------------------------ */
+/* Goroutine runtime calls                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Inside a goroutine of a running Spindle runtime, each call below posts a
+ * runtime call (an sp_request with one of these op codes) and parks until the
+ * scheduler, on its worker's OS stack, has served it. Anywhere else they
+ * return SP_ENOTGOROUTINE and do nothing.
+ */
+
+/** Runtime-call op codes (sp_request.op) of the goroutine-facing calls. */
+enum {
+    SP_OP_GO = 1,            /**< args[0] fn, args[1] arg */
+    SP_OP_GOSCHED = 2,
+    SP_OP_SLEEP = 3,         /**< args[0] nanoseconds (int64) */
+    SP_OP_BLOCK_ENTER = 4,
+    SP_OP_BLOCK_EXIT = 5,
+    SP_OP_CALL = 6,          /**< args[0] callback id, args[1] arg; value = result */
+    SP_OP_WG_MAKE = 7,       /**< value = the new handle */
+    SP_OP_WG_ADD = 8,        /**< args[0] handle, args[1] delta (int64) */
+    SP_OP_WG_WAIT = 9,       /**< args[0] handle */
+    SP_OP_WG_RELEASE = 10    /**< args[0] handle */
+};
+
+/** Starts fn(arg) as a new goroutine. Errors: SP_EINVAL (fn NULL),
+    SP_ENOMEM, SP_ENOTGOROUTINE. */
+SP_API int sp_go(sp_fn fn, void *arg);
+
+/** Lets other goroutines run; this one is runnable again at once, like Go's
+    runtime.Gosched. */
+SP_API int sp_gosched(void);
+
+/** Parks the goroutine for at least nanoseconds (<= 0: just yields).
+    Sleepers wake in deadline order, never early. */
+SP_API int sp_sleep(int64_t nanoseconds);
+
+/** Marks the start of a call that may block its OS thread (a read, a lock,
+    a sleep): the goroutine's processor is handed to another worker meanwhile
+    so the other goroutines keep running. Pair with sp_block_exit. Errors:
+    SP_ESTATE (already inside a blocking section), SP_ENOTGOROUTINE. */
+SP_API int sp_block_enter(void);
+
+/** Ends a blocking section: the goroutine waits for a processor before it
+    continues. Errors: SP_ESTATE (not inside a blocking section),
+    SP_ENOTGOROUTINE. */
+SP_API int sp_block_exit(void);
+
+/** Runs the managed callback registered under callback_id with arg, on the
+    worker's OS stack, and stores its result in *result (result may be NULL).
+    Errors: SP_EINVAL (no such callback), SP_ECALLBACK (the callback threw:
+    the worker keeps running), SP_ENOTGOROUTINE. */
+SP_API int sp_call(int32_t callback_id, void *arg, int64_t *result);
+
+/** A wait group handle; 0 is never a valid one. */
+typedef uint64_t sp_wg;
+
+/** Makes a wait group with a zero counter. Errors: SP_EINVAL (out NULL),
+    SP_ENOTGOROUTINE. */
+SP_API int sp_wg_make(sp_wg *out);
+/** Adds delta (may be negative) to the counter; waiters wake when it reaches
+    zero. Errors: SP_EINVAL (the counter would go negative: it is left as it
+    was), SP_ESTALE (released or unknown handle), SP_ENOTGOROUTINE. */
+SP_API int sp_wg_add(sp_wg wg, int delta);
+/** sp_wg_add(wg, -1). */
+SP_API int sp_wg_done(sp_wg wg);
+/** Parks until the counter is zero (returns at once if it is). Errors:
+    SP_ESTALE, SP_ENOTGOROUTINE. */
+SP_API int sp_wg_wait(sp_wg wg);
+/** Releases the handle; later use gives SP_ESTALE. Errors: SP_ESTALE,
+    SP_ESTATE (goroutines are waiting on it), SP_ENOTGOROUTINE. */
+SP_API int sp_wg_release(sp_wg wg);
+
+/** A program for `spindle run LIB` exports its main goroutine as
+    `void spindle_main(void *arg)`; Spindle itself does not define it. */
 
 /* ------------------------------------------------------------------------ */
 /* Introspection                                                            */

@@ -27,6 +27,8 @@ static int check_options(const sp_coro_options *opts, size_t *max_stack, size_t 
     *initial = 0;
     if (opts == NULL)
         return SP_OK;
+    if (opts->flags & ~SP_CORO_GOROUTINE)
+        return SP_EINVAL;
     if (opts->kind == SP_STACK_SEGMENTED)
         return SP_ENOTSUP;
     if (opts->kind != SP_STACK_DEFAULT && opts->kind != SP_STACK_RESERVED)
@@ -63,6 +65,7 @@ int sp_coro_create(sp_coro **out, sp_fn fn, void *arg, const sp_coro_options *op
     co->resumer = NULL;
     co->request = NULL;
     co->id = sp_next_coro_id();
+    co->flags = opts != NULL ? opts->flags : 0;
     co->sp = sp_frame_init(co);
     *out = co;
     return SP_OK;

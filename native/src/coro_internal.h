@@ -89,6 +89,7 @@ struct sp_coro {
     sp_coro *resumer;         /* coroutine that resumed this one, NULL for a thread */
     sp_request *request;      /* pending runtime call while state == REQUEST */
     uint64_t id;
+    int32_t flags;            /* SP_CORO_* from the options */
     sp_stack stack;
     sp_coro *pool_next;
 #if defined(SPINDLE_ASAN)

@@ -52,6 +52,77 @@ static void test_outside_a_coroutine(void)
     CHECK(sp_coro_self() == NULL);
 }
 
+/* Goroutine calls need a goroutine of a running runtime: a thread or a plain
+   coroutine gets SP_ENOTGOROUTINE and nothing happens. */
+static void check_goroutine_calls_refused(void)
+{
+    sp_wg wg = 42;
+    int64_t result = 7;
+    CHECK_EQ(sp_go(noop, NULL), SP_ENOTGOROUTINE);
+    CHECK_EQ(sp_gosched(), SP_ENOTGOROUTINE);
+    CHECK_EQ(sp_sleep(1000), SP_ENOTGOROUTINE);
+    CHECK_EQ(sp_block_enter(), SP_ENOTGOROUTINE);
+    CHECK_EQ(sp_block_exit(), SP_ENOTGOROUTINE);
+    CHECK_EQ(sp_call(1, NULL, &result), SP_ENOTGOROUTINE);
+    CHECK_EQ(result, 7);
+    CHECK_EQ(sp_wg_make(&wg), SP_ENOTGOROUTINE);
+    CHECK_EQ(sp_wg_add(1, 1), SP_ENOTGOROUTINE);
+    CHECK_EQ(sp_wg_done(1), SP_ENOTGOROUTINE);
+    CHECK_EQ(sp_wg_wait(1), SP_ENOTGOROUTINE);
+    CHECK_EQ(sp_wg_release(1), SP_ENOTGOROUTINE);
+}
+
+static void plain_coroutine_body(void *arg)
+{
+    (void)arg;
+    check_goroutine_calls_refused();
+}
+
+static void test_goroutine_calls_outside_a_runtime(void)
+{
+    check_goroutine_calls_refused();
+    sp_coro *co = NULL;
+    CHECK_EQ(sp_coro_create(&co, plain_coroutine_body, NULL, NULL), SP_OK);
+    CHECK_EQ(sp_coro_resume(co), SP_CORO_DONE); /* no request was posted */
+    CHECK_EQ(sp_coro_destroy(co), SP_OK);
+
+    sp_coro_options opts;
+    memset(&opts, 0, sizeof opts);
+    opts.flags = 0x100; /* unknown flag */
+    CHECK_EQ(sp_coro_create(&co, noop, NULL, &opts), SP_EINVAL);
+}
+
+/* A goroutine's calls reach whoever resumes it as SP_OP_* requests. */
+static void goroutine_body(void *arg)
+{
+    (void)arg;
+    int64_t result = 0;
+    CHECK_EQ(sp_call(5, (void *)(uintptr_t)40, &result), SP_OK);
+    CHECK_EQ(result, 42);
+    CHECK_EQ(sp_go(NULL, NULL), SP_EINVAL); /* refused before posting */
+    CHECK_EQ(sp_sleep(123), SP_OK);
+}
+
+static void test_goroutine_calls_become_requests(void)
+{
+    sp_coro_options opts;
+    memset(&opts, 0, sizeof opts);
+    opts.flags = SP_CORO_GOROUTINE;
+    sp_coro *co = NULL;
+    CHECK_EQ(sp_coro_create(&co, goroutine_body, NULL, &opts), SP_OK);
+    CHECK_EQ(sp_coro_resume(co), SP_CORO_REQUEST);
+    sp_request *req = sp_coro_pending(co);
+    CHECK(req != NULL && req->op == SP_OP_CALL && req->args[0] == 5 && req->args[1] == 40);
+    req->value = 42;
+    req->result = SP_OK;
+    CHECK_EQ(sp_coro_resume(co), SP_CORO_REQUEST);
+    req = sp_coro_pending(co);
+    CHECK(req != NULL && req->op == SP_OP_SLEEP && (int64_t)req->args[0] == 123);
+    req->result = SP_OK;
+    CHECK_EQ(sp_coro_resume(co), SP_CORO_DONE);
+    CHECK_EQ(sp_coro_destroy(co), SP_OK);
+}
+
 static void test_resume_finished(void)
 {
     sp_coro *co = NULL;
@@ -83,6 +154,8 @@ int main(void)
     RUN(test_not_a_coroutine);
     RUN(test_outside_a_coroutine);
     RUN(test_resume_finished);
+    RUN(test_goroutine_calls_outside_a_runtime);
+    RUN(test_goroutine_calls_become_requests);
     RUN(test_error_names);
     return test_summary();
 }
