@@ -1,0 +1,202 @@
+/* Native goroutine programs the managed tests run (tests/Spindle.Tests). Each takes
+   an int64_t array from the test: inputs first, results after, as described above
+   each program. */
+#define _POSIX_C_SOURCE 200809L
+#include <spindle.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#if defined(_WIN32)
+#  define EXPORT __declspec(dllexport)
+#else
+#  define EXPORT __attribute__((visibility("default")))
+#endif
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- many goroutines: io[0] count, io[1] yields each; io[2] finished; io[3] errors;
+        io[4 ...] one run counter per goroutine */
+typedef struct { int64_t *io; int64_t index; sp_wg wg; } worker_arg;
+
+static void many_worker(void *p)
+{
+    worker_arg *w = p;
+    for (int64_t i = 0; i < w->io[1]; i++)
+        sp_gosched();
+    atomic_fetch_add((_Atomic int64_t *)&w->io[4 + w->index], 1);
+    atomic_fetch_add((_Atomic int64_t *)&w->io[2], 1);
+    sp_wg_done(w->wg);
+}
+
+EXPORT void tp_spawn_many(void *p)
+{
+    int64_t *io = p;
+    worker_arg *args = malloc(sizeof *args * (size_t)io[0]);
+    sp_wg wg;
+    if (sp_wg_make(&wg) != SP_OK || sp_wg_add(wg, (int)io[0]) != SP_OK) {
+        io[3]++;
+        return;
+    }
+    for (int64_t i = 0; i < io[0]; i++) {
+        args[i].io = io;
+        args[i].index = i;
+        args[i].wg = wg;
+        if (sp_go(many_worker, &args[i]) != SP_OK)
+            io[3]++;
+    }
+    if (sp_wg_wait(wg) != SP_OK)
+        io[3]++;
+    sp_wg_release(wg);
+    free(args);
+}
+
+/* ---- two goroutines yielding: io[0] rounds each; io[1] done count */
+static void yielder(void *p)
+{
+    int64_t *io = p;
+    for (int64_t i = 0; i < io[0]; i++)
+        sp_gosched();
+    atomic_fetch_add((_Atomic int64_t *)&io[1], 1);
+}
+
+EXPORT void tp_yield_pair(void *p)
+{
+    sp_go(yielder, p);
+    yielder(p);
+    while (atomic_load((_Atomic int64_t *)&((int64_t *)p)[1]) < 2)
+        sp_gosched();
+}
+
+/* ---- a blocking call must not stop the others: io[0] block ns; io[1] progress made
+        by another goroutine while the first was blocked; io[2] errors */
+static _Atomic int blocked_done;
+
+static void blocker(void *p)
+{
+    int64_t *io = p;
+    if (sp_block_enter() != SP_OK)
+        io[2]++;
+    struct timespec ts = { io[0] / 1000000000, io[0] % 1000000000 };
+    nanosleep(&ts, NULL); /* a call that blocks the thread */
+    if (sp_block_exit() != SP_OK)
+        io[2]++;
+    atomic_store(&blocked_done, 1);
+}
+
+static void spinner_hog(void *p)
+{
+    int64_t *io = p;
+    int64_t end = now_ns() + io[0];
+    while (now_ns() < end) /* no runtime call at all */
+        ;
+    atomic_store(&blocked_done, 1);
+}
+
+static void run_alongside(int64_t *io, sp_fn stuck)
+{
+    atomic_store(&blocked_done, 0);
+    sp_go(stuck, io);
+    sp_gosched(); /* let it start and get stuck */
+    while (!atomic_load(&blocked_done)) {
+        io[1]++;
+        sp_gosched();
+    }
+}
+
+EXPORT void tp_blocking_call(void *p) { run_alongside(p, blocker); }
+EXPORT void tp_spinning_hog(void *p) { run_alongside(p, spinner_hog); }
+
+/* ---- sleeps: io[0] n sleepers; io[1] base ns; sleeper i sleeps (n - i) * base.
+        io[2] next wake slot; io[3 ...] per slot: sleeper index; then per sleeper
+        (at io[3 + n + i]) how long it actually slept */
+typedef struct { int64_t *io; int64_t index; sp_wg wg; } sleeper_arg;
+
+static void sleeper(void *p)
+{
+    sleeper_arg *s = p;
+    int64_t n = s->io[0];
+    int64_t want = (n - s->index) * s->io[1];
+    int64_t start = now_ns();
+    sp_sleep(want);
+    int64_t slept = now_ns() - start;
+    int64_t slot = atomic_fetch_add((_Atomic int64_t *)&s->io[2], 1);
+    s->io[3 + slot] = s->index;
+    s->io[3 + n + s->index] = slept;
+    sp_wg_done(s->wg);
+}
+
+EXPORT void tp_sleepers(void *p)
+{
+    int64_t *io = p;
+    sleeper_arg args[64];
+    sp_wg wg;
+    sp_wg_make(&wg);
+    sp_wg_add(wg, (int)io[0]);
+    for (int64_t i = 0; i < io[0] && i < 64; i++) {
+        args[i].io = io;
+        args[i].index = i;
+        args[i].wg = wg;
+        sp_go(sleeper, &args[i]);
+    }
+    sp_wg_wait(wg);
+}
+
+/* ---- waits forever on a wait group nobody will finish */
+EXPORT void tp_wait_forever(void *p)
+{
+    (void)p;
+    sp_wg wg;
+    sp_wg_make(&wg);
+    sp_wg_add(wg, 1);
+    sp_wg_wait(wg);
+}
+
+/* ---- a sleeper keeps the program alive: io[0] ns to sleep */
+EXPORT void tp_sleep_then_return(void *p)
+{
+    sp_sleep(((int64_t *)p)[0]);
+}
+
+/* ---- callbacks: io[0] id that adds 1, io[1] id that throws; io[2] result of the
+        first, io[3] code of the second, io[4] code of an unregistered id, io[5] result
+        of the first again after the failure */
+EXPORT void tp_callbacks(void *p)
+{
+    int64_t *io = p;
+    int64_t result = 0;
+    io[3] = sp_call((int32_t)io[1], (void *)41, &result);
+    sp_call((int32_t)io[0], (void *)41, &io[2]);
+    io[4] = sp_call(987654, NULL, &result);
+    sp_call((int32_t)io[0], (void *)99, &io[5]);
+}
+
+/* ---- bad input inside a goroutine: the codes, in order, into io[0 ...] */
+EXPORT void tp_bad_input(void *p)
+{
+    int64_t *io = p;
+    int k = 0;
+    sp_wg wg = 0;
+    io[k++] = sp_go(NULL, NULL);                    /* SP_EINVAL */
+    io[k++] = sp_block_exit();                      /* SP_ESTATE */
+    io[k++] = sp_block_enter();                     /* SP_OK */
+    io[k++] = sp_block_enter();                     /* SP_ESTATE */
+    io[k++] = sp_block_exit();                      /* SP_OK */
+    io[k++] = sp_wg_make(NULL);                     /* SP_EINVAL */
+    io[k++] = sp_wg_make(&wg);                      /* SP_OK */
+    io[k++] = sp_wg_add(wg, -1);                    /* SP_EINVAL: would go negative */
+    io[k++] = sp_wg_add(wg, 1);                     /* SP_OK */
+    io[k++] = sp_wg_release(wg);                    /* SP_OK */
+    io[k++] = sp_wg_add(wg, 1);                     /* SP_ESTALE */
+    io[k++] = sp_wg_wait(wg);                       /* SP_ESTALE */
+    io[k++] = sp_wg_release(wg);                    /* SP_ESTALE */
+    io[k++] = sp_wg_add(0, 1);                      /* SP_ESTALE: 0 is never a handle */
+    io[k++] = sp_coro_yield();                      /* SP_OK: a bare yield is a gosched */
+    io[k++] = sp_sleep(-5);                         /* SP_OK: just yields */
+    io[k++] = 12345;                                /* end marker */
+}

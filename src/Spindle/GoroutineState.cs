@@ -1,0 +1,54 @@
+namespace Spindle;
+
+/// <summary>What a goroutine is doing, as a dump reports it.</summary>
+public enum GoroutineState
+{
+    /// <summary>Ready to run, in a run queue.</summary>
+    Runnable,
+    /// <summary>Running on a worker.</summary>
+    Running,
+    /// <summary>Parked until something wakes it (see <see cref="WaitReason"/>).</summary>
+    Waiting,
+    /// <summary>Inside sp_block_enter/sp_block_exit: running a call that may block its thread.</summary>
+    Blocking,
+    /// <summary>Finished.</summary>
+    Dead,
+}
+
+/// <summary>Why a goroutine is waiting.</summary>
+public enum WaitReason
+{
+    /// <summary>Not waiting.</summary>
+    None,
+    /// <summary>sp_sleep or <see cref="Runtime.Sleep"/>.</summary>
+    Sleep,
+    /// <summary>A wait group's counter to reach zero.</summary>
+    WaitGroup,
+    /// <summary>A managed goroutine awaiting something outside Spindle (a Task, I/O):
+    /// another thread may wake it, so it never counts towards a deadlock.</summary>
+    External,
+}
+
+/// <summary>How a goroutine runs.</summary>
+public enum GoroutineKind
+{
+    /// <summary>Native code on its own stack, switched by libspindle.</summary>
+    Native,
+    /// <summary>A C# async method; its continuations run on the workers' own stacks.</summary>
+    Managed,
+}
+
+/// <summary>One goroutine, as <see cref="Runtime.Dump"/> reports it.</summary>
+/// <param name="Id">The goroutine's id (the native coroutine id for native goroutines).</param>
+/// <param name="Kind">Native or managed.</param>
+/// <param name="State">What it is doing.</param>
+/// <param name="Reason">What it waits on, when <paramref name="State"/> is Waiting.</param>
+/// <param name="TimeInState">How long it has been in that state.</param>
+public sealed record GoroutineInfo(long Id, GoroutineKind Kind, GoroutineState State, WaitReason Reason,
+    TimeSpan TimeInState)
+{
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"goroutine {Id} [{(State == GoroutineState.Waiting ? Reason.ToString().ToLowerInvariant() : State.ToString().ToLowerInvariant())}, " +
+        $"{TimeInState.TotalMilliseconds:0} ms] ({Kind.ToString().ToLowerInvariant()})";
+}

@@ -1,0 +1,213 @@
+using System.Runtime.CompilerServices;
+using Spindle.Interop;
+
+namespace Spindle;
+
+/// <summary>
+/// Spindle's goroutine runtime: <c>using static Spindle.Runtime;</c> and write
+/// <c>Run(async () =&gt; { Go(async () =&gt; ...); await Sleep(...); })</c>, as a Go program
+/// would. One runtime runs at a time in a process, for the duration of <see cref="Run(Func{Task}, int)"/>.
+/// </summary>
+public static unsafe class Runtime
+{
+    private static readonly Lock s_lock = new();
+    private static Scheduler? s_current;
+    private static readonly CallbackRegistry s_callbacks = new();
+
+    internal static Scheduler? CurrentScheduler => Volatile.Read(ref s_current);
+
+    private static Scheduler Require() =>
+        CurrentScheduler ?? throw new InvalidOperationException("spindle: no runtime is running (call Runtime.Run first)");
+
+    /// <summary>The GOMAXPROCS a new runtime starts with: the GOMAXPROCS environment
+    /// variable if it holds a positive number, else the processor count.</summary>
+    public static int DefaultMaxProcs =>
+        int.TryParse(Environment.GetEnvironmentVariable("GOMAXPROCS"), out int n) && n > 0 ? n : Environment.ProcessorCount;
+
+    /// <summary>Runs main as the main goroutine until it returns, like a Go program, then
+    /// stops the runtime. Goroutines still parked then are discarded.</summary>
+    /// <param name="main">The main goroutine: an async method.</param>
+    /// <param name="maxProcs">GOMAXPROCS; 0 or less for <see cref="DefaultMaxProcs"/>.</param>
+    /// <exception cref="DeadlockException">Every goroutine was parked with nothing able to wake one.</exception>
+    /// <exception cref="GoroutineFailedException">Another goroutine ended with an exception.</exception>
+    /// <exception cref="InvalidOperationException">A runtime is already running.</exception>
+    public static void Run(Func<Task> main, int maxProcs = 0)
+    {
+        ArgumentNullException.ThrowIfNull(main);
+        RunWith(maxProcs, s => s.SpawnManaged(main, isMain: true));
+    }
+
+    /// <summary>Runs a native function as the main goroutine until it returns (see
+    /// <see cref="Run(Func{Task}, int)"/>).</summary>
+    /// <exception cref="ArgumentNullException">fn is null.</exception>
+    public static void Run(delegate* unmanaged<void*, void> fn, void* arg, int maxProcs = 0)
+    {
+        if (fn is null)
+            throw new ArgumentNullException(nameof(fn));
+        RunWith(maxProcs, s => SpindleError.ThrowIfError(s.SpawnNative(fn, arg, isMain: true), "spindle: starting main"));
+    }
+
+    /// <summary>Runs the native function at address fn (a <c>void (*)(void *)</c>) as the
+    /// main goroutine; see <see cref="Run(Func{Task}, int)"/>.</summary>
+    public static void Run(nint fn, nint arg, int maxProcs = 0) =>
+        Run((delegate* unmanaged<void*, void>)fn, (void*)arg, maxProcs);
+
+    private static void RunWith(int maxProcs, Action<Scheduler> spawnMain)
+    {
+        var sched = new Scheduler(maxProcs > 0 ? maxProcs : DefaultMaxProcs, s_callbacks);
+        lock (s_lock)
+        {
+            if (s_current is not null)
+                throw new InvalidOperationException("spindle: a runtime is already running in this process");
+            s_current = sched;
+        }
+        try
+        {
+            sched.Start();
+            spawnMain(sched);
+            sched.WaitForMain();
+        }
+        finally
+        {
+            lock (s_lock)
+                s_current = null;
+        }
+    }
+
+    /// <summary>Starts an async method as a managed goroutine (Go's <c>go f()</c>). Its
+    /// steps run on the runtime's workers, never on a goroutine stack. Returns its id.</summary>
+    public static long Go(Func<Task> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return Require().SpawnManaged(body);
+    }
+
+    /// <summary>Starts the native function fn(arg) as a goroutine on its own stack.</summary>
+    /// <exception cref="ArgumentNullException">fn is null.</exception>
+    /// <exception cref="SpindleException">The goroutine could not be created (SP_ENOMEM).</exception>
+    public static void Go(delegate* unmanaged<void*, void> fn, void* arg)
+    {
+        if (fn is null)
+            throw new ArgumentNullException(nameof(fn));
+        SpindleError.ThrowIfError(Require().SpawnNative(fn, arg), "spindle: starting a goroutine");
+    }
+
+    /// <summary>Starts the native function at address fn as a goroutine.</summary>
+    public static void Go(nint fn, nint arg) => Go((delegate* unmanaged<void*, void>)fn, (void*)arg);
+
+    /// <summary>Go's runtime.GOMAXPROCS: sets how many workers may run goroutines at once
+    /// and returns the previous value; n &lt;= 0 only queries.</summary>
+    public static int GOMAXPROCS(int n)
+    {
+        Scheduler s = Require();
+        return n <= 0 ? s.MaxProcs : s.SetMaxProcs(n);
+    }
+
+    /// <summary>Parks the calling managed goroutine for at least duration (outside a
+    /// goroutine: a Task.Delay). Sleepers wake in deadline order, never early.</summary>
+    public static SleepAwaitable Sleep(TimeSpan duration) => new(duration);
+
+    /// <summary>Lets other goroutines run (Go's runtime.Gosched); the caller is runnable
+    /// again at once.</summary>
+    public static YieldAwaitable Yield() => default;
+
+    /// <summary>Every live goroutine: id, kind, state, wait reason, time in state.</summary>
+    public static IReadOnlyList<GoroutineInfo> Dump() => Require().Dump();
+
+    /// <summary>Counters of the running runtime.</summary>
+    public static RuntimeStats Stats
+    {
+        get
+        {
+            Scheduler s = Require();
+            return new RuntimeStats(s.MaxProcs, Volatile.Read(ref s.LiveGoroutines), Volatile.Read(ref s.OwnedPs),
+                Volatile.Read(ref s.PeakOwnedPs), Interlocked.Read(ref s.HogsRetaken),
+                Interlocked.Read(ref s.BlockingRetaken), Interlocked.Read(ref s.CallbackFailures));
+        }
+    }
+
+    /// <summary>Starts counting the peak of <see cref="RuntimeStats.RunningWorkers"/> afresh.</summary>
+    public static void ResetPeakRunningWorkers()
+    {
+        Scheduler s = Require();
+        Volatile.Write(ref s.PeakOwnedPs, Volatile.Read(ref s.OwnedPs));
+    }
+
+    /// <summary>Registers a callback that native goroutines run with
+    /// <c>sp_call(id, arg, &amp;result)</c>; returns its id (1 or more). It runs on the
+    /// worker's OS stack; an exception becomes SP_ECALLBACK for the goroutine.</summary>
+    public static int RegisterCallback(Func<nint, long> callback) => s_callbacks.Register(callback);
+
+    /// <summary>Removes a callback; false if the id was not registered.</summary>
+    public static bool UnregisterCallback(int id) => s_callbacks.Unregister(id);
+
+    /// <summary>Turns the timestamps around every native resume on or off (off by
+    /// default); <see cref="SwitchSamples"/> reads them.</summary>
+    public static bool SwitchTiming
+    {
+        get => SwitchTimings.Enabled;
+        set => SwitchTimings.Enabled = value;
+    }
+
+    /// <summary>The newest switch timing samples of every worker.</summary>
+    public static IReadOnlyList<SwitchSample> SwitchSamples() => Require().SwitchSamples();
+
+    /// <summary>Runs a continuation as the current goroutine's next step, or on the thread
+    /// pool outside a goroutine.</summary>
+    internal static void ContinueSoon(Action continuation)
+    {
+        Goroutine? g = GoroutineSyncContext.CurrentGoroutine;
+        if (g is not null)
+            CurrentScheduler!.PostStep(g, GoroutineSyncContext.InvokeAction, continuation);
+        else
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c(), continuation, preferLocal: false);
+    }
+
+    /// <summary>The awaitable of <see cref="Sleep"/>.</summary>
+    public readonly struct SleepAwaitable(TimeSpan duration) : ICriticalNotifyCompletion
+    {
+        /// <summary>Returns this awaitable as its own awaiter.</summary>
+        public SleepAwaitable GetAwaiter() => this;
+        /// <summary>True for a duration of zero or less.</summary>
+        public bool IsCompleted => duration <= TimeSpan.Zero;
+        /// <summary>Nothing to return.</summary>
+        public void GetResult() { }
+        /// <inheritdoc/>
+        public void OnCompleted(Action continuation) => UnsafeOnCompleted(continuation);
+        /// <inheritdoc/>
+        public void UnsafeOnCompleted(Action continuation)
+        {
+            Goroutine? g = GoroutineSyncContext.CurrentGoroutine;
+            if (g is not null)
+                CurrentScheduler!.SleepManaged(g, (long)(duration.Ticks * 100), continuation);
+            else
+                Task.Delay(duration).ContinueWith(_ => continuation(), TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>The awaitable of <see cref="Yield"/>.</summary>
+    public readonly struct YieldAwaitable : ICriticalNotifyCompletion
+    {
+        /// <summary>Returns this awaitable as its own awaiter.</summary>
+        public YieldAwaitable GetAwaiter() => this;
+        /// <summary>Always false: yielding always gives others a turn.</summary>
+        public bool IsCompleted => false;
+        /// <summary>Nothing to return.</summary>
+        public void GetResult() { }
+        /// <inheritdoc/>
+        public void OnCompleted(Action continuation) => UnsafeOnCompleted(continuation);
+        /// <inheritdoc/>
+        public void UnsafeOnCompleted(Action continuation) => ContinueSoon(continuation);
+    }
+}
+
+/// <summary>Counters of a running runtime.</summary>
+/// <param name="MaxProcs">GOMAXPROCS.</param>
+/// <param name="LiveGoroutines">Goroutines started and not finished.</param>
+/// <param name="RunningWorkers">Workers holding a processor now (never above GOMAXPROCS).</param>
+/// <param name="PeakRunningWorkers">The most seen at once since the last reset or GOMAXPROCS change.</param>
+/// <param name="HogsRetaken">Processors the monitor took from goroutines that ran too long without a runtime call.</param>
+/// <param name="BlockingRetaken">Processors the monitor took from blocking calls.</param>
+/// <param name="CallbackFailures">Callbacks that threw.</param>
+public sealed record RuntimeStats(int MaxProcs, int LiveGoroutines, int RunningWorkers, int PeakRunningWorkers,
+    long HogsRetaken, long BlockingRetaken, long CallbackFailures);

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+
+namespace Spindle;
+
+/// <summary>Go's sysmon: a thread that holds no P and watches the others. It takes the
+/// P from a worker that has been inside one resume too long, a blocking call past
+/// <see cref="BlockingThreshold"/> or a goroutine that makes no runtime call past
+/// <see cref="HogThreshold"/>, and hands it to another worker, so the remaining
+/// goroutines keep running. It also wakes a worker when a timer is due and all are idle.</summary>
+internal sealed class RuntimeMonitor
+{
+    /// <summary>Go retakes a P from a syscall after 20 us.</summary>
+    public static readonly TimeSpan BlockingThreshold = TimeSpan.FromTicks(200);
+    /// <summary>Go preempts a goroutine after 10 ms.</summary>
+    public static readonly TimeSpan HogThreshold = TimeSpan.FromMilliseconds(10);
+
+    private readonly Scheduler _sched;
+    private readonly Thread _thread;
+    private volatile bool _stop;
+
+    public RuntimeMonitor(Scheduler sched)
+    {
+        _sched = sched;
+        _thread = new Thread(Loop) { IsBackground = true, Name = "spindle sysmon" };
+    }
+
+    public void Start() => _thread.Start();
+
+    public void Stop()
+    {
+        _stop = true;
+        _thread.Join();
+    }
+
+    private void Loop()
+    {
+        long blocking = (long)(BlockingThreshold.TotalSeconds * Stopwatch.Frequency);
+        long hog = (long)(HogThreshold.TotalSeconds * Stopwatch.Frequency);
+        while (!_stop)
+        {
+            Thread.Sleep(1); // the finest sleep the OS offers reliably; Go starts at 20 us
+            long now = Stopwatch.GetTimestamp();
+            foreach (Processor p in _sched.ActiveProcessors())
+            {
+                long status = Volatile.Read(ref p.Status);
+                long state = Processor.StateOf(status);
+                long limit = state == Processor.InBlocking ? blocking : state == Processor.InGoroutine ? hog : -1;
+                if (limit < 0 || now - Volatile.Read(ref p.RunStart) < limit || !p.TryRetake(status))
+                    continue;
+                Interlocked.Decrement(ref _sched.OwnedPs);
+                Interlocked.Increment(ref _sched.RunningWithoutP);
+                if (state == Processor.InGoroutine)
+                {
+                    Interlocked.Increment(ref _sched.HogsRetaken);
+                    RuntimeEvents.Log.HogRetaken(p.Id, Stopwatch.GetElapsedTime(p.RunStart, now).TotalMilliseconds);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _sched.BlockingRetaken);
+                }
+                _sched.Handoff(p);
+            }
+            if (_sched.NextTimerDeadline() <= now)
+                _sched.Wakep();
+        }
+    }
+}

@@ -1,0 +1,950 @@
+using System.Diagnostics;
+using Spindle.Interop;
+using static Spindle.Interop.SpindleNative;
+
+namespace Spindle;
+
+/// <summary>
+/// The M:N scheduler, after Go's (runtime/proc.go). Goroutines (G) run on worker threads
+/// (M); an M must hold a processor (P) to run them, and there are GOMAXPROCS Ps. Each P
+/// has a local run queue with a runnext slot, its timers and a free list of G
+/// descriptors; a global run queue takes the overflow. An M that runs out of work steals
+/// half of another P's queue, and otherwise gives up its P and parks; new work wakes an
+/// idle M (wakep). A monitor thread takes the P from an M stuck in a blocking call or in
+/// one goroutine, and hands it to another M.
+///
+/// No managed frame ever runs on a goroutine stack: native goroutines reach the
+/// scheduler through runtime calls, which return from sp_coro_resume to this code on the
+/// M's own stack; managed goroutines are async methods whose steps run here too.
+/// </summary>
+internal sealed unsafe partial class Scheduler
+{
+    private readonly Lock _lock = new();
+    private Processor[] _allPs = [];
+    private volatile int _maxProcs;
+    private readonly List<Processor> _idlePs = [];
+    private volatile int _idlePCount;
+    private readonly List<Machine> _idleMs = [];
+    private readonly List<Machine> _allMs = [];
+    private readonly GlobalQueue _globalQ = new();
+    private Goroutine? _globalFreeGs;
+    private readonly List<Goroutine> _allGs = [];
+    private readonly Lock _allGsLock = new();
+    private int _nmspinning;
+    private volatile bool _stopping;
+    private long _nextGoroutineId;
+    private readonly ManualResetEventSlim _finished = new();
+    private Exception? _failure;
+    private Goroutine? _main;
+    private RuntimeMonitor? _monitor;
+
+    // Counters (read by the monitor, deadlock detection, stats and tests).
+    internal int LiveGoroutines;
+    internal int RunningWithoutP;
+    internal int ExternalWaits;
+    internal int TimersPending;
+    internal int OwnedPs;
+    internal int PeakOwnedPs;
+    internal long HogsRetaken;
+    internal long BlockingRetaken;
+    internal long CallbackFailures;
+
+    internal readonly HandleTable<WaitGroup> WaitGroups = new();
+    internal readonly CallbackRegistry Callbacks;
+
+    public Scheduler(int maxProcs, CallbackRegistry callbacks)
+    {
+        Callbacks = callbacks;
+        SetMaxProcsLocked(maxProcs);
+    }
+
+    public int MaxProcs => _maxProcs;
+    public bool Stopping => _stopping;
+
+    // ---------------------------------------------------------------- lifecycle
+
+    public void Start()
+    {
+        _monitor = new RuntimeMonitor(this);
+        _monitor.Start();
+    }
+
+    /// <summary>Waits for the main goroutine (or a failure), then stops the workers.</summary>
+    public void WaitForMain()
+    {
+        _finished.Wait();
+        Stop();
+        if (_failure is not null)
+            throw _failure;
+    }
+
+    public void Fail(Exception e)
+    {
+        lock (_lock)
+            _failure ??= e;
+        _finished.Set();
+    }
+
+    private void Stop()
+    {
+        _stopping = true;
+        Machine[] ms;
+        lock (_lock)
+            ms = [.. _allMs];
+        foreach (Machine m in ms)
+            m.Unpark();
+        _monitor?.Stop();
+        foreach (Machine m in ms)
+            if (m.Thread != Thread.CurrentThread)
+                m.Thread.Join(TimeSpan.FromSeconds(2)); // one stuck in a blocking native call stays behind
+        // Like a Go program's exit: goroutines still parked are discarded.
+        lock (_allGsLock)
+        {
+            foreach (Goroutine g in _allGs)
+            {
+                if (g.Kind == GoroutineKind.Native && g.Coro is not null &&
+                    g.State is GoroutineState.Runnable or GoroutineState.Waiting)
+                {
+                    sp_coro_destroy(g.Coro);
+                    g.Coro = null;
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- goroutines
+
+    private Goroutine NewG(Machine? m, GoroutineKind kind)
+    {
+        Goroutine? g = null;
+        Processor? p = m?.P;
+        if (p is not null && p.FreeGs is not null)
+        {
+            g = p.FreeGs;
+            p.FreeGs = g.Link;
+            p.FreeCount--;
+        }
+        else if (Volatile.Read(ref _globalFreeGs) is not null)
+        {
+            lock (_lock)
+            {
+                g = _globalFreeGs;
+                if (g is not null)
+                    _globalFreeGs = g.Link;
+            }
+        }
+        if (g is null)
+        {
+            g = new Goroutine();
+            lock (_allGsLock)
+                _allGs.Add(g);
+        }
+        g.Link = null;
+        g.Kind = kind;
+        g.Id = Interlocked.Increment(ref _nextGoroutineId);
+        g.RequestPending = false;
+        g.InBlockingSection = false;
+        g.IsMain = false;
+        g.ParkReason = WaitReason.None;
+        Interlocked.Increment(ref LiveGoroutines);
+        return g;
+    }
+
+    private void FreeG(Machine? m, Goroutine g)
+    {
+        g.Coro = null;
+        g.Body = null;
+        g.Task = null;
+        g.Steps.Clear();
+        Processor? p = m?.P;
+        if (p is not null && p.FreeCount < 64)
+        {
+            g.Link = p.FreeGs;
+            p.FreeGs = g;
+            p.FreeCount++;
+            return;
+        }
+        lock (_lock)
+        {
+            g.Link = _globalFreeGs;
+            _globalFreeGs = g;
+        }
+    }
+
+    /// <summary>Starts a native goroutine running fn(arg).</summary>
+    public int SpawnNative(delegate* unmanaged<void*, void> fn, void* arg, bool isMain = false)
+    {
+        Machine? m = Machine.CurrentMachine;
+        Goroutine g = NewG(m, GoroutineKind.Native);
+        sp_coro_options opts = default;
+        opts.flags = SP_CORO_GOROUTINE;
+        sp_coro* co;
+        int err = sp_coro_create(&co, fn, arg, &opts);
+        if (err != SP_OK)
+        {
+            g.SetState(GoroutineState.Dead);
+            Interlocked.Decrement(ref LiveGoroutines);
+            FreeG(m, g);
+            return err;
+        }
+        g.Coro = co;
+        g.IsMain = isMain;
+        if (isMain)
+            _main = g;
+        g.SetState(GoroutineState.Runnable);
+        Ready(g, next: true);
+        return SP_OK;
+    }
+
+    /// <summary>Starts a managed goroutine running body.</summary>
+    public long SpawnManaged(Func<Task> body, bool isMain = false)
+    {
+        Machine? m = Machine.CurrentMachine;
+        Goroutine g = NewG(m, GoroutineKind.Managed);
+        g.Body = body;
+        g.Context ??= new GoroutineSyncContext(this, g);
+        g.IsMain = isMain;
+        if (isMain)
+            _main = g;
+        g.SetState(GoroutineState.Runnable);
+        Ready(g, next: true);
+        return g.Id;
+    }
+
+    // ---------------------------------------------------------------- run queues
+
+    /// <summary>Puts g on p's local queue (p owned by the caller), spilling half of a
+    /// full queue to the global one.</summary>
+    private void RunqPut(Processor p, Goroutine g, bool next)
+    {
+        if (p.RunQ.TryPut(g, next))
+            return;
+        Goroutine? half = p.RunQ.TakeHalfForGlobal(out _);
+        lock (_lock)
+        {
+            _globalQ.PushChain(half);
+            _globalQ.Push(g);
+        }
+    }
+
+    /// <summary>Makes a goroutine runnable from anywhere: this M's P when the caller is a
+    /// worker holding one, else the global queue; then wakes an idle worker if any.</summary>
+    public void Ready(Goroutine g, bool next = false)
+    {
+        Processor? p = Machine.CurrentMachine?.P;
+        if (p is not null && !p.Retiring)
+        {
+            RunqPut(p, g, next);
+        }
+        else
+        {
+            lock (_lock)
+                _globalQ.Push(g);
+        }
+        Wakep();
+    }
+
+    private Goroutine? GlobalGetBatch(Processor p)
+    {
+        // under _lock
+        int n = Math.Min(_globalQ.Count / Math.Max(1, _maxProcs) + 1, RunQueue.Capacity / 2);
+        Goroutine? first = _globalQ.Pop();
+        for (int i = 1; i < n; i++)
+        {
+            Goroutine? g = _globalQ.Pop();
+            if (g is null || !p.RunQ.TryPut(g, next: false))
+            {
+                if (g is not null)
+                    _globalQ.Push(g);
+                break;
+            }
+        }
+        return first;
+    }
+
+    // ---------------------------------------------------------------- processors and workers
+
+    private Processor? PopIdlePLocked()
+    {
+        if (_idlePs.Count == 0)
+            return null;
+        Processor p = _idlePs[^1];
+        _idlePs.RemoveAt(_idlePs.Count - 1);
+        _idlePCount = _idlePs.Count;
+        return p;
+    }
+
+    private void PushIdlePLocked(Processor p)
+    {
+        p.SetIdle();
+        if (p.Retiring)
+            return;
+        _idlePs.Add(p);
+        _idlePCount = _idlePs.Count;
+    }
+
+    private void TakeP(Machine m, Processor p)
+    {
+        m.NextP = null;
+        m.P = p;
+        p.Acquire(m);
+        int owned = Interlocked.Increment(ref OwnedPs);
+        int peak;
+        while (owned > (peak = Volatile.Read(ref PeakOwnedPs)) &&
+               Interlocked.CompareExchange(ref PeakOwnedPs, owned, peak) != peak)
+        {
+        }
+    }
+
+    private void ReleasePLocked(Machine m)
+    {
+        Processor p = m.P!;
+        m.P = null;
+        Interlocked.Decrement(ref OwnedPs);
+        if (p.Retiring)
+            RetirePLocked(p);
+        else
+            PushIdlePLocked(p);
+    }
+
+    /// <summary>A P above GOMAXPROCS gives its work away and stops (under _lock).</summary>
+    private void RetirePLocked(Processor p)
+    {
+        _globalQ.PushChain(p.RunQ.Drain());
+        p.Timers.MoveTo(_allPs[0].Timers);
+        while (p.FreeGs is not null)
+        {
+            Goroutine g = p.FreeGs;
+            p.FreeGs = g.Link;
+            g.Link = _globalFreeGs;
+            _globalFreeGs = g;
+        }
+        p.FreeCount = 0;
+        p.SetIdle(); // Retired, since Retiring
+    }
+
+    /// <summary>Wakes an idle worker to look for work, if a P is idle and nobody is
+    /// already spinning (Go's wakep).</summary>
+    public void Wakep()
+    {
+        if (_idlePCount == 0 || _stopping)
+            return;
+        if (Interlocked.CompareExchange(ref _nmspinning, 1, 0) != 0)
+            return;
+        StartM(null, spinning: true);
+    }
+
+    /// <summary>Runs p (or an idle P) on an idle or new worker.</summary>
+    private void StartM(Processor? p, bool spinning)
+    {
+        Machine? m;
+        bool fresh = false;
+        lock (_lock)
+        {
+            p ??= PopIdlePLocked();
+            if (p is null)
+            {
+                if (spinning)
+                    Interlocked.Decrement(ref _nmspinning);
+                return;
+            }
+            if (_idleMs.Count > 0)
+            {
+                m = _idleMs[^1];
+                _idleMs.RemoveAt(_idleMs.Count - 1);
+            }
+            else
+            {
+                m = new Machine(this, _allMs.Count);
+                _allMs.Add(m);
+                fresh = true;
+            }
+            m.NextP = p;
+            m.Spinning = spinning;
+        }
+        if (fresh)
+            m.Start();
+        else
+            m.Unpark();
+    }
+
+    /// <summary>Gives a P that nobody runs (retaken, or released with work) to a worker
+    /// if it has anything to do, else makes it idle (Go's handoffp).</summary>
+    public void Handoff(Processor p)
+    {
+        bool work = !p.RunQ.IsEmpty || _globalQ.Count > 0 || p.Timers.Next() != long.MaxValue;
+        if (work && !p.Retiring && !_stopping)
+        {
+            StartM(p, spinning: false);
+            return;
+        }
+        lock (_lock)
+        {
+            if (p.Retiring)
+                RetirePLocked(p);
+            else
+                PushIdlePLocked(p);
+        }
+    }
+
+    /// <summary>The body of every worker thread.</summary>
+    public void WorkerLoop(Machine m)
+    {
+        while (!_stopping)
+        {
+            if (m.P is null)
+            {
+                if (m.NextP is not null)
+                {
+                    TakeP(m, m.NextP);
+                }
+                else
+                {
+                    lock (_lock)
+                    {
+                        if (m.NextP is null && !_idleMs.Contains(m))
+                            _idleMs.Add(m);
+                    }
+                    if (m.NextP is null)
+                        m.Park(-1);
+                    continue;
+                }
+            }
+            Goroutine? g = FindRunnable(m);
+            if (g is null)
+                continue;
+            if (m.Spinning)
+            {
+                m.Spinning = false;
+                if (Interlocked.Decrement(ref _nmspinning) == 0)
+                    Wakep(); // keep one worker looking while there may be more work
+            }
+            Execute(m, g);
+        }
+    }
+
+    // ---------------------------------------------------------------- finding work
+
+    private void RunTimers(Processor from, Processor into, long now)
+    {
+        if (from.Timers.NextDeadline > now)
+            return;
+        for (Goroutine? g = from.Timers.TakeExpired(now); g is not null;)
+        {
+            Goroutine? next = g.Link;
+            Interlocked.Decrement(ref TimersPending);
+            if (g.Kind == GoroutineKind.Managed)
+            {
+                Action? step = g.TimerContinuation;
+                g.TimerContinuation = null;
+                if (step is not null)
+                    PostStep(g, GoroutineSyncContext.InvokeAction, step);
+            }
+            else
+            {
+                g.SetState(GoroutineState.Runnable);
+                RunqPut(into, g, next: false);
+            }
+            g = next;
+        }
+    }
+
+    private Goroutine? FindRunnable(Machine m)
+    {
+        while (true)
+        {
+            Processor? p = m.P;
+            if (_stopping || p is null)
+                return null;
+            if (p.Retiring)
+            {
+                lock (_lock)
+                    ReleasePLocked(m);
+                return null;
+            }
+            long now = Stopwatch.GetTimestamp();
+            RunTimers(p, p, now);
+            Goroutine? g;
+            // Now and then the global queue first, or goroutines that keep a local
+            // queue busy would starve it (Go checks every 61st schedule).
+            if (++p.SchedTick % 61 == 0 && _globalQ.Count > 0)
+            {
+                lock (_lock)
+                    g = _globalQ.Pop();
+                if (g is not null)
+                    return g;
+            }
+            g = p.RunQ.Get();
+            if (g is not null)
+                return g;
+            if (_globalQ.Count > 0)
+            {
+                lock (_lock)
+                    g = GlobalGetBatch(p);
+                if (g is not null)
+                    return g;
+            }
+
+            // Steal, as at most half as many spinning workers as busy Ps.
+            int maxProcs = _maxProcs;
+            if (!m.Spinning && 2 * Volatile.Read(ref _nmspinning) < maxProcs - _idlePCount)
+            {
+                m.Spinning = true;
+                Interlocked.Increment(ref _nmspinning);
+            }
+            if (m.Spinning)
+            {
+                Processor[] all = _allPs;
+                int start = Random.Shared.Next(maxProcs);
+                for (int i = 0; i < maxProcs; i++)
+                {
+                    Processor victim = all[(start + i) % maxProcs];
+                    if (victim == p)
+                        continue;
+                    RunTimers(victim, p, now);
+                    g = p.RunQ.Get() ?? p.RunQ.StealHalf(victim.RunQ);
+                    if (g is not null)
+                        return g;
+                }
+            }
+
+            // Nothing to do: give the P back and park.
+            lock (_lock)
+            {
+                if (_globalQ.Count > 0)
+                    return GlobalGetBatch(p);
+                ReleasePLocked(m);
+            }
+            if (m.Spinning)
+            {
+                m.Spinning = false;
+                Interlocked.Decrement(ref _nmspinning);
+                // Work that arrived while we spun woke nobody: look once more.
+                if (AnyLocalWork())
+                {
+                    lock (_lock)
+                    {
+                        Processor? again = PopIdlePLocked();
+                        if (again is not null)
+                        {
+                            TakeP(m, again);
+                            continue;
+                        }
+                    }
+                }
+            }
+            ParkWorker(m);
+            if (m.P is null)
+                return null;
+        }
+    }
+
+    private bool AnyLocalWork()
+    {
+        Processor[] all = _allPs;
+        int n = _maxProcs;
+        for (int i = 0; i < n; i++)
+            if (!all[i].RunQ.IsEmpty)
+                return true;
+        return false;
+    }
+
+    public long NextTimerDeadline()
+    {
+        long next = long.MaxValue;
+        Processor[] all = _allPs;
+        int n = _maxProcs;
+        for (int i = 0; i < n; i++)
+            next = Math.Min(next, all[i].Timers.NextDeadline);
+        return next;
+    }
+
+    /// <summary>Parks a worker that holds no P until it is handed one, or the next timer
+    /// is due (then it tries to take an idle P to run it).</summary>
+    private void ParkWorker(Machine m)
+    {
+        long deadline = NextTimerDeadline();
+        lock (_lock)
+        {
+            if (_stopping || m.NextP is not null)
+            {
+                if (m.NextP is not null)
+                    TakeP(m, m.NextP);
+                return;
+            }
+            if (deadline == long.MaxValue)
+                CheckDeadLocked();
+            _idleMs.Add(m);
+        }
+        int timeout = -1;
+        if (deadline != long.MaxValue)
+        {
+            double ms = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline).TotalMilliseconds;
+            timeout = (int)Math.Clamp(Math.Ceiling(ms), 0, int.MaxValue);
+        }
+        bool woken = m.Park(timeout);
+        lock (_lock)
+        {
+            if (!woken)
+            {
+                if (_idleMs.Remove(m))
+                {
+                    // Timed out: a timer is due; run it if a P is free.
+                    Processor? p = PopIdlePLocked();
+                    if (p is not null)
+                        TakeP(m, p);
+                    return;
+                }
+                // Someone took us off the list and is about to wake us: take that wake-up.
+            }
+        }
+        if (!woken)
+            m.Park(-1);
+        if (m.NextP is not null)
+            TakeP(m, m.NextP);
+    }
+
+    /// <summary>Go's checkdead: every P idle, nothing runnable, no timer, no goroutine
+    /// running without a P or waiting on something outside Spindle, yet goroutines are
+    /// alive: none of them can ever be woken (under _lock).</summary>
+    private void CheckDeadLocked()
+    {
+        if (_stopping || _finished.IsSet)
+            return;
+        if (_idlePCount != _maxProcs || _globalQ.Count != 0)
+            return;
+        if (Volatile.Read(ref RunningWithoutP) != 0 || Volatile.Read(ref ExternalWaits) != 0 ||
+            Volatile.Read(ref TimersPending) != 0 || Volatile.Read(ref LiveGoroutines) == 0)
+            return;
+        if (AnyLocalWork())
+            return;
+        var dump = Dump();
+        RuntimeEvents.Log.Deadlock(dump.Count);
+        _failure ??= new DeadlockException(dump);
+        _finished.Set();
+    }
+
+    // ---------------------------------------------------------------- running goroutines
+
+    private void Execute(Machine m, Goroutine g)
+    {
+        m.Current = g;
+        try
+        {
+            if (g.Kind == GoroutineKind.Native)
+                ExecuteNative(m, g);
+            else
+                ExecuteManaged(m, g);
+        }
+        finally
+        {
+            m.Current = null;
+        }
+    }
+
+    private void ExecuteNative(Machine m, Goroutine g)
+    {
+        while (true)
+        {
+            int rc;
+            if (g.RequestPending)
+            {
+                g.RequestPending = false;
+                rc = SP_CORO_REQUEST;
+            }
+            else
+            {
+                Processor p = m.P!;
+                bool blocking = g.InBlockingSection;
+                g.SetState(blocking ? GoroutineState.Blocking : GoroutineState.Running);
+                long entered = p.EnterResume(blocking ? Processor.InBlocking : Processor.InGoroutine,
+                    Stopwatch.GetTimestamp());
+                rc = SwitchTimings.Enabled ? SwitchTimings.Resume(m, g.Coro) : sp_coro_resume(g.Coro);
+                if (!p.LeaveResume(entered))
+                {
+                    // The monitor handed our P to another worker while g ran.
+                    m.P = null;
+                    Interlocked.Decrement(ref RunningWithoutP);
+                    if (!ReacquireP(m, g, rc))
+                        return;
+                }
+            }
+            switch (rc)
+            {
+                case SP_CORO_DONE:
+                    ExitNative(m, g);
+                    return;
+                case SP_CORO_SUSPENDED: // a bare sp_coro_yield: same as sp_gosched
+                    g.SetState(GoroutineState.Runnable);
+                    RunqPut(m.P!, g, next: false);
+                    return;
+                case SP_CORO_REQUEST:
+                    if (!Serve(m, g, sp_coro_pending(g.Coro)))
+                        return;
+                    continue;
+                default:
+                    Fail(new InvalidOperationException(
+                        $"spindle: resuming goroutine {g.Id} failed: {SpindleError.Describe(rc)}"));
+                    return;
+            }
+        }
+    }
+
+    /// <summary>After losing its P in a resume, a worker needs one before it may touch the
+    /// scheduler again (Go's exitsyscall). Without one, g goes to the global queue, its
+    /// request (if any) left for the worker that runs it next.</summary>
+    private bool ReacquireP(Machine m, Goroutine g, int rc)
+    {
+        lock (_lock)
+        {
+            Processor? p = PopIdlePLocked();
+            if (p is not null)
+            {
+                TakeP(m, p);
+                return true;
+            }
+            if (rc == SP_CORO_DONE)
+            {
+                sp_coro_destroy(g.Coro);
+                g.SetState(GoroutineState.Dead);
+                Interlocked.Decrement(ref LiveGoroutines);
+                g.Coro = null;
+                g.Link = _globalFreeGs;
+                _globalFreeGs = g;
+                if (g.IsMain)
+                    _finished.Set();
+                return false;
+            }
+            g.RequestPending = rc == SP_CORO_REQUEST;
+            g.SetState(GoroutineState.Runnable);
+            _globalQ.Push(g);
+        }
+        return false;
+    }
+
+    private void ExitNative(Machine m, Goroutine g)
+    {
+        sp_coro_destroy(g.Coro);
+        g.SetState(GoroutineState.Dead);
+        Interlocked.Decrement(ref LiveGoroutines);
+        bool main = g.IsMain;
+        FreeG(m, g);
+        if (main)
+            _finished.Set();
+    }
+
+    /// <summary>Parks the running native goroutine until a timer wakes it.</summary>
+    private void SleepNative(Machine m, Goroutine g, long nanoseconds)
+    {
+        g.SetState(GoroutineState.Waiting, WaitReason.Sleep);
+        Interlocked.Increment(ref TimersPending);
+        m.P!.Timers.Add(g, Stopwatch.GetTimestamp() + NanosecondsToTicks(nanoseconds));
+    }
+
+    internal void SleepManaged(Goroutine g, long nanoseconds, Action continuation)
+    {
+        Machine m = Machine.CurrentMachine!;
+        g.ParkReason = WaitReason.Sleep;
+        g.TimerContinuation = continuation;
+        Interlocked.Increment(ref TimersPending);
+        m.P!.Timers.Add(g, Stopwatch.GetTimestamp() + NanosecondsToTicks(nanoseconds));
+    }
+
+    internal static long NanosecondsToTicks(long ns) =>
+        (long)Math.Ceiling(ns * (Stopwatch.Frequency / 1e9));
+
+    // ---------------------------------------------------------------- managed goroutines
+
+    private void ExecuteManaged(Machine m, Goroutine g)
+    {
+        g.SetState(GoroutineState.Running);
+        SynchronizationContext? previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(g.Context);
+        try
+        {
+            if (g.Task is null)
+            {
+                try
+                {
+                    g.Task = g.Body!() ?? Task.CompletedTask;
+                }
+                catch (Exception e)
+                {
+                    g.Task = Task.FromException(e);
+                }
+            }
+            else
+            {
+                (SendOrPostCallback Callback, object? State) step;
+                lock (g.Steps)
+                    step = g.Steps.Dequeue();
+                step.Callback(step.State);
+            }
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+
+        lock (g.Steps)
+        {
+            if (g.Steps.Count > 0)
+            {
+                g.SetState(GoroutineState.Runnable);
+                RunqPut(m.P!, g, next: false);
+                return;
+            }
+            if (!g.Task.IsCompleted)
+            {
+                WaitReason reason = g.ParkReason != WaitReason.None ? g.ParkReason : WaitReason.External;
+                g.ParkReason = WaitReason.None;
+                if (reason == WaitReason.External)
+                    Interlocked.Increment(ref ExternalWaits);
+                g.SetState(GoroutineState.Waiting, reason);
+                return;
+            }
+        }
+        ExitManaged(m, g);
+    }
+
+    /// <summary>Queues a continuation for a managed goroutine, from any thread, and makes
+    /// the goroutine runnable if it was parked.</summary>
+    internal void PostStep(Goroutine g, SendOrPostCallback callback, object? state)
+    {
+        bool wake = false;
+        lock (g.Steps)
+        {
+            g.Steps.Enqueue((callback, state));
+            if (g.State == GoroutineState.Waiting)
+            {
+                if (g.Reason == WaitReason.External)
+                    Interlocked.Decrement(ref ExternalWaits);
+                g.SetState(GoroutineState.Runnable);
+                wake = true;
+            }
+        }
+        if (wake)
+            Ready(g);
+    }
+
+    private void ExitManaged(Machine m, Goroutine g)
+    {
+        Task task = g.Task!;
+        bool main = g.IsMain;
+        g.SetState(GoroutineState.Dead);
+        Interlocked.Decrement(ref LiveGoroutines);
+        FreeG(m, g);
+        if (task.IsFaulted || task.IsCanceled)
+        {
+            Exception e = task.Exception?.InnerExceptions.Count == 1
+                ? task.Exception.InnerException!
+                : (Exception?)task.Exception ?? new TaskCanceledException(task);
+            // As in Go, a goroutine that fails ends the program.
+            Fail(main ? e : new GoroutineFailedException(g.Id, e));
+            return;
+        }
+        if (main)
+            _finished.Set();
+    }
+
+    // ---------------------------------------------------------------- GOMAXPROCS
+
+    private void SetMaxProcsLocked(int n)
+    {
+        if (_allPs.Length < n)
+        {
+            var grown = new Processor[n];
+            Array.Copy(_allPs, grown, _allPs.Length);
+            for (int i = _allPs.Length; i < n; i++)
+                grown[i] = new Processor(i);
+            _allPs = grown;
+        }
+        int old = _maxProcs;
+        if (n > old)
+        {
+            for (int i = old; i < n; i++)
+            {
+                Processor p = _allPs[i];
+                p.Retiring = false;
+                if (Processor.StateOf(Volatile.Read(ref p.Status)) is Processor.Retired or Processor.Idle)
+                    PushIdlePLocked(p);
+            }
+        }
+        else
+        {
+            for (int i = n; i < old; i++)
+            {
+                Processor p = _allPs[i];
+                p.Retiring = true;
+                if (_idlePs.Remove(p))
+                {
+                    _idlePCount = _idlePs.Count;
+                    RetirePLocked(p);
+                }
+            }
+        }
+        _maxProcs = n;
+    }
+
+    /// <summary>Changes GOMAXPROCS; returns the previous value. Shrinking waits until the
+    /// Ps above the new count have stopped (at most about one monitor threshold), unless
+    /// the caller runs on one of them.</summary>
+    public int SetMaxProcs(int n)
+    {
+        int old;
+        lock (_lock)
+        {
+            old = _maxProcs;
+            if (n == old)
+                return old;
+            SetMaxProcsLocked(n);
+        }
+        if (n > old)
+        {
+            for (int i = old; i < n; i++)
+                Wakep();
+            return old;
+        }
+        Processor? mine = Machine.CurrentMachine?.P;
+        if (mine is not null && mine.Id >= n)
+            return old;
+        for (int i = n; i < old; i++)
+        {
+            Processor p = _allPs[i];
+            while (Processor.StateOf(Volatile.Read(ref p.Status)) != Processor.Retired && !_stopping && p.Retiring)
+                Thread.Sleep(1);
+        }
+        Volatile.Write(ref PeakOwnedPs, Volatile.Read(ref OwnedPs));
+        return old;
+    }
+
+    internal Processor[] ActiveProcessors()
+    {
+        Processor[] all = _allPs;
+        return all[.._maxProcs];
+    }
+
+    // ---------------------------------------------------------------- dumps
+
+    public List<SwitchSample> SwitchSamples()
+    {
+        Machine[] ms;
+        lock (_lock)
+            ms = [.. _allMs];
+        return SwitchTimings.Snapshot(ms);
+    }
+
+    public List<GoroutineInfo> Dump()
+    {
+        long now = Stopwatch.GetTimestamp();
+        var list = new List<GoroutineInfo>();
+        lock (_allGsLock)
+        {
+            foreach (Goroutine g in _allGs)
+                if (g.State != GoroutineState.Dead)
+                    list.Add(g.Describe(now));
+        }
+        list.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return list;
+    }
+}

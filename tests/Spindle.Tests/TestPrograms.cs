@@ -1,0 +1,28 @@
+using System.Runtime.InteropServices;
+
+namespace Spindle.Tests;
+
+/// <summary>The native goroutine programs of native/tests/goroutines, and a buffer of
+/// int64 slots to exchange data with them.</summary>
+internal static unsafe class TestPrograms
+{
+    private static readonly nint Library = Load();
+
+    /// <summary>libspindle must already be loaded (by the runtime) when the programs
+    /// are: the loader then binds their libspindle.so.0 to it by SONAME, instead of
+    /// loading a second copy with its own thread-local state.</summary>
+    private static nint Load()
+    {
+        _ = Interop.SpindleNative.sp_version();
+        return NativeLibrary.Load(Path.Combine(AppContext.BaseDirectory, "libspindle_testprogs.so"));
+    }
+
+    public static nint Get(string name) => NativeLibrary.GetExport(Library, name);
+
+    /// <summary>Runs program as the main goroutine with io as its argument.</summary>
+    public static void Run(string program, long[] io, int maxProcs)
+    {
+        fixed (long* p = io)
+            Runtime.Run(Get(program), (nint)p, maxProcs);
+    }
+}
