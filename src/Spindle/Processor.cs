@@ -9,6 +9,8 @@ internal sealed class Processor
     // States (low byte of Status).
     public const long Idle = 0, Owned = 1, InGoroutine = 2, InBlocking = 3, Retaken = 4, Retired = 5;
 
+    /// <summary>A name for events; not its place in the scheduler's array, which
+    /// GOMAXPROCS changes may reorder.</summary>
     public readonly int Id;
     public readonly RunQueue RunQ = new();
     public readonly TimerQueue Timers = new();

@@ -40,7 +40,7 @@ internal sealed class RuntimeMonitor
         {
             Thread.Sleep(1); // the finest sleep the OS offers reliably; Go starts at 20 us
             long now = Stopwatch.GetTimestamp();
-            foreach (Processor p in _sched.ActiveProcessors())
+            foreach (Processor p in _sched.AllProcessors)
             {
                 long status = Volatile.Read(ref p.Status);
                 long state = Processor.StateOf(status);

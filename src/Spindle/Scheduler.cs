@@ -458,6 +458,7 @@ internal sealed unsafe partial class Scheduler
                 return null;
             if (p.Retiring)
             {
+                DropSpinning(m); // or wakep would wait forever for this worker
                 lock (_lock)
                     ReleasePLocked(m);
                 return null;
@@ -515,10 +516,8 @@ internal sealed unsafe partial class Scheduler
                     return GlobalGetBatch(p);
                 ReleasePLocked(m);
             }
-            if (m.Spinning)
+            if (DropSpinning(m))
             {
-                m.Spinning = false;
-                Interlocked.Decrement(ref _nmspinning);
                 // Work that arrived while we spun woke nobody: look once more.
                 if (AnyLocalWork())
                 {
@@ -539,12 +538,20 @@ internal sealed unsafe partial class Scheduler
         }
     }
 
+    /// <summary>Ends a worker's spinning; true if it was spinning.</summary>
+    private bool DropSpinning(Machine m)
+    {
+        if (!m.Spinning)
+            return false;
+        m.Spinning = false;
+        Interlocked.Decrement(ref _nmspinning);
+        return true;
+    }
+
     private bool AnyLocalWork()
     {
-        Processor[] all = _allPs;
-        int n = _maxProcs;
-        for (int i = 0; i < n; i++)
-            if (!all[i].RunQ.IsEmpty)
+        foreach (Processor p in _allPs) // retiring Ps too: their work is not yet moved
+            if (!p.RunQ.IsEmpty)
                 return true;
         return false;
     }
@@ -563,6 +570,7 @@ internal sealed unsafe partial class Scheduler
     /// is due (then it tries to take an idle P to run it).</summary>
     private void ParkWorker(Machine m)
     {
+        Debug.Assert(!m.Spinning);
         long deadline = NextTimerDeadline();
         lock (_lock)
         {
@@ -611,8 +619,8 @@ internal sealed unsafe partial class Scheduler
     {
         if (_stopping || _finished.IsSet)
             return;
-        if (_idlePCount != _maxProcs || _globalQ.Count != 0)
-            return;
+        if (_idlePCount != _maxProcs || _globalQ.Count != 0 || Volatile.Read(ref OwnedPs) != 0)
+            return; // a worker holds a P (a retiring one, perhaps): it is still running
         if (Volatile.Read(ref RunningWithoutP) != 0 || Volatile.Read(ref ExternalWaits) != 0 ||
             Volatile.Read(ref TimersPending) != 0 || Volatile.Read(ref LiveGoroutines) == 0)
             return;
@@ -872,6 +880,12 @@ internal sealed unsafe partial class Scheduler
         }
         else
         {
+            // A goroutine that shrinks GOMAXPROCS keeps running on its P: retire
+            // another one in its place (Go stops the world instead).
+            Processor? mine = Machine.CurrentMachine?.P;
+            int at = mine is null ? -1 : Array.IndexOf(_allPs, mine);
+            if (at >= n)
+                (_allPs[at], _allPs[n - 1]) = (_allPs[n - 1], _allPs[at]);
             for (int i = n; i < old; i++)
             {
                 Processor p = _allPs[i];
@@ -905,9 +919,6 @@ internal sealed unsafe partial class Scheduler
                 Wakep();
             return old;
         }
-        Processor? mine = Machine.CurrentMachine?.P;
-        if (mine is not null && mine.Id >= n)
-            return old;
         for (int i = n; i < old; i++)
         {
             Processor p = _allPs[i];
@@ -918,11 +929,8 @@ internal sealed unsafe partial class Scheduler
         return old;
     }
 
-    internal Processor[] ActiveProcessors()
-    {
-        Processor[] all = _allPs;
-        return all[.._maxProcs];
-    }
+    /// <summary>Every P, retiring ones included (the monitor watches them all).</summary>
+    internal Processor[] AllProcessors => _allPs;
 
     // ---------------------------------------------------------------- dumps
 

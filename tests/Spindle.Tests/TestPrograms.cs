@@ -26,3 +26,31 @@ internal static unsafe class TestPrograms
             Runtime.Run(Get(program), (nint)p, maxProcs);
     }
 }
+
+/// <summary>int64 slots in unmanaged memory shared with native goroutines; safe to read
+/// from async code (no pinning, no unsafe context at the call site).</summary>
+internal sealed unsafe class NativeSlots : IDisposable
+{
+    private readonly long* _slots;
+
+    public NativeSlots(params long[] initial)
+    {
+        _slots = (long*)NativeMemory.AllocZeroed((nuint)initial.Length, sizeof(long));
+        Length = initial.Length;
+        for (int i = 0; i < initial.Length; i++)
+            _slots[i] = initial[i];
+    }
+
+    public int Length { get; }
+    public nint Address => (nint)_slots;
+
+    public long this[int i]
+    {
+        get => Volatile.Read(ref _slots[Check(i)]);
+        set => Volatile.Write(ref _slots[Check(i)], value);
+    }
+
+    private int Check(int i) => (uint)i < (uint)Length ? i : throw new IndexOutOfRangeException();
+
+    public void Dispose() => NativeMemory.Free(_slots);
+}

@@ -200,3 +200,58 @@ EXPORT void tp_bad_input(void *p)
     io[k++] = sp_sleep(-5);                         /* SP_OK: just yields */
     io[k++] = 12345;                                /* end marker */
 }
+
+/* ---- allocation: io[0] rounds each; io[1] done; io[2] callback id run before the
+        steady-state loop, io[3] callback id run after it */
+static void measured_yielder(void *p)
+{
+    int64_t *io = p;
+    for (int64_t i = 0; i < io[0]; i++)
+        sp_gosched();
+    atomic_fetch_add((_Atomic int64_t *)&io[1], 1);
+}
+
+EXPORT void tp_yield_pair_measured(void *p)
+{
+    int64_t *io = p;
+    int64_t ignored;
+    sp_go(measured_yielder, p);
+    for (int i = 0; i < 1000; i++) /* warm up: pools, queues, code paths */
+        sp_gosched();
+    sp_call((int32_t)io[2], NULL, &ignored);
+    measured_yielder(p);
+    while (atomic_load((_Atomic int64_t *)&io[1]) < 2)
+        sp_gosched();
+    sp_call((int32_t)io[3], NULL, &ignored);
+}
+
+/* ---- a native goroutine counting: io[0] steps; io[1] steps done (yields each step) */
+EXPORT void tp_count_steps(void *p)
+{
+    int64_t *io = p;
+    for (int64_t i = 0; i < io[0]; i++) {
+        atomic_fetch_add((_Atomic int64_t *)&io[1], 1);
+        sp_gosched();
+    }
+}
+
+/* ---- busy goroutines for GOMAXPROCS changes: io[0] goroutines; io[1] stop flag;
+        io[2] finished */
+static void busy(void *p)
+{
+    int64_t *io = p;
+    while (!atomic_load((_Atomic int64_t *)&io[1])) {
+        int64_t end = now_ns() + 20000; /* 20 us of work between runtime calls */
+        while (now_ns() < end)
+            ;
+        sp_gosched();
+    }
+    atomic_fetch_add((_Atomic int64_t *)&io[2], 1);
+}
+
+EXPORT void tp_start_busy(void *p)
+{
+    int64_t *io = p;
+    for (int64_t i = 0; i < io[0]; i++)
+        sp_go(busy, p);
+}

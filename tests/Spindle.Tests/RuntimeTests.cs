@@ -1,0 +1,170 @@
+using Xunit;
+using static Spindle.Runtime;
+
+namespace Spindle.Tests;
+
+public class RuntimeTests
+{
+    [Fact]
+    public void SteadyStateYieldSwitchesAllocateNothing()
+    {
+        // 100,000 yields by each of two native goroutines on one P: 200,000 switches
+        // through the scheduler. The worker's own thread must allocate nothing; the
+        // process total (which also counts the test runner's threads) must stay far
+        // below even one 24-byte object per switch.
+        long before = 0, after = 0, threadBefore = 0, threadAfter = 0;
+        int beforeThread = -1, afterThread = -2;
+        int start = RegisterCallback(_ =>
+        {
+            beforeThread = Environment.CurrentManagedThreadId;
+            threadBefore = GC.GetAllocatedBytesForCurrentThread();
+            return before = GC.GetTotalAllocatedBytes(precise: true);
+        });
+        int end = RegisterCallback(_ =>
+        {
+            after = GC.GetTotalAllocatedBytes(precise: true);
+            threadAfter = GC.GetAllocatedBytesForCurrentThread();
+            afterThread = Environment.CurrentManagedThreadId;
+            return after;
+        });
+        try
+        {
+            var io = new long[] { 100_000, 0, start, end };
+            TestPrograms.Run("tp_yield_pair_measured", io, maxProcs: 1);
+            Assert.Equal(2, io[1]);
+            Assert.True(before > 0);
+            Assert.Equal(beforeThread, afterThread); // one worker ran the whole loop
+            Assert.Equal(0, threadAfter - threadBefore);
+            Assert.True(after - before < 200_000, $"{after - before} bytes allocated during 200,000 switches");
+        }
+        finally
+        {
+            UnregisterCallback(start);
+            UnregisterCallback(end);
+        }
+    }
+
+    [Fact]
+    public void ManagedAndNativeGoroutinesShareTheProcessors()
+    {
+        using var io = new NativeSlots(2000, 0);
+        var seen = new List<long>();
+        int managedSteps = 0;
+        Run(async () =>
+        {
+            Go(TestPrograms.Get("tp_count_steps"), io.Address);
+            var wg = new WaitGroup();
+            wg.Add(1);
+            Go(async () =>
+            {
+                for (int i = 0; i < 100; i++)
+                {
+                    seen.Add(io[1]);
+                    managedSteps++;
+                    await Yield();
+                }
+                wg.Done();
+            });
+            await wg.WaitAsync();
+            while (io[1] < 2000)
+                await Yield();
+        }, maxProcs: 1);
+        Assert.Equal(100, managedSteps);
+        Assert.Equal(2000, io[1]);
+        // On one P they alternate: the native count moves between managed steps.
+        int advanced = seen.Zip(seen.Skip(1)).Count(pair => pair.Second > pair.First);
+        Assert.True(advanced > 50, $"the native goroutine advanced between only {advanced} of 99 managed steps");
+    }
+
+    [Fact]
+    public void ManagedSleepersWakeInOrderNotEarly()
+    {
+        var order = new List<int>();
+        var slept = new TimeSpan[5];
+        Run(async () =>
+        {
+            var wg = new WaitGroup();
+            for (int i = 0; i < 5; i++)
+            {
+                int me = i;
+                wg.Add(1);
+                Go(async () =>
+                {
+                    var watch = System.Diagnostics.Stopwatch.StartNew();
+                    await Sleep(TimeSpan.FromMilliseconds(10 * (5 - me)));
+                    slept[me] = watch.Elapsed;
+                    lock (order)
+                        order.Add(me);
+                    wg.Done();
+                });
+            }
+            await wg.WaitAsync();
+        }, maxProcs: 2);
+        Assert.Equal([4, 3, 2, 1, 0], order);
+        for (int i = 0; i < 5; i++)
+            Assert.True(slept[i] >= TimeSpan.FromMilliseconds(10 * (5 - i)), $"sleeper {i} slept {slept[i]}");
+    }
+
+    [Fact]
+    public void GomaxprocsChangesWhileGoroutinesRun()
+    {
+        using var io = new NativeSlots(8, 0, 0);
+        var peaks = new List<(int Procs, int Peak)>();
+        Run(async () =>
+        {
+            Go(TestPrograms.Get("tp_start_busy"), io.Address);
+            foreach (int n in new[] { 1, 3, 2, 1, 4, 2 })
+            {
+                GOMAXPROCS(n);
+                Assert.Equal(n, GOMAXPROCS(0));
+                await Sleep(TimeSpan.FromMilliseconds(30));
+                peaks.Add((n, Stats.PeakRunningWorkers));
+            }
+            io[1] = 1;
+            while (io[2] < 8)
+                await Sleep(TimeSpan.FromMilliseconds(1));
+        }, maxProcs: 2);
+        foreach (var (procs, peak) in peaks)
+            Assert.True(peak <= procs, $"{peak} workers ran goroutines at once under GOMAXPROCS={procs}");
+        Assert.Contains(peaks, x => x.Procs >= 2 && x.Peak >= 2); // and they did run in parallel
+    }
+
+    [Fact]
+    public void DumpOnDemandShowsWhatEachGoroutineWaitsOn()
+    {
+        IReadOnlyList<GoroutineInfo>? dump = null;
+        using var io = new NativeSlots(200_000_000);
+        Run(async () =>
+        {
+            Go(TestPrograms.Get("tp_sleep_then_return"), io.Address);
+            await Sleep(TimeSpan.FromMilliseconds(20));
+            dump = Dump();
+        }, maxProcs: 2);
+        Assert.NotNull(dump);
+        Assert.Equal(2, dump!.Count);
+        Assert.Contains(dump, g => g.Kind == GoroutineKind.Native && g.State == GoroutineState.Waiting &&
+                                   g.Reason == WaitReason.Sleep && g.TimeInState >= TimeSpan.FromMilliseconds(10));
+        Assert.Contains(dump, g => g.Kind == GoroutineKind.Managed && g.State == GoroutineState.Running);
+    }
+
+    [Fact]
+    public void AFailingGoroutineEndsTheProgram()
+    {
+        var e = Assert.Throws<GoroutineFailedException>(() => Run(async () =>
+        {
+            Go(() => throw new InvalidOperationException("boom"));
+            await Sleep(TimeSpan.FromSeconds(5));
+        }, maxProcs: 1));
+        Assert.IsType<InvalidOperationException>(e.InnerException);
+    }
+
+    [Fact]
+    public void OnlyOneRuntimeAtATime()
+    {
+        Run(() =>
+        {
+            Assert.Throws<InvalidOperationException>(() => Run(() => Task.CompletedTask));
+            return Task.CompletedTask;
+        }, maxProcs: 1);
+    }
+}
