@@ -5,10 +5,12 @@
 #   ./build.sh build   configure and build every tree
 #   ./build.sh test    build, run every suite, end with "N passed, N failed"
 #   ./build.sh demo    build and run the demo
-#   ./build.sh bench   build and run the native benchmarks
+#   ./build.sh bench   build and run the benchmarks
+#   ./build.sh bindings  regenerate src/Spindle.Interop from native/include/spindle.h
 #
 # Trees under build/: native (plus valgrind memcheck of its tests), asan,
-# aarch64 (tests under qemu-user) and win64 (mingw-w64, tests under wine).
+# aarch64 (tests under qemu-user) and win64 (mingw-w64, tests under wine); the
+# managed runtime builds with dotnet against build/native.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")" && pwd)
@@ -85,6 +87,54 @@ run_suite() { # name: runs CTest in build/name and adds up its results
 
 cmd_deps()  { mkdir -p "$BUILD"; install_packages "${TEST_PACKAGES[@]}"; }
 
+require_dotnet() {
+  command -v dotnet >/dev/null || { log "the .NET SDK (dotnet) is required"; return 1; }
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+}
+
+GENERATED=$ROOT/src/Spindle.Interop/SpindleNative.g.cs
+
+build_bindgen() {
+  dotnet build "$ROOT/tools/bindgen" -c Release -o "$BUILD/bindgen" > "$BUILD/bindgen.build.log" 2>&1 ||
+    { grep -E 'error' "$BUILD/bindgen.build.log" | head -20; return 1; }
+}
+
+run_bindgen() { # output file
+  "$BUILD/bindgen/spindle-bindgen" --header "$ROOT/native/include/spindle.h" --out "$1"
+}
+
+# The checked-in bindings must be what the header generates today.
+check_bindings() {
+  log "checking the generated bindings against spindle.h"
+  local fresh=$BUILD/bindings-check/SpindleNative.g.cs
+  if build_bindgen && run_bindgen "$fresh" && diff -u "$GENERATED" "$fresh"; then
+    log "bindings: 1 passed, 0 failed"; PASSED=$((PASSED + 1))
+  else
+    log "bindings: src/Spindle.Interop differs from native/include/spindle.h: run ./build.sh bindings"
+    FAILED=$((FAILED + 1))
+  fi
+}
+
+run_dotnet_tests() {
+  log "testing managed runtime (xunit)"
+  local out passed failed
+  out=$(cd "$ROOT" && timeout 1200 dotnet test tests/Spindle.Tests -c Release \
+        -p:SpindleNativeDir="$BUILD/native/bin" --logger "console;verbosity=normal" 2>&1)
+  printf '%s\n' "$out" | grep -E '^\s+(Passed|Failed) [A-Z]|error' | sort -u | head -80 || true
+  if [[ $out =~ Total\ tests:\ +([0-9]+) ]]; then
+    local total=${BASH_REMATCH[1]}
+    passed=0
+    [[ $out =~ Passed:\ +([0-9]+) ]] && passed=${BASH_REMATCH[1]}
+    failed=$((total - passed)) # failed, skipped or lost to a crashed test host
+  else
+    printf '%s\n' "$out" | tail -30
+    passed=0; failed=1
+  fi
+  [ "$failed" -ne 0 ] && printf '%s\n' "$out" | grep -A12 'Error Message' | head -80
+  log "xunit: $passed passed, $failed failed"
+  PASSED=$((PASSED + passed)); FAILED=$((FAILED + failed))
+}
+
 cmd_build() {
   mkdir -p "$BUILD"
   local ok=0
@@ -101,6 +151,14 @@ cmd_test() {
   for tree in native asan aarch64 win64; do
     if "build_$tree"; then
       run_suite "$tree"
+      if [ "$tree" = native ]; then
+        if require_dotnet; then
+          check_bindings
+          run_dotnet_tests
+        else
+          FAILED=$((FAILED + 1))
+        fi
+      fi
     else
       log "$tree: build failed"
       FAILED=$((FAILED + 1))
@@ -128,11 +186,18 @@ cmd_bench() {
   "$ROOT/native/bench/callgrind_switch.sh" "$BUILD/bench/bin"
 }
 
+cmd_bindings() {
+  mkdir -p "$BUILD"
+  require_dotnet || exit 1
+  build_bindgen && run_bindgen "$GENERATED"
+}
+
 case "${1:-build}" in
   deps)  cmd_deps ;;
   build) cmd_build ;;
   test)  cmd_test ;;
   demo)  cmd_demo ;;
   bench) cmd_bench ;;
-  *) echo "usage: $0 {deps|build|test|demo|bench}" >&2; exit 2 ;;
+  bindings) cmd_bindings ;;
+  *) echo "usage: $0 {deps|build|test|demo|bench|bindings}" >&2; exit 2 ;;
 esac
