@@ -89,11 +89,15 @@ internal sealed class RunQueue
             uint t = Volatile.Read(ref victim._tail);
             uint n = t - h;
             n -= n / 2;
-            if (n == 0 || n > Capacity / 2)
+            if (n > Capacity / 2)
+                continue; // read a torn head/tail pair: retry
+            if (n == 0)
             {
-                if (n > Capacity / 2)
-                    continue; // read a torn head/tail pair: retry
-                return null;
+                // Only a runnext goroutine: take it rather than leave a P idle while
+                // the victim's worker is busy with something else (Go does the same).
+                Goroutine? next = Volatile.Read(ref victim._next);
+                return next is not null && Interlocked.CompareExchange(ref victim._next, null, next) == next
+                    ? next : null;
             }
             uint myTail = _tail;
             for (uint i = 0; i < n; i++)

@@ -19,6 +19,18 @@ public static unsafe class Runtime
     private static Scheduler Require() =>
         CurrentScheduler ?? throw new InvalidOperationException("spindle: no runtime is running (call Runtime.Run first)");
 
+    /// <summary>The native library's version ("MAJOR.MINOR.PATCH"). Reading it also loads
+    /// libspindle, which a native goroutine program must find already loaded so that
+    /// it binds to the same copy.</summary>
+    public static string NativeVersion =>
+        System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)SpindleNative.sp_version()) ?? "?";
+
+    /// <summary>How this process guards goroutine stacks: "madvise-guard", "mprotect"
+    /// or "windows-guard-page".</summary>
+    public static string StackGuardMode =>
+        System.Runtime.InteropServices.Marshal.PtrToStringUTF8(
+            (nint)SpindleNative.sp_stack_guard_mode_name(SpindleNative.sp_stack_guard_mode())) ?? "?";
+
     /// <summary>The GOMAXPROCS a new runtime starts with: the GOMAXPROCS environment
     /// variable if it holds a positive number, else the processor count.</summary>
     public static int DefaultMaxProcs =>

@@ -1,0 +1,145 @@
+namespace Spindle.Cli;
+
+/// <summary>The `spindle` command line. Exit codes: 0 success, 1 bad usage or a missing
+/// library or symbol, 2 a deadlock or a failed goroutine (as a Go program exits).</summary>
+internal static class CliApp
+{
+    private static readonly (string Name, string Entry, string What)[] Demos =
+    [
+        ("gomaxprocs", "demo_gomaxprocs", "two goroutines write 0s and 1s: compare --maxprocs 1 and 2"),
+        ("pingpong", "demo_pingpong", "two goroutines take turns by yielding; ns per round trip [ROUNDS]"),
+        ("ring", "demo_ring", "a token passed around a ring of goroutines; ns per hop [GOROUTINES]"),
+    ];
+
+    private const string Usage = """
+        usage: spindle run LIBRARY [--entry SYMBOL] [--maxprocs N]
+               spindle demo [NAME [PARAMETER]] [--maxprocs N]
+               spindle version
+
+          run    runs LIBRARY's entry (default spindle_main(void *)) as the main
+                 goroutine, like `go run`; exit 0 when it returns, 2 on a deadlock
+          demo   runs a demo from native/demos; without NAME, lists them
+        GOMAXPROCS (environment) or --maxprocs sets the number of processors.
+        """;
+
+    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            (args.Length == 0 ? stderr : stdout).WriteLine(Usage);
+            return args.Length == 0 ? 1 : 0;
+        }
+        try
+        {
+            return args[0] switch
+            {
+                "run" => RunCommand(args[1..], stderr),
+                "demo" => DemoCommand(args[1..], stdout, stderr),
+                "version" => Version(stdout),
+                _ => Fail(stderr, $"unknown command '{args[0]}'\n{Usage}"),
+            };
+        }
+        catch (UsageException e)
+        {
+            return Fail(stderr, e.Message);
+        }
+    }
+
+    private static int Version(TextWriter stdout)
+    {
+        stdout.WriteLine($"spindle {Runtime.NativeVersion}, stack guards: {Runtime.StackGuardMode}");
+        return 0;
+    }
+
+    private static int RunCommand(string[] args, TextWriter stderr)
+    {
+        string? library = null, entry = "spindle_main";
+        int maxProcs = 0;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--entry": entry = Value(args, ref i); break;
+                case "--maxprocs": maxProcs = PositiveInt(Value(args, ref i), "--maxprocs"); break;
+                default:
+                    if (args[i].StartsWith('-') || library is not null)
+                        throw new UsageException($"unexpected argument '{args[i]}'\n{Usage}");
+                    library = args[i];
+                    break;
+            }
+        }
+        if (library is null)
+            throw new UsageException($"run needs a LIBRARY\n{Usage}");
+        nint? fn = NativeProgram.Find(library, entry, out string? error);
+        return fn is null ? Fail(stderr, error!) : RunMain(fn.Value, 0, maxProcs, stderr);
+    }
+
+    private static int DemoCommand(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        string? name = null;
+        long parameter = 0;
+        int maxProcs = 0;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--maxprocs")
+                maxProcs = PositiveInt(Value(args, ref i), "--maxprocs");
+            else if (name is null)
+                name = args[i];
+            else if (long.TryParse(args[i], out long p) && p > 0)
+                parameter = p;
+            else
+                throw new UsageException($"unexpected argument '{args[i]}'");
+        }
+        if (name is null)
+        {
+            stdout.WriteLine("demos (spindle demo NAME [PARAMETER] [--maxprocs N]):");
+            foreach (var d in Demos)
+                stdout.WriteLine($"  {d.Name,-12}{d.What}");
+            return 0;
+        }
+        var demo = Demos.FirstOrDefault(d => d.Name == name);
+        if (demo.Name is null)
+            throw new UsageException($"no demo '{name}'; there are: {string.Join(", ", Demos.Select(d => d.Name))}");
+        string library = Path.Combine(AppContext.BaseDirectory, "libspindle_demos.so");
+        nint? fn = NativeProgram.Find(library, demo.Entry, out string? error);
+        if (fn is null)
+            return Fail(stderr, error!);
+        int procs = maxProcs > 0 ? maxProcs : Runtime.DefaultMaxProcs;
+        stdout.WriteLine($"spindle demo {name}, GOMAXPROCS={procs}, stack guards: {Runtime.StackGuardMode}");
+        stdout.Flush();
+        return RunMain(fn.Value, (nint)parameter, procs, stderr);
+    }
+
+    private static int RunMain(nint fn, nint arg, int maxProcs, TextWriter stderr)
+    {
+        try
+        {
+            Runtime.Run(fn, arg, maxProcs);
+            return 0;
+        }
+        catch (DeadlockException e)
+        {
+            stderr.WriteLine($"fatal error: {e.Message}");
+            return 2;
+        }
+        catch (GoroutineFailedException e)
+        {
+            stderr.WriteLine($"fatal error: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static string Value(string[] args, ref int i) =>
+        i + 1 < args.Length ? args[++i] : throw new UsageException($"{args[i]} needs a value");
+
+    private static int PositiveInt(string text, string option) =>
+        int.TryParse(text, out int n) && n > 0 ? n : throw new UsageException($"{option} needs a positive number, not '{text}'");
+
+    private static int Fail(TextWriter stderr, string message)
+    {
+        stderr.WriteLine($"spindle: {message}");
+        return 1;
+    }
+
+    private sealed class UsageException(string message) : Exception(message);
+}

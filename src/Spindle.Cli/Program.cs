@@ -1,0 +1,2 @@
+// The `spindle` command; see CliApp.
+return Spindle.Cli.CliApp.Execute(args, Console.Out, Console.Error);
