@@ -168,11 +168,28 @@ cmd_test() {
   [ "$FAILED" -eq 0 ]
 }
 
+build_cli() {
+  require_dotnet || return 1
+  dotnet build "$ROOT/src/Spindle.Cli" -c Release -o "$BUILD/cli" \
+    -p:SpindleNativeDir="$BUILD/native/bin" > "$BUILD/cli.build.log" 2>&1 ||
+    { grep -E 'error' "$BUILD/cli.build.log" | head -20; return 1; }
+}
+
 cmd_demo() {
   mkdir -p "$BUILD"
-  install_packages cmake make gcc || exit 1
+  install_packages cmake make gcc g++ valgrind || exit 1
   build_native || exit 1
+  log "the native core: coroutines on their own stacks"
   "$BUILD/native/bin/generators"
+  build_cli || exit 1
+  local spindle=$BUILD/cli/spindle
+  log "the runtime: Go's GOMAXPROCS experiment, GOMAXPROCS=1 then 2"
+  "$spindle" demo gomaxprocs --maxprocs 1
+  "$spindle" demo gomaxprocs --maxprocs 2
+  log "a ring of 10,000 goroutines passing a token"
+  "$spindle" demo ring --maxprocs 1
+  log "a native program run like 'go run': spindle run build/native/bin/libspindle_hello.so"
+  "$spindle" run "$BUILD/native/bin/libspindle_hello.so"
 }
 
 cmd_bench() {
