@@ -36,11 +36,15 @@ internal sealed unsafe class Goroutine
 
     public bool IsMain;
 
-    public void SetState(GoroutineState state, WaitReason reason = WaitReason.None)
+    public void SetState(GoroutineState state, WaitReason reason = WaitReason.None) =>
+        SetState(state, reason, Stopwatch.GetTimestamp());
+
+    /// <summary>With a timestamp the caller already read (one clock read per switch).</summary>
+    public void SetState(GoroutineState state, WaitReason reason, long now)
     {
         State = state;
         Reason = reason;
-        StateSince = Stopwatch.GetTimestamp();
+        StateSince = now;
     }
 
     public GoroutineInfo Describe(long now) => new(Id, Kind, State, Reason,

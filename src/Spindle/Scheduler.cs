@@ -664,9 +664,9 @@ internal sealed unsafe partial class Scheduler
             {
                 Processor p = m.P!;
                 bool blocking = g.InBlockingSection;
-                g.SetState(blocking ? GoroutineState.Blocking : GoroutineState.Running);
-                long entered = p.EnterResume(blocking ? Processor.InBlocking : Processor.InGoroutine,
-                    Stopwatch.GetTimestamp());
+                long now = Stopwatch.GetTimestamp();
+                g.SetState(blocking ? GoroutineState.Blocking : GoroutineState.Running, WaitReason.None, now);
+                long entered = p.EnterResume(blocking ? Processor.InBlocking : Processor.InGoroutine, now);
                 rc = SwitchTimings.Enabled ? SwitchTimings.Resume(m, g.Coro) : sp_coro_resume(g.Coro);
                 if (!p.LeaveResume(entered))
                 {
