@@ -10,6 +10,8 @@ internal sealed class GoroutineSyncContext(Scheduler sched, Goroutine g) : Synch
 
     public Goroutine Goroutine => g;
 
+    public Scheduler Scheduler => sched;
+
     public override void Post(SendOrPostCallback d, object? state) => sched.PostStep(g, d, state);
 
     public override void Send(SendOrPostCallback d, object? state) =>

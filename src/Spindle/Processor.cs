@@ -25,16 +25,14 @@ internal sealed class Processor
     public volatile bool Retiring;
     /// <summary>Scheduling rounds on this P (owner only).</summary>
     public uint SchedTick;
-    public Machine? Owner;
 
     public Processor(int id) => Id = id;
 
     public static long StateOf(long status) => status & 0xff;
 
     /// <summary>Marks the P owned by a new holder: a new generation.</summary>
-    public long Acquire(Machine m)
+    public long Acquire()
     {
-        Owner = m;
         long s = Volatile.Read(ref Status);
         long next = ((s >> 8) + 1) << 8 | Owned;
         Volatile.Write(ref Status, next);
@@ -61,7 +59,6 @@ internal sealed class Processor
 
     public void SetIdle()
     {
-        Owner = null;
         long s = Volatile.Read(ref Status);
         Volatile.Write(ref Status, (s & ~0xffL) | (Retiring ? Retired : Idle));
     }

@@ -13,8 +13,6 @@ internal sealed class RunQueue
 
     public bool IsEmpty => Volatile.Read(ref _head) == Volatile.Read(ref _tail) && Volatile.Read(ref _next) is null;
 
-    public int Count => (int)(Volatile.Read(ref _tail) - Volatile.Read(ref _head)) + (Volatile.Read(ref _next) is null ? 0 : 1);
-
     /// <summary>Adds g (owner only). With next, g takes the runnext slot and whatever
     /// was there goes to the tail. Returns false when the ring is full: the caller
     /// moves half of it to the global queue.</summary>

@@ -35,7 +35,6 @@ internal sealed unsafe partial class Scheduler
     private long _nextGoroutineId;
     private readonly ManualResetEventSlim _finished = new();
     private Exception? _failure;
-    private Goroutine? _main;
     private RuntimeMonitor? _monitor;
 
     // Counters (read by the monitor, deadlock detection, stats and tests).
@@ -189,8 +188,6 @@ internal sealed unsafe partial class Scheduler
         }
         g.Coro = co;
         g.IsMain = isMain;
-        if (isMain)
-            _main = g;
         g.SetState(GoroutineState.Runnable);
         Ready(g, next: true);
         return SP_OK;
@@ -204,8 +201,6 @@ internal sealed unsafe partial class Scheduler
         g.Body = body;
         g.Context ??= new GoroutineSyncContext(this, g);
         g.IsMain = isMain;
-        if (isMain)
-            _main = g;
         g.SetState(GoroutineState.Runnable);
         Ready(g, next: true);
         return g.Id;
@@ -287,7 +282,7 @@ internal sealed unsafe partial class Scheduler
     {
         m.NextP = null;
         m.P = p;
-        p.Acquire(m);
+        p.Acquire();
         int owned = Interlocked.Increment(ref OwnedPs);
         int peak;
         while (owned > (peak = Volatile.Read(ref PeakOwnedPs)) &&

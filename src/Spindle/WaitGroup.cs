@@ -10,7 +10,7 @@ namespace Spindle;
 /// </summary>
 public sealed class WaitGroup
 {
-    private readonly Scheduler? _sched;
+    private readonly Scheduler? _sched; // set for the native kind (sp_wg_make) only
     private readonly object _lock = new(); // a monitor: plain threads Wait on it
     private long _count;
     private Goroutine? _nativeWaiters;
@@ -19,8 +19,8 @@ public sealed class WaitGroup
 
     /// <summary>Creates a wait group with a zero counter. A wait group made in C# may be
     /// used by threads outside Spindle, so goroutines waiting on it never count as
-    /// deadlocked.</summary>
-    public WaitGroup() : this(Runtime.CurrentScheduler, visibleOutside: true)
+    /// deadlocked. It may be made before <see cref="Runtime.Run(Func{Task}, int)"/>.</summary>
+    public WaitGroup() : this(null, visibleOutside: true)
     {
     }
 
@@ -67,7 +67,7 @@ public sealed class WaitGroup
             if (_blockedThreads > 0)
                 Monitor.PulseAll(_lock);
         }
-        while (native is not null)
+        while (native is not null) // only wait groups made by a scheduler have native waiters
         {
             Goroutine? next = native.Link;
             native.Link = null;
@@ -77,8 +77,8 @@ public sealed class WaitGroup
         }
         foreach (var (g, continuation) in waiters)
         {
-            if (g is not null)
-                _sched!.PostStep(g, GoroutineSyncContext.InvokeAction, continuation);
+            if (g is not null) // the goroutine's own runtime, whenever this wait group was made
+                g.Context!.Scheduler.PostStep(g, GoroutineSyncContext.InvokeAction, continuation);
             else
                 ThreadPool.UnsafeQueueUserWorkItem(static c => c(), continuation, preferLocal: false);
         }

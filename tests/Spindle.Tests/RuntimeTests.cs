@@ -159,6 +159,26 @@ public class RuntimeTests
     }
 
     [Fact]
+    public void WaitGroupMadeBeforeRunAndUsedFromPlainThreads()
+    {
+        var wg = new WaitGroup();
+        Assert.Throws<InvalidOperationException>(() => wg.Done()); // below zero: refused
+        Assert.Equal(0, wg.Count);                                  // and left as it was
+        wg.Add(2);
+        var outside = new Thread(() => wg.Done());
+        Run(async () =>
+        {
+            outside.Start(); // a plain thread finishes one part
+            Go(async () => { await Sleep(TimeSpan.FromMilliseconds(5)); wg.Done(); });
+            await wg.WaitAsync();
+            Assert.Throws<InvalidOperationException>(() => wg.Wait()); // would block a worker
+        }, maxProcs: 2);
+        outside.Join();
+        Assert.Equal(0, wg.Count);
+        wg.Wait(); // a plain thread returns at once at zero
+    }
+
+    [Fact]
     public void OnlyOneRuntimeAtATime()
     {
         Run(() =>

@@ -56,23 +56,6 @@ EXPORT void tp_spawn_many(void *p)
     free(args);
 }
 
-/* ---- two goroutines yielding: io[0] rounds each; io[1] done count */
-static void yielder(void *p)
-{
-    int64_t *io = p;
-    for (int64_t i = 0; i < io[0]; i++)
-        sp_gosched();
-    atomic_fetch_add((_Atomic int64_t *)&io[1], 1);
-}
-
-EXPORT void tp_yield_pair(void *p)
-{
-    sp_go(yielder, p);
-    yielder(p);
-    while (atomic_load((_Atomic int64_t *)&((int64_t *)p)[1]) < 2)
-        sp_gosched();
-}
-
 /* ---- a blocking call must not stop the others: io[0] block ns; io[1] progress made
         by another goroutine while the first was blocked; io[2] errors */
 static _Atomic int blocked_done;
@@ -201,8 +184,8 @@ EXPORT void tp_bad_input(void *p)
     io[k++] = 12345;                                /* end marker */
 }
 
-/* ---- allocation: io[0] rounds each; io[1] done; io[2] callback id run before the
-        steady-state loop, io[3] callback id run after it */
+/* ---- allocation: two goroutines yielding. io[0] rounds each; io[1] done; io[2]
+        callback id run before the steady-state loop, io[3] callback id run after it */
 static void measured_yielder(void *p)
 {
     int64_t *io = p;
