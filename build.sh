@@ -20,7 +20,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 TEST_PACKAGES=(cmake make gcc g++ gdb valgrind libc6-dev
                qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
                mingw-w64 wine wine64)
-BENCH_PACKAGES=(libbenchmark-dev libboost-context-dev valgrind)
+BENCH_PACKAGES=(libbenchmark-dev libboost-context-dev valgrind golang-go)
 
 log() { printf '==> %s\n' "$*"; }
 
@@ -201,6 +201,9 @@ cmd_bench() {
   "$BUILD/bench/bin/switch_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
   log "callgrind: instructions per switch"
   "$ROOT/native/bench/callgrind_switch.sh" "$BUILD/bench/bin"
+  require_dotnet && build_native || exit 1
+  log "goroutines: Spindle, Task.Run and Go side by side (takes a few minutes)"
+  "$ROOT/bench/run.sh" "$BUILD"
 }
 
 cmd_bindings() {

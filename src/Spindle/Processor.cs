@@ -20,7 +20,8 @@ internal sealed class Processor
 
     /// <summary>(generation &lt;&lt; 8) | state.</summary>
     public long Status;
-    /// <summary>When the current resume started (Stopwatch ticks), for the monitor.</summary>
+    /// <summary>When the current resume started (Environment.TickCount64 ms), for the
+    /// monitor, which looks once a millisecond.</summary>
     public long RunStart;
     public volatile bool Retiring;
     /// <summary>Scheduling rounds on this P (owner only).</summary>

@@ -34,12 +34,14 @@ internal sealed class RuntimeMonitor
 
     private void Loop()
     {
-        long blocking = (long)(BlockingThreshold.TotalSeconds * Stopwatch.Frequency);
-        long hog = (long)(HogThreshold.TotalSeconds * Stopwatch.Frequency);
+        // Resume start times are in milliseconds: a blocking call is retaken at the
+        // first look after it began (1 - 2 ms), a hog after 10 ms.
+        long blocking = Math.Max(1, (long)BlockingThreshold.TotalMilliseconds);
+        long hog = (long)HogThreshold.TotalMilliseconds;
         while (!_stop)
         {
             Thread.Sleep(1); // the finest sleep the OS offers reliably; Go starts at 20 us
-            long now = Stopwatch.GetTimestamp();
+            long now = Environment.TickCount64;
             foreach (Processor p in _sched.AllProcessors)
             {
                 long status = Volatile.Read(ref p.Status);
@@ -52,7 +54,7 @@ internal sealed class RuntimeMonitor
                 if (state == Processor.InGoroutine)
                 {
                     Interlocked.Increment(ref _sched.HogsRetaken);
-                    RuntimeEvents.Log.HogRetaken(p.Id, Stopwatch.GetElapsedTime(p.RunStart, now).TotalMilliseconds);
+                    RuntimeEvents.Log.HogRetaken(p.Id, now - p.RunStart);
                 }
                 else
                 {
@@ -60,7 +62,7 @@ internal sealed class RuntimeMonitor
                 }
                 _sched.Handoff(p);
             }
-            if (_sched.NextTimerDeadline() <= now)
+            if (_sched.NextTimerDeadline() <= Stopwatch.GetTimestamp())
                 _sched.Wakep();
         }
     }

@@ -420,9 +420,13 @@ internal sealed unsafe partial class Scheduler
 
     // ---------------------------------------------------------------- finding work
 
-    private void RunTimers(Processor from, Processor into, long now)
+    private void RunTimers(Processor from, Processor into)
     {
-        if (from.Timers.NextDeadline > now)
+        long deadline = from.Timers.NextDeadline;
+        if (deadline == long.MaxValue)
+            return; // no timer: no clock read either
+        long now = Stopwatch.GetTimestamp();
+        if (deadline > now)
             return;
         for (Goroutine? g = from.Timers.TakeExpired(now); g is not null;)
         {
@@ -458,8 +462,7 @@ internal sealed unsafe partial class Scheduler
                     ReleasePLocked(m);
                 return null;
             }
-            long now = Stopwatch.GetTimestamp();
-            RunTimers(p, p, now);
+            RunTimers(p, p);
             Goroutine? g;
             // Now and then the global queue first, or goroutines that keep a local
             // queue busy would starve it (Go checks every 61st schedule).
@@ -497,7 +500,7 @@ internal sealed unsafe partial class Scheduler
                     Processor victim = all[(start + i) % maxProcs];
                     if (victim == p)
                         continue;
-                    RunTimers(victim, p, now);
+                    RunTimers(victim, p);
                     g = p.RunQ.Get() ?? p.RunQ.StealHalf(victim.RunQ);
                     if (g is not null)
                         return g;
@@ -659,9 +662,9 @@ internal sealed unsafe partial class Scheduler
             {
                 Processor p = m.P!;
                 bool blocking = g.InBlockingSection;
-                long now = Stopwatch.GetTimestamp();
-                g.SetState(blocking ? GoroutineState.Blocking : GoroutineState.Running, WaitReason.None, now);
-                long entered = p.EnterResume(blocking ? Processor.InBlocking : Processor.InGoroutine, now);
+                long nowMs = Environment.TickCount64;
+                g.SetState(blocking ? GoroutineState.Blocking : GoroutineState.Running, WaitReason.None, nowMs);
+                long entered = p.EnterResume(blocking ? Processor.InBlocking : Processor.InGoroutine, nowMs);
                 rc = SwitchTimings.Enabled ? SwitchTimings.Resume(m, g.Coro) : sp_coro_resume(g.Coro);
                 if (!p.LeaveResume(entered))
                 {
@@ -939,7 +942,7 @@ internal sealed unsafe partial class Scheduler
 
     public List<GoroutineInfo> Dump()
     {
-        long now = Stopwatch.GetTimestamp();
+        long now = Environment.TickCount64;
         var list = new List<GoroutineInfo>();
         lock (_allGsLock)
         {

@@ -1,0 +1,3 @@
+module spindle/bench
+
+go 1.19

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Goroutine benchmarks side by side: BenchmarkDotNet (Spindle and .NET Task.Run)
+# then the same work in Go, one after the other on this machine, and the ratios.
+# Usage: bench/run.sh BUILD_DIR   (BUILD_DIR/native/bin holds the native libraries)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$1
+dotnet run -c Release --project "$root/bench/Spindle.Benchmarks" \
+  -p:SpindleNativeDir="$build/native/bin" -- --filter '*' --artifacts "$build/bench-dotnet" \
+  > "$build/bench-dotnet.log" 2>&1 || { tail -30 "$build/bench-dotnet.log"; exit 1; }
+grep -E '^\| ' "$build/bench-dotnet.log"
+(cd "$root/bench/go" && GOFLAGS=-mod=mod go run .) > "$build/bench-go.txt"
+cat "$build/bench-go.txt"
+
+# Ratios: Spindle's mean over the peer's, per GOMAXPROCS.
+mean() { # method procs -> ns
+  awk -F'|' -v m="$1" -v p="$2" '$2 ~ m && $3+0 == p { gsub(/[ ,ns]/, "", $4); print $4 }' \
+    "$build/bench-dotnet.log" | head -1
+}
+go_ns() { awk -v n="$1" -v p="$2" '$1 == n && $2 == p { print $3 }' "$build/bench-go.txt"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo
+echo "ratios (Spindle / peer, lower is better):"
+y=$(mean SpindleYieldSwitch 1); gy=$(go_ns go_yield_switch 1)
+echo "  yield switch, GOMAXPROCS=1: Spindle $y ns / Go $gy ns = $(ratio "$y" "$gy")"
+for p in 1 2; do
+  s=$(mean SpindleSpawnComplete $p); t=$(mean TaskRunSpawnComplete $p); g=$(go_ns go_spawn_complete $p)
+  echo "  spawn+complete, GOMAXPROCS=$p: Spindle $s ns / Go $g ns = $(ratio "$s" "$g"); / Task.Run $t ns = $(ratio "$s" "$t")"
+done
