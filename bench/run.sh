@@ -4,11 +4,15 @@
 # Usage: bench/run.sh BUILD_DIR   (BUILD_DIR/native/bin holds the native libraries)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=$1
+build=$(cd "$1" && pwd)
 dotnet run -c Release --project "$root/bench/Spindle.Benchmarks" \
   -p:SpindleNativeDir="$build/native/bin" -- --filter '*' --artifacts "$build/bench-dotnet" \
   > "$build/bench-dotnet.log" 2>&1 || { tail -30 "$build/bench-dotnet.log"; exit 1; }
 grep -E '^\| ' "$build/bench-dotnet.log"
+if grep -qE '^\| Spindle[A-Za-z]+ +\| 1 +\| +NA' "$build/bench-dotnet.log"; then
+  grep -iE 'exception|error' "$build/bench-dotnet.log" | head -5
+  echo "bench: a benchmark failed (NA above)"; exit 1
+fi
 (cd "$root/bench/go" && GOFLAGS=-mod=mod go run .) > "$build/bench-go.txt"
 cat "$build/bench-go.txt"
 
