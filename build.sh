@@ -194,7 +194,7 @@ cmd_demo() {
 
 cmd_bench() {
   mkdir -p "$BUILD"
-  install_packages "${TEST_PACKAGES[@]:0:6}" "${BENCH_PACKAGES[@]}" || exit 1
+  install_packages cmake make gcc g++ gdb "${BENCH_PACKAGES[@]}" || exit 1
   configure_and_build bench -DSPINDLE_BUILD_BENCH=ON -DSPINDLE_BUILD_TESTS=OFF \
     -DCMAKE_BUILD_TYPE=Release || exit 1
   log "Google Benchmark: Spindle and boost.context side by side (compare ratios)"

@@ -47,23 +47,6 @@ static void release_unit(sp_coro *co)
     sp_stack_unmap(&st);
 }
 
-/* Moves the thread's cache into the global pool when the thread exits. */
-void sp_pool_thread_exit(void)
-{
-    sp_coro *co;
-    sp_lock_acquire(&global_lock);
-    while ((co = pop(&tls_cache)) != NULL) {
-        if (global_pool.count < GLOBAL_POOL_MAX) {
-            push(&global_pool, co);
-        } else {
-            sp_lock_release(&global_lock);
-            release_unit(co);
-            sp_lock_acquire(&global_lock);
-        }
-    }
-    sp_lock_release(&global_lock);
-}
-
 static void refill_from_global(void)
 {
     sp_lock_acquire(&global_lock);
@@ -91,6 +74,13 @@ static void spill_to_global(void)
         release_unit(spilled);
         spilled = next;
     }
+}
+
+/* Moves the thread's cache into the global pool when the thread exits. */
+void sp_pool_thread_exit(void)
+{
+    while (tls_cache.head != NULL)
+        spill_to_global();
 }
 
 static int poolable(size_t max_stack, size_t initial_commit)

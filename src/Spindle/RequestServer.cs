@@ -22,20 +22,14 @@ internal sealed unsafe partial class Scheduler
                 req->result = SpawnNative((delegate* unmanaged<void*, void>)req->args[0], (void*)req->args[1]);
                 return true;
             case SP_OP_GOSCHED:
-                g.SetState(GoroutineState.Runnable);
-                RunqPut(m.P!, g, next: false);
+                Requeue(m, g);
                 return false;
             case SP_OP_SLEEP:
                 long ns = (long)req->args[0];
                 if (ns <= 0)
-                {
-                    g.SetState(GoroutineState.Runnable);
-                    RunqPut(m.P!, g, next: false);
-                }
+                    Requeue(m, g);
                 else
-                {
                     SleepNative(m, g, ns);
-                }
                 return false;
             case SP_OP_BLOCK_ENTER:
                 if (g.InBlockingSection)

@@ -4,15 +4,16 @@ namespace Spindle;
 
 /// <summary>Go's sysmon: a thread that holds no P and watches the others. It takes the
 /// P from a worker that has been inside one resume too long, a blocking call past
-/// <see cref="BlockingThreshold"/> or a goroutine that makes no runtime call past
-/// <see cref="HogThreshold"/>, and hands it to another worker, so the remaining
+/// <see cref="BlockingThresholdMs"/> or a goroutine that makes no runtime call past
+/// <see cref="HogThresholdMs"/>, and hands it to another worker, so the remaining
 /// goroutines keep running. It also wakes a worker when a timer is due and all are idle.</summary>
 internal sealed class RuntimeMonitor
 {
-    /// <summary>Go retakes a P from a syscall after 20 us.</summary>
-    public static readonly TimeSpan BlockingThreshold = TimeSpan.FromTicks(200);
+    /// <summary>Go retakes a P from a syscall after 20 us; with millisecond resume
+    /// times and one look a millisecond, the finest here is 1 ms (1 - 2 ms in effect).</summary>
+    public const long BlockingThresholdMs = 1;
     /// <summary>Go preempts a goroutine after 10 ms.</summary>
-    public static readonly TimeSpan HogThreshold = TimeSpan.FromMilliseconds(10);
+    public const long HogThresholdMs = 10;
 
     private readonly Scheduler _sched;
     private readonly Thread _thread;
@@ -34,10 +35,6 @@ internal sealed class RuntimeMonitor
 
     private void Loop()
     {
-        // Resume start times are in milliseconds: a blocking call is retaken at the
-        // first look after it began (1 - 2 ms), a hog after 10 ms.
-        long blocking = Math.Max(1, (long)BlockingThreshold.TotalMilliseconds);
-        long hog = (long)HogThreshold.TotalMilliseconds;
         while (!_stop)
         {
             Thread.Sleep(1); // the finest sleep the OS offers reliably; Go starts at 20 us
@@ -46,7 +43,8 @@ internal sealed class RuntimeMonitor
             {
                 long status = Volatile.Read(ref p.Status);
                 long state = Processor.StateOf(status);
-                long limit = state == Processor.InBlocking ? blocking : state == Processor.InGoroutine ? hog : -1;
+                long limit = state == Processor.InBlocking ? BlockingThresholdMs
+                    : state == Processor.InGoroutine ? HogThresholdMs : -1;
                 if (limit < 0 || now - Volatile.Read(ref p.RunStart) < limit || !p.TryRetake(status))
                     continue;
                 Interlocked.Decrement(ref _sched.OwnedPs);

@@ -222,6 +222,13 @@ internal sealed unsafe partial class Scheduler
         }
     }
 
+    /// <summary>The running goroutine goes back to the tail of this worker's queue.</summary>
+    private void Requeue(Machine m, Goroutine g)
+    {
+        g.SetState(GoroutineState.Runnable);
+        RunqPut(m.P!, g, next: false);
+    }
+
     /// <summary>Makes a goroutine runnable from anywhere: this M's P when the caller is a
     /// worker holding one, else the global queue; then wakes an idle worker if any.</summary>
     public void Ready(Goroutine g, bool next = false)
@@ -296,6 +303,12 @@ internal sealed unsafe partial class Scheduler
         Processor p = m.P!;
         m.P = null;
         Interlocked.Decrement(ref OwnedPs);
+        IdleOrRetirePLocked(p);
+    }
+
+    /// <summary>A P nobody holds: idle, or retired if above GOMAXPROCS (under _lock).</summary>
+    private void IdleOrRetirePLocked(Processor p)
+    {
         if (p.Retiring)
             RetirePLocked(p);
         else
@@ -374,12 +387,7 @@ internal sealed unsafe partial class Scheduler
             return;
         }
         lock (_lock)
-        {
-            if (p.Retiring)
-                RetirePLocked(p);
-            else
-                PushIdlePLocked(p);
-        }
+            IdleOrRetirePLocked(p);
     }
 
     /// <summary>The body of every worker thread.</summary>
@@ -681,8 +689,7 @@ internal sealed unsafe partial class Scheduler
                     ExitNative(m, g);
                     return;
                 case SP_CORO_SUSPENDED: // a bare sp_coro_yield: same as sp_gosched
-                    g.SetState(GoroutineState.Runnable);
-                    RunqPut(m.P!, g, next: false);
+                    Requeue(m, g);
                     return;
                 case SP_CORO_REQUEST:
                     if (!Serve(m, g, sp_coro_pending(g.Coro)))
@@ -709,22 +716,15 @@ internal sealed unsafe partial class Scheduler
                 TakeP(m, p);
                 return true;
             }
-            if (rc == SP_CORO_DONE)
+            if (rc != SP_CORO_DONE)
             {
-                sp_coro_destroy(g.Coro);
-                g.SetState(GoroutineState.Dead);
-                Interlocked.Decrement(ref LiveGoroutines);
-                g.Coro = null;
-                g.Link = _globalFreeGs;
-                _globalFreeGs = g;
-                if (g.IsMain)
-                    _finished.Set();
+                g.RequestPending = rc == SP_CORO_REQUEST;
+                g.SetState(GoroutineState.Runnable);
+                _globalQ.Push(g);
                 return false;
             }
-            g.RequestPending = rc == SP_CORO_REQUEST;
-            g.SetState(GoroutineState.Runnable);
-            _globalQ.Push(g);
         }
+        ExitNative(m, g); // frees g to the global list, as m holds no P
         return false;
     }
 
@@ -796,8 +796,7 @@ internal sealed unsafe partial class Scheduler
         {
             if (g.Steps.Count > 0)
             {
-                g.SetState(GoroutineState.Runnable);
-                RunqPut(m.P!, g, next: false);
+                Requeue(m, g);
                 return;
             }
             if (!g.Task.IsCompleted)
