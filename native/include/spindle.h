@@ -15,7 +15,10 @@
  *     destroy, stack high-water mark;
  *   - the runtime-call record: a coroutine posts a request, whoever resumed it
  *     serves it on its own stack and resumes the coroutine with the answer.
- *     This is the mechanism the Spindle scheduler is built on (DESIGN.md s.3).
+ *     This is the mechanism the Spindle scheduler is built on (DESIGN.md s.3);
+ *   - the goroutine-facing runtime calls of a running Spindle runtime: spawn,
+ *     yield, sleep, blocking sections, managed callbacks, wait groups,
+ *     channels, select, timer channels and mutexes.
  */
 #ifndef SPINDLE_H
 #define SPINDLE_H
@@ -257,7 +260,23 @@ enum {
     SP_OP_WG_MAKE = 7,       /**< value = the new handle */
     SP_OP_WG_ADD = 8,        /**< args[0] handle, args[1] delta (int64) */
     SP_OP_WG_WAIT = 9,       /**< args[0] handle */
-    SP_OP_WG_RELEASE = 10    /**< args[0] handle */
+    SP_OP_WG_RELEASE = 10,   /**< args[0] handle */
+    SP_OP_CHAN_MAKE = 11,    /**< args[0] element size, args[1] capacity; value = handle */
+    SP_OP_CHAN_SEND = 12,    /**< args[0] handle, args[1] element address */
+    SP_OP_CHAN_RECV = 13,    /**< args[0] handle, args[1] element address; value = ok */
+    SP_OP_CHAN_CLOSE = 14,   /**< args[0] handle */
+    SP_OP_CHAN_LEN = 15,     /**< args[0] handle; value = length */
+    SP_OP_CHAN_CAP = 16,     /**< args[0] handle; value = capacity */
+    SP_OP_CHAN_RELEASE = 17, /**< args[0] handle */
+    SP_OP_SELECT = 18,       /**< args[0] cases, args[1] count, args[2] has_default;
+                                  value = the index chosen */
+    SP_OP_AFTER = 19,        /**< args[0] nanoseconds; value = handle */
+    SP_OP_TICKER_MAKE = 20,  /**< args[0] period in nanoseconds; value = handle */
+    SP_OP_TICKER_STOP = 21,  /**< args[0] handle */
+    SP_OP_MUTEX_MAKE = 22,   /**< value = handle */
+    SP_OP_MUTEX_LOCK = 23,   /**< args[0] handle */
+    SP_OP_MUTEX_UNLOCK = 24, /**< args[0] handle */
+    SP_OP_MUTEX_RELEASE = 25 /**< args[0] handle */
 };
 
 /** Starts fn(arg) as a new goroutine. Errors: SP_EINVAL (fn NULL),
@@ -307,6 +326,121 @@ SP_API int sp_wg_wait(sp_wg wg);
 /** Releases the handle; later use gives SP_ESTALE. Errors: SP_ESTALE,
     SP_ESTATE (goroutines are waiting on it), SP_ENOTGOROUTINE. */
 SP_API int sp_wg_release(sp_wg wg);
+
+/* ------------------------------------------------------------------------ */
+/* Channels, select, timers and mutexes (Go's semantics)                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Like the calls above, these are runtime calls: inside a goroutine of a
+ * running runtime, else SP_ENOTGOROUTINE. Elements are plain bytes, copied
+ * from the sender's memory to the receiver's (straight across when a
+ * receiver is parked). A handle made here can be handed to C# code
+ * (Spindle.Chan<T>.FromHandle), so one channel connects native goroutines,
+ * managed goroutines and plain threads. Handles carry a generation: a
+ * released one gives SP_ESTALE, never another object.
+ */
+
+/** A channel handle; 0 is the nil channel, on which every send and receive
+    blocks forever (and which a select never chooses). */
+typedef uint64_t sp_chan;
+
+/** The largest element a channel carries, in bytes (Go's limit: below 64 KiB). */
+enum { SP_CHAN_MAX_ELEM = 65535 };
+
+/** Makes a channel of elements of elem_size bytes (0 for a signal channel,
+    Go's chan struct{}) with room for capacity elements (0: unbuffered).
+    Errors: SP_EINVAL (out NULL, elem_size above SP_CHAN_MAX_ELEM, capacity
+    above INT32_MAX or a buffer above 2 GiB), SP_ENOMEM, SP_ENOTGOROUTINE. */
+SP_API int sp_chan_make(sp_chan *out, size_t elem_size, size_t capacity);
+
+/** Sends the element at elem (elem_size bytes; may be NULL when that is 0).
+    Blocks until a receiver takes it (unbuffered) or there is room in the
+    buffer. Errors: SP_ECLOSED (the channel is or becomes closed: the value is
+    not sent), SP_EINVAL (elem NULL), SP_ESTALE, SP_ENOTGOROUTINE. */
+SP_API int sp_chan_send(sp_chan ch, const void *elem);
+
+/** Receives into elem (may be NULL to discard). From a closed channel the
+    buffer drains first; then elem is zeroed and *ok is false. ok may be
+    NULL. Errors: SP_ESTALE, SP_ENOTGOROUTINE. */
+SP_API int sp_chan_recv(sp_chan ch, void *elem, bool *ok);
+
+/** Closes the channel: parked receivers get the zero value and ok = false,
+    parked senders get SP_ECLOSED. Errors: SP_ECLOSED (already closed),
+    SP_EINVAL (the nil channel), SP_ESTALE, SP_ENOTGOROUTINE. */
+SP_API int sp_chan_close(sp_chan ch);
+
+/** The number of elements buffered (0 for the nil channel), or an error. */
+SP_API int sp_chan_len(sp_chan ch);
+
+/** The capacity (0 for the nil channel), or an error. */
+SP_API int sp_chan_cap(sp_chan ch);
+
+/** Releases the handle; later use gives SP_ESTALE. Buffered elements are
+    dropped. Errors: SP_ESTATE (goroutines or threads are parked on it),
+    SP_EINVAL (the nil channel), SP_ESTALE, SP_ENOTGOROUTINE. */
+SP_API int sp_chan_release(sp_chan ch);
+
+/** Directions of an sp_case. */
+enum { SP_SEND = 1, SP_RECV = 2 };
+
+/** One case of sp_select. */
+typedef struct sp_case {
+    /** The channel; 0 (nil) makes the case never ready. */
+    sp_chan ch;
+    /** SP_SEND or SP_RECV. */
+    int dir;
+    /** The element to send, or where to receive (NULL discards). */
+    void *elem;
+    /** For a receive: set to false when the channel was closed; may be NULL. */
+    bool *ok;
+} sp_case;
+
+/** The most cases one select takes (Go's limit). */
+enum { SP_SELECT_MAX_CASES = 65536 };
+
+/** Waits until one of the cases can proceed and performs it; among several
+    ready cases the choice is uniformly random. Returns the index of the
+    case performed, or ncases when has_default is true and none was ready.
+    With ncases 0 and no default it blocks forever (Go's select {}). Errors:
+    SP_EINVAL (cases NULL with ncases > 0, ncases negative or above
+    SP_SELECT_MAX_CASES, a direction that is neither SP_SEND nor SP_RECV, a
+    send with elem NULL), SP_ECLOSED (the case chosen was a send on a closed
+    channel), SP_ESTALE (a released handle), SP_ENOTGOROUTINE. */
+SP_API int sp_select(sp_case *cases, int ncases, bool has_default);
+
+/** Makes a channel (capacity 1, int64_t elements) that receives the
+    monotonic time in nanoseconds once, at least nanoseconds from now: Go's
+    time.After. Release it with sp_chan_release when done. Errors: SP_EINVAL
+    (out NULL), SP_ENOTGOROUTINE. */
+SP_API int sp_after(sp_chan *out, int64_t nanoseconds);
+
+/** Makes a ticker channel (capacity 1, int64_t elements) that receives the
+    monotonic time in nanoseconds every period_ns; ticks a slow reader misses
+    are dropped, as in Go. Stop it with sp_ticker_stop, then release it.
+    Errors: SP_EINVAL (out NULL, period_ns <= 0), SP_ENOTGOROUTINE. */
+SP_API int sp_ticker_make(sp_chan *out, int64_t period_ns);
+
+/** Stops a ticker: no tick is sent after it returns. Errors: SP_EINVAL (not
+    a ticker), SP_ESTALE, SP_ENOTGOROUTINE. */
+SP_API int sp_ticker_stop(sp_chan ticker);
+
+/** A mutex handle; 0 is never a valid one. */
+typedef uint64_t sp_mutex;
+
+/** Makes an unlocked mutex (Go's sync.Mutex: not owned, any goroutine may
+    unlock it; waiters get it in arrival order). Errors: SP_EINVAL (out
+    NULL), SP_ENOTGOROUTINE. */
+SP_API int sp_mutex_make(sp_mutex *out);
+/** Locks the mutex, parking the goroutine until it is free. Errors:
+    SP_ESTALE, SP_ENOTGOROUTINE. */
+SP_API int sp_mutex_lock(sp_mutex m);
+/** Unlocks it, handing it to the longest waiter if any. Errors: SP_ESTATE
+    (it is not locked), SP_ESTALE, SP_ENOTGOROUTINE. */
+SP_API int sp_mutex_unlock(sp_mutex m);
+/** Releases the handle. Errors: SP_ESTATE (locked, or goroutines wait on
+    it), SP_ESTALE, SP_ENOTGOROUTINE. */
+SP_API int sp_mutex_release(sp_mutex m);
 
 /** A program for `spindle run LIB` exports its main goroutine as
     `void spindle_main(void *arg)`; Spindle itself does not define it. */

@@ -1,34 +1,33 @@
 /* The goroutine-facing runtime calls: each fills a request record on the
    goroutine's stack and parks until the scheduler has served it. */
-#include "coro_internal.h"
+#include "runtime_call.h"
 
 #include <string.h>
 
-/* The running goroutine, or NULL when the caller is not one. */
-static sp_coro *current_goroutine(void)
+int sp_post(int32_t op, uint64_t a0, uint64_t a1, uint64_t a2, int64_t *value)
 {
-    sp_coro *co = sp_current();
-    return co != NULL && (co->flags & SP_CORO_GOROUTINE) ? co : NULL;
-}
-
-static int post(int32_t op, uint64_t a0, uint64_t a1, int64_t *value)
-{
-    if (current_goroutine() == NULL)
+    if (sp_current_goroutine() == NULL)
         return SP_ENOTGOROUTINE;
     sp_request req;
     memset(&req, 0, sizeof req);
     req.op = op;
     req.args[0] = a0;
     req.args[1] = a1;
+    req.args[2] = a2;
     int err = sp_coro_request(&req);
     if (value != NULL)
         *value = req.value;
     return err;
 }
 
+static int post(int32_t op, uint64_t a0, uint64_t a1, int64_t *value)
+{
+    return sp_post(op, a0, a1, 0, value);
+}
+
 int sp_go(sp_fn fn, void *arg)
 {
-    if (current_goroutine() == NULL)
+    if (sp_current_goroutine() == NULL)
         return SP_ENOTGOROUTINE;
     if (fn == NULL)
         return SP_EINVAL;
@@ -51,7 +50,7 @@ int sp_call(int32_t callback_id, void *arg, int64_t *result)
 
 int sp_wg_make(sp_wg *out)
 {
-    if (current_goroutine() == NULL)
+    if (sp_current_goroutine() == NULL)
         return SP_ENOTGOROUTINE;
     if (out == NULL)
         return SP_EINVAL;

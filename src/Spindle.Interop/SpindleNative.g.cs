@@ -117,6 +117,30 @@ public unsafe struct sp_request
     public long value;
 }
 
+/// <summary>
+/// One case of sp_select.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct sp_case
+{
+    /// <summary>
+    /// The channel; 0 (nil) makes the case never ready.
+    /// </summary>
+    public ulong ch;
+    /// <summary>
+    /// SP_SEND or SP_RECV.
+    /// </summary>
+    public int dir;
+    /// <summary>
+    /// The element to send, or where to receive (NULL discards).
+    /// </summary>
+    public void* elem;
+    /// <summary>
+    /// For a receive: set to false when the channel was closed; may be NULL.
+    /// </summary>
+    public bool* ok;
+}
+
 /// <summary>The functions and constants of spindle.h.</summary>
 public static unsafe partial class SpindleNative
 {
@@ -243,6 +267,90 @@ public static unsafe partial class SpindleNative
     /// args[0] handle
     /// </summary>
     public const int SP_OP_WG_RELEASE = 10;
+
+    /// <summary>
+    /// args[0] element size, args[1] capacity; value = handle
+    /// </summary>
+    public const int SP_OP_CHAN_MAKE = 11;
+
+    /// <summary>
+    /// args[0] handle, args[1] element address
+    /// </summary>
+    public const int SP_OP_CHAN_SEND = 12;
+
+    /// <summary>
+    /// args[0] handle, args[1] element address; value = ok
+    /// </summary>
+    public const int SP_OP_CHAN_RECV = 13;
+
+    /// <summary>
+    /// args[0] handle
+    /// </summary>
+    public const int SP_OP_CHAN_CLOSE = 14;
+
+    /// <summary>
+    /// args[0] handle; value = length
+    /// </summary>
+    public const int SP_OP_CHAN_LEN = 15;
+
+    /// <summary>
+    /// args[0] handle; value = capacity
+    /// </summary>
+    public const int SP_OP_CHAN_CAP = 16;
+
+    /// <summary>
+    /// args[0] handle
+    /// </summary>
+    public const int SP_OP_CHAN_RELEASE = 17;
+
+    /// <summary>
+    /// args[0] cases, args[1] count, args[2] has_default;
+    /// value = the index chosen
+    /// </summary>
+    public const int SP_OP_SELECT = 18;
+
+    /// <summary>
+    /// args[0] nanoseconds; value = handle
+    /// </summary>
+    public const int SP_OP_AFTER = 19;
+
+    /// <summary>
+    /// args[0] period in nanoseconds; value = handle
+    /// </summary>
+    public const int SP_OP_TICKER_MAKE = 20;
+
+    /// <summary>
+    /// args[0] handle
+    /// </summary>
+    public const int SP_OP_TICKER_STOP = 21;
+
+    /// <summary>
+    /// value = handle
+    /// </summary>
+    public const int SP_OP_MUTEX_MAKE = 22;
+
+    /// <summary>
+    /// args[0] handle
+    /// </summary>
+    public const int SP_OP_MUTEX_LOCK = 23;
+
+    /// <summary>
+    /// args[0] handle
+    /// </summary>
+    public const int SP_OP_MUTEX_UNLOCK = 24;
+
+    /// <summary>
+    /// args[0] handle
+    /// </summary>
+    public const int SP_OP_MUTEX_RELEASE = 25;
+
+    public const int SP_CHAN_MAX_ELEM = 65535;
+
+    public const int SP_SEND = 1;
+
+    public const int SP_RECV = 2;
+
+    public const int SP_SELECT_MAX_CASES = 65536;
 
     /// <summary>
     /// The default maximum stack of a coroutine: 256 KiB.
@@ -448,6 +556,127 @@ public static unsafe partial class SpindleNative
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_wg_release(ulong wg);
+
+    /// <summary>
+    /// Makes a channel of elements of elem_size bytes (0 for a signal channel,
+    /// Go&apos;s chan struct{}) with room for capacity elements (0: unbuffered).
+    /// Errors: SP_EINVAL (out NULL, elem_size above SP_CHAN_MAX_ELEM, capacity
+    /// above INT32_MAX or a buffer above 2 GiB), SP_ENOMEM, SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_chan_make(ulong* @out, nuint elem_size, nuint capacity);
+
+    /// <summary>
+    /// Sends the element at elem (elem_size bytes; may be NULL when that is 0).
+    /// Blocks until a receiver takes it (unbuffered) or there is room in the
+    /// buffer. Errors: SP_ECLOSED (the channel is or becomes closed: the value is
+    /// not sent), SP_EINVAL (elem NULL), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_chan_send(ulong ch, void* elem);
+
+    /// <summary>
+    /// Receives into elem (may be NULL to discard). From a closed channel the
+    /// buffer drains first; then elem is zeroed and *ok is false. ok may be
+    /// NULL. Errors: SP_ESTALE, SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_chan_recv(ulong ch, void* elem, bool* ok);
+
+    /// <summary>
+    /// Closes the channel: parked receivers get the zero value and ok = false,
+    /// parked senders get SP_ECLOSED. Errors: SP_ECLOSED (already closed),
+    /// SP_EINVAL (the nil channel), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_chan_close(ulong ch);
+
+    /// <summary>
+    /// The number of elements buffered (0 for the nil channel), or an error.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_chan_len(ulong ch);
+
+    /// <summary>
+    /// The capacity (0 for the nil channel), or an error.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_chan_cap(ulong ch);
+
+    /// <summary>
+    /// Releases the handle; later use gives SP_ESTALE. Buffered elements are
+    /// dropped. Errors: SP_ESTATE (goroutines or threads are parked on it),
+    /// SP_EINVAL (the nil channel), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_chan_release(ulong ch);
+
+    /// <summary>
+    /// Waits until one of the cases can proceed and performs it; among several
+    /// ready cases the choice is uniformly random. Returns the index of the
+    /// case performed, or ncases when has_default is true and none was ready.
+    /// With ncases 0 and no default it blocks forever (Go&apos;s select {}). Errors:
+    /// SP_EINVAL (cases NULL with ncases &gt; 0, ncases negative or above
+    /// SP_SELECT_MAX_CASES, a direction that is neither SP_SEND nor SP_RECV, a
+    /// send with elem NULL), SP_ECLOSED (the case chosen was a send on a closed
+    /// channel), SP_ESTALE (a released handle), SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_select(sp_case* cases, int ncases, [MarshalAs(UnmanagedType.U1)] bool has_default);
+
+    /// <summary>
+    /// Makes a channel (capacity 1, int64_t elements) that receives the
+    /// monotonic time in nanoseconds once, at least nanoseconds from now: Go&apos;s
+    /// time.After. Release it with sp_chan_release when done. Errors: SP_EINVAL
+    /// (out NULL), SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_after(ulong* @out, long nanoseconds);
+
+    /// <summary>
+    /// Makes a ticker channel (capacity 1, int64_t elements) that receives the
+    /// monotonic time in nanoseconds every period_ns; ticks a slow reader misses
+    /// are dropped, as in Go. Stop it with sp_ticker_stop, then release it.
+    /// Errors: SP_EINVAL (out NULL, period_ns &lt;= 0), SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_ticker_make(ulong* @out, long period_ns);
+
+    /// <summary>
+    /// Stops a ticker: no tick is sent after it returns. Errors: SP_EINVAL (not
+    /// a ticker), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_ticker_stop(ulong ticker);
+
+    /// <summary>
+    /// Makes an unlocked mutex (Go&apos;s sync.Mutex: not owned, any goroutine may
+    /// unlock it; waiters get it in arrival order). Errors: SP_EINVAL (out
+    /// NULL), SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_mutex_make(ulong* @out);
+
+    /// <summary>
+    /// Locks the mutex, parking the goroutine until it is free. Errors:
+    /// SP_ESTALE, SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_mutex_lock(ulong m);
+
+    /// <summary>
+    /// Unlocks it, handing it to the longest waiter if any. Errors: SP_ESTATE
+    /// (it is not locked), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_mutex_unlock(ulong m);
+
+    /// <summary>
+    /// Releases the handle. Errors: SP_ESTATE (locked, or goroutines wait on
+    /// it), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_mutex_release(ulong m);
 
     /// <summary>
     /// The guard mechanism this process uses (decided on first use, then fixed).

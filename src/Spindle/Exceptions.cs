@@ -50,3 +50,25 @@ internal static unsafe class SpindleError
             throw new SpindleException(code, $"{what}: {Describe(code)}");
     }
 }
+
+/// <summary>A send on a closed channel, or a close of a closed one: Go panics; Spindle
+/// throws this in C# and returns SP_ECLOSED in C.</summary>
+public sealed class ChannelClosedException(string message) : InvalidOperationException(message);
+
+/// <summary>Maps a channel or mutex operation's SP_* result to the exception C# callers get.</summary>
+internal static class ChanErrors
+{
+    public static Exception? ToException(int result) => result switch
+    {
+        Interop.SpindleNative.SP_OK => null,
+        Interop.SpindleNative.SP_ECLOSED => new ChannelClosedException("spindle: send on closed channel"),
+        Interop.SpindleNative.SP_ESTALE => new ObjectDisposedException("Chan", "spindle: the handle was released"),
+        _ => new SpindleException(result, $"spindle: channel operation: {SpindleError.Describe(result)}"),
+    };
+
+    public static void ThrowIfFailed(int result)
+    {
+        if (ToException(result) is Exception e)
+            throw e;
+    }
+}

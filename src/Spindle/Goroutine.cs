@@ -33,6 +33,13 @@ internal sealed unsafe class Goroutine
     /// <summary>Set by a Spindle awaitable when it parks the goroutine, so the wait is
     /// known to be on the runtime (and can count towards a deadlock).</summary>
     public WaitReason ParkReason;
+    /// <summary>Set with ParkReason when what it waits on is visible to threads outside
+    /// Spindle (a channel or mutex made in C#): such a wait never counts as deadlocked.</summary>
+    public bool ParkOutside;
+    /// <summary>Its wait is counted in the scheduler's ExternalWaits (managed goroutines).</summary>
+    public bool CountedOutside;
+    /// <summary>The channel operation, select or lock it is parked in, if any.</summary>
+    public Parker? ParkedOn;
     /// <summary>The continuation a managed sleep resumes with when its timer fires.</summary>
     public Action? TimerContinuation;
 

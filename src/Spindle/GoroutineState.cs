@@ -24,6 +24,20 @@ public enum WaitReason
     Sleep,
     /// <summary>A wait group's counter to reach zero.</summary>
     WaitGroup,
+    /// <summary>A channel send.</summary>
+    ChanSend,
+    /// <summary>A channel receive.</summary>
+    ChanReceive,
+    /// <summary>A send on the nil channel: forever.</summary>
+    ChanSendNilChan,
+    /// <summary>A receive from the nil channel: forever.</summary>
+    ChanReceiveNilChan,
+    /// <summary>A select over several cases.</summary>
+    Select,
+    /// <summary>A select with no cases: forever.</summary>
+    SelectNoCases,
+    /// <summary>A mutex's lock.</summary>
+    Mutex,
     /// <summary>A managed goroutine awaiting something outside Spindle (a Task, I/O):
     /// another thread may wake it, so it never counts towards a deadlock.</summary>
     External,
@@ -49,6 +63,20 @@ public sealed record GoroutineInfo(long Id, GoroutineKind Kind, GoroutineState S
 {
     /// <inheritdoc/>
     public override string ToString() =>
-        $"goroutine {Id} [{(State == GoroutineState.Waiting ? Reason.ToString().ToLowerInvariant() : State.ToString().ToLowerInvariant())}, " +
+        $"goroutine {Id} [{(State == GoroutineState.Waiting ? Describe(Reason) : State.ToString().ToLowerInvariant())}, " +
         $"{TimeInState.TotalMilliseconds:0} ms] ({Kind.ToString().ToLowerInvariant()})";
+
+    /// <summary>A wait reason as Go's goroutine dump writes it.</summary>
+    public static string Describe(WaitReason reason) => reason switch
+    {
+        WaitReason.WaitGroup => "sync.WaitGroup.Wait",
+        WaitReason.ChanSend => "chan send",
+        WaitReason.ChanReceive => "chan receive",
+        WaitReason.ChanSendNilChan => "chan send (nil chan)",
+        WaitReason.ChanReceiveNilChan => "chan receive (nil chan)",
+        WaitReason.Select => "select",
+        WaitReason.SelectNoCases => "select (no cases)",
+        WaitReason.Mutex => "sync.Mutex.Lock",
+        _ => reason.ToString().ToLowerInvariant(),
+    };
 }

@@ -1,12 +1,22 @@
 namespace Spindle;
 
+/// <summary>An object native code names by a 64-bit handle.</summary>
+internal interface IHandleOwner
+{
+    /// <summary>The handle it was registered under, or 0.</summary>
+    ulong Handle { get; set; }
+}
+
 /// <summary>Objects named by 64-bit handles that native code holds: (generation &lt;&lt; 32)
 /// | (slot + 1). A released handle's slot gets a new generation, so a stale handle is
-/// recognised rather than mistaken for the slot's next object. 0 is never a handle.</summary>
-internal sealed class HandleTable<T> where T : class
+/// recognised rather than mistaken for the slot's next object. 0 is never a handle.
+/// Lookups take no lock: every channel operation of a native goroutine makes one.</summary>
+internal sealed class HandleTable<T> where T : class, IHandleOwner
 {
     private readonly Lock _lock = new();
-    private readonly List<(T? Item, uint Generation)> _slots = [];
+    private T?[] _items = new T?[16];
+    private uint[] _generations = new uint[16];
+    private int _used;
     private readonly Stack<int> _free = new();
 
     public ulong Add(T item)
@@ -14,50 +24,55 @@ internal sealed class HandleTable<T> where T : class
         lock (_lock)
         {
             int slot;
-            uint gen;
             if (_free.Count > 0)
             {
                 slot = _free.Pop();
-                gen = _slots[slot].Generation;
-                _slots[slot] = (item, gen);
             }
             else
             {
-                slot = _slots.Count;
-                gen = 1;
-                _slots.Add((item, gen));
+                if (_used == _items.Length)
+                {
+                    Array.Resize(ref _generations, _used * 2);
+                    T?[] grown = new T?[_used * 2];
+                    Array.Copy(_items, grown, _used);
+                    Volatile.Write(ref _items, grown);
+                }
+                slot = _used++;
             }
-            return (ulong)gen << 32 | (uint)(slot + 1);
+            uint gen = ++_generations[slot];
+            if (gen == 0)
+                gen = _generations[slot] = 1;
+            ulong handle = (ulong)gen << 32 | (uint)(slot + 1);
+            item.Handle = handle;
+            Volatile.Write(ref _items[slot], item);
+            return handle;
         }
     }
 
     public T? Get(ulong handle)
     {
-        int slot = (int)(uint)handle - 1;
-        uint gen = (uint)(handle >> 32);
-        lock (_lock)
-        {
-            if (slot < 0 || slot >= _slots.Count)
-                return null;
-            var (item, g) = _slots[slot];
-            return g == gen ? item : null;
-        }
+        T?[] items = Volatile.Read(ref _items);
+        uint slot = (uint)handle - 1;
+        if (slot >= (uint)items.Length)
+            return null;
+        T? item = Volatile.Read(ref items[slot]);
+        return item is not null && item.Handle == handle ? item : null;
     }
 
-    /// <summary>Releases handle if check (run under the lock) allows; returns SP_OK, the
-    /// check's refusal, or SP_ESTALE.</summary>
+    /// <summary>Releases handle if check allows (run under the table's lock; the object
+    /// may take its own lock inside); returns SP_OK, the check's refusal, or SP_ESTALE.</summary>
     public int Release(ulong handle, Func<T, int> check)
     {
-        int slot = (int)(uint)handle - 1;
-        uint gen = (uint)(handle >> 32);
         lock (_lock)
         {
-            if (slot < 0 || slot >= _slots.Count || _slots[slot].Generation != gen || _slots[slot].Item is null)
+            T? item = Get(handle);
+            if (item is null)
                 return Interop.SpindleNative.SP_ESTALE;
-            int verdict = check(_slots[slot].Item!);
+            int verdict = check(item);
             if (verdict != Interop.SpindleNative.SP_OK)
                 return verdict;
-            _slots[slot] = (null, gen + 1 == 0 ? 1 : gen + 1);
+            int slot = (int)(uint)handle - 1;
+            Volatile.Write(ref _items[slot], null);
             _free.Push(slot);
             return Interop.SpindleNative.SP_OK;
         }

@@ -69,8 +69,7 @@ internal sealed unsafe partial class Scheduler
                 req->result = WaitGroups.Release(req->args[0], wg => wg.HasWaiters ? SP_ESTATE : SP_OK);
                 return true;
             default:
-                req->result = SP_EINVAL;
-                return true;
+                return ServeChannel(g, req);
         }
     }
 }

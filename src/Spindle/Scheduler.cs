@@ -42,6 +42,7 @@ internal sealed unsafe partial class Scheduler
     internal int RunningWithoutP;
     internal int ExternalWaits;
     internal int TimersPending;
+    [ThreadStatic] private static List<object>? t_expiredTimers;
     internal int OwnedPs;
     internal int PeakOwnedPs;
     internal long HogsRetaken;
@@ -101,6 +102,7 @@ internal sealed unsafe partial class Scheduler
         {
             foreach (Goroutine g in _allGs)
             {
+                Unpark(g);
                 if (g.Kind == GoroutineKind.Native && g.Coro is not null &&
                     g.State is GoroutineState.Runnable or GoroutineState.Waiting)
                 {
@@ -145,6 +147,8 @@ internal sealed unsafe partial class Scheduler
         g.InBlockingSection = false;
         g.IsMain = false;
         g.ParkReason = WaitReason.None;
+        g.ParkOutside = g.CountedOutside = false;
+        g.ParkedOn = null;
         Interlocked.Increment(ref LiveGoroutines);
         return g;
     }
@@ -436,9 +440,17 @@ internal sealed unsafe partial class Scheduler
         long now = Stopwatch.GetTimestamp();
         if (deadline > now)
             return;
-        for (Goroutine? g = from.Timers.TakeExpired(now); g is not null;)
+        List<object> expired = t_expiredTimers ??= [];
+        from.Timers.TakeExpired(now, expired);
+        foreach (object timer in expired)
         {
-            Goroutine? next = g.Link;
+            if (timer is ChannelTimer ct)
+            {
+                if (ct.Fire(now)) // a ticker: again after its period
+                    into.Timers.Add(ct, ct.When);
+                continue;
+            }
+            var g = (Goroutine)timer;
             Interlocked.Decrement(ref TimersPending);
             if (g.Kind == GoroutineKind.Managed)
             {
@@ -452,8 +464,8 @@ internal sealed unsafe partial class Scheduler
                 g.SetState(GoroutineState.Runnable);
                 RunqPut(into, g, next: false);
             }
-            g = next;
         }
+        expired.Clear();
     }
 
     private Goroutine? FindRunnable(Machine m)
@@ -756,6 +768,24 @@ internal sealed unsafe partial class Scheduler
         m.P!.Timers.Add(g, Stopwatch.GetTimestamp() + NanosecondsToTicks(nanoseconds));
     }
 
+    /// <summary>Starts a timer channel's timer on this worker's P, or (from a thread
+    /// outside) on the first P, waking a worker to take the new deadline into account.</summary>
+    internal void StartTimer(ChannelTimer timer)
+    {
+        Interlocked.Increment(ref TimersPending);
+        Processor? p = Machine.CurrentMachine?.P;
+        if (p is not null)
+        {
+            p.Timers.Add(timer, timer.When);
+            return;
+        }
+        Processor first;
+        lock (_lock)
+            first = _allPs[0];
+        first.Timers.Add(timer, timer.When);
+        Wakep();
+    }
+
     internal static long NanosecondsToTicks(long ns) =>
         (long)Math.Ceiling(ns * (Stopwatch.Frequency / 1e9));
 
@@ -794,6 +824,10 @@ internal sealed unsafe partial class Scheduler
 
         lock (g.Steps)
         {
+            WaitReason reason = g.ParkReason != WaitReason.None ? g.ParkReason : WaitReason.External;
+            bool outside = reason == WaitReason.External || g.ParkOutside;
+            g.ParkReason = WaitReason.None;
+            g.ParkOutside = false;
             if (g.Steps.Count > 0)
             {
                 Requeue(m, g);
@@ -801,10 +835,11 @@ internal sealed unsafe partial class Scheduler
             }
             if (!g.Task.IsCompleted)
             {
-                WaitReason reason = g.ParkReason != WaitReason.None ? g.ParkReason : WaitReason.External;
-                g.ParkReason = WaitReason.None;
-                if (reason == WaitReason.External)
+                if (outside)
+                {
+                    g.CountedOutside = true;
                     Interlocked.Increment(ref ExternalWaits);
+                }
                 g.SetState(GoroutineState.Waiting, reason);
                 return;
             }
@@ -816,20 +851,24 @@ internal sealed unsafe partial class Scheduler
     /// the goroutine runnable if it was parked.</summary>
     internal void PostStep(Goroutine g, SendOrPostCallback callback, object? state)
     {
-        bool wake = false;
+        bool wake = false, counted = false;
         lock (g.Steps)
         {
             g.Steps.Enqueue((callback, state));
             if (g.State == GoroutineState.Waiting)
             {
-                if (g.Reason == WaitReason.External)
-                    Interlocked.Decrement(ref ExternalWaits);
                 g.SetState(GoroutineState.Runnable);
                 wake = true;
+                counted = g.CountedOutside;
+                g.CountedOutside = false;
             }
         }
         if (wake)
-            Ready(g);
+        {
+            Ready(g, next: true);
+            if (counted) // after Ready: never a moment where it looks neither runnable nor waited on
+                Interlocked.Decrement(ref ExternalWaits);
+        }
     }
 
     private void ExitManaged(Machine m, Goroutine g)

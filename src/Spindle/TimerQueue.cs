@@ -1,10 +1,11 @@
 namespace Spindle;
 
-/// <summary>A P's sleeping goroutines, earliest deadline first. Locked, because an idle
-/// worker also runs the expired timers of other Ps.</summary>
+/// <summary>A P's timers, earliest deadline first: sleeping goroutines and the timers of
+/// timer and ticker channels (<see cref="ChannelTimer"/>). Locked, because an idle worker
+/// also runs the expired timers of other Ps, and a thread outside may add one.</summary>
 internal sealed class TimerQueue
 {
-    private readonly PriorityQueue<Goroutine, (long When, long Seq)> _heap = new();
+    private readonly PriorityQueue<object, (long When, long Seq)> _heap = new();
     private readonly Lock _lock = new();
     private long _seq; // equal deadlines wake in the order they slept
     private long _next = long.MaxValue;
@@ -18,11 +19,11 @@ internal sealed class TimerQueue
 
     public int Count { get { lock (_lock) return _heap.Count; } }
 
-    public void Add(Goroutine g, long when)
+    public void Add(object timer, long when)
     {
         lock (_lock)
         {
-            _heap.Enqueue(g, (when, _seq++));
+            _heap.Enqueue(timer, (when, _seq++));
             UpdateNext();
         }
     }
@@ -34,22 +35,18 @@ internal sealed class TimerQueue
             return _heap.TryPeek(out _, out var p) ? p.When : long.MaxValue;
     }
 
-    /// <summary>Removes the goroutines whose deadline is at or before now, in order.</summary>
-    public Goroutine? TakeExpired(long now)
+    /// <summary>Moves the timers whose deadline is at or before now into expired, in order.</summary>
+    public void TakeExpired(long now, List<object> expired)
     {
-        Goroutine? first = null, last = null;
         lock (_lock)
         {
-            while (_heap.TryPeek(out Goroutine? g, out var p) && p.When <= now)
+            while (_heap.TryPeek(out object? timer, out var p) && p.When <= now)
             {
                 _heap.Dequeue();
-                g.Link = null;
-                if (last is null) first = g; else last.Link = g;
-                last = g;
+                expired.Add(timer);
             }
             UpdateNext();
         }
-        return first;
     }
 
     /// <summary>Moves every timer into another queue (when a P retires).</summary>
@@ -57,8 +54,8 @@ internal sealed class TimerQueue
     {
         lock (_lock)
         {
-            while (_heap.TryDequeue(out Goroutine? g, out var p))
-                other.Add(g, p.When);
+            while (_heap.TryDequeue(out object? timer, out var p))
+                other.Add(timer, p.When);
             UpdateNext();
         }
     }

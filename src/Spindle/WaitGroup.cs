@@ -8,7 +8,7 @@ namespace Spindle;
 /// threads (<see cref="Wait"/>); native goroutines use sp_wg_* handles to the same kind
 /// of object. A negative counter is refused and the counter left as it was.
 /// </summary>
-public sealed class WaitGroup
+public sealed class WaitGroup : IHandleOwner
 {
     private readonly Scheduler? _sched; // set for the native kind (sp_wg_make) only
     private readonly object _lock = new(); // a monitor: plain threads Wait on it
@@ -31,6 +31,8 @@ public sealed class WaitGroup
     }
 
     internal bool VisibleOutside { get; }
+
+    ulong IHandleOwner.Handle { get; set; }
 
     /// <summary>The current counter.</summary>
     public long Count { get { lock (_lock) return _count; } }

@@ -67,7 +67,11 @@ internal static class CSharpEmitter
             sb.Append("    [LibraryImport(LibraryName)]\n");
             if (f.Trivial)
                 sb.Append("    [SuppressGCTransition]\n");
-            string ps = string.Join(", ", f.Params.Select(p => $"{p.CSharpType} {p.Name}"));
+            // C's bool is one byte; LibraryImport wants that said (U1) even without marshalling.
+            if (f.ReturnType == "bool")
+                sb.Append("    [return: MarshalAs(UnmanagedType.U1)]\n");
+            string ps = string.Join(", ", f.Params.Select(p =>
+                p.CSharpType == "bool" ? $"[MarshalAs(UnmanagedType.U1)] bool {p.Name}" : $"{p.CSharpType} {p.Name}"));
             sb.Append($"    public static partial {f.ReturnType} {f.Name}({ps});\n\n");
         }
         sb.Length -= 1; // one newline at the end of the class body

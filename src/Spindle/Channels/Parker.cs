@@ -1,0 +1,135 @@
+namespace Spindle;
+
+/// <summary>
+/// One blocked operation: a channel send or receive, a select over many cases, or a mutex
+/// lock. Its cases wait in their channels' queues; the first counterpart to claim it
+/// (<see cref="TryClaim"/>, under that channel's lock) performs the chosen case and, once
+/// it holds no channel lock, calls <see cref="Wake"/>, which takes the other cases out of
+/// their queues and then resumes the waiting party the way its kind does: a native
+/// goroutine is made runnable, an awaiting one gets its continuation, a thread is
+/// signalled. Parkers are pooled: nothing is allocated per operation in steady state.
+/// </summary>
+internal abstract unsafe class Parker
+{
+    private int _claimed;
+    private Waiter[] _cases = [];
+
+    /// <summary>The case performed (-1 while none is).</summary>
+    public int Chosen;
+    /// <summary>SP_OK, or the error of the case performed (SP_ECLOSED, SP_ESTALE).</summary>
+    public int Result;
+    /// <summary>For a receive: false when it got the zero value of a closed channel.</summary>
+    public bool RecvOk;
+    public int Count;
+    /// <summary>The goroutine that waits (null for a thread or async code outside one).</summary>
+    public Goroutine? G;
+    /// <summary>Whether the wait was counted in the scheduler's outside waits.</summary>
+    public bool CountsOutside;
+    /// <summary>The mutex this parker queues on, if a lock.</summary>
+    public MutexCore? Mutex;
+    /// <summary>Links: parkers in a mutex queue, or woken by one close.</summary>
+    public Parker? NextParker;
+
+    private int[] _lockOrder = [];
+    private int[] _pollOrder = [];
+
+    public Waiter Case(int i) => _cases[i];
+
+    /// <summary>Prepares for an operation of n cases.</summary>
+    public void Reset(int n)
+    {
+        if (_cases.Length < n)
+        {
+            int size = Math.Max(n, _cases.Length * 2);
+            var cases = new Waiter[size];
+            Array.Copy(_cases, cases, _cases.Length);
+            for (int i = _cases.Length; i < size; i++)
+                cases[i] = new Waiter(this, i);
+            _cases = cases;
+            _lockOrder = new int[size];
+            _pollOrder = new int[size];
+        }
+        _claimed = 0;
+        Chosen = -1;
+        Result = Interop.SpindleNative.SP_OK;
+        RecvOk = false;
+        Count = n;
+        G = null;
+        CountsOutside = false;
+        Mutex = null;
+        NextParker = null;
+    }
+
+    /// <summary>Claims the parker for case index: true for exactly one caller.</summary>
+    public bool TryClaim(int index)
+    {
+        if (Interlocked.CompareExchange(ref _claimed, 1, 0) != 0)
+            return false;
+        Chosen = index;
+        return true;
+    }
+
+    /// <summary>Resumes the waiting party; the caller holds no channel lock.</summary>
+    public void Wake()
+    {
+        if (Count > 1)
+            Unqueue(Chosen);
+        OnWake();
+    }
+
+    /// <summary>Takes every case but keep out of its queue. A counterpart that dequeued
+    /// one and failed to claim it did so under the channel's lock, so once this has taken
+    /// each lock in turn, nobody else refers to this parker.</summary>
+    public void Unqueue(int keep)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            Waiter w = _cases[i];
+            ChannelCore? ch = w.Channel;
+            if (i == keep || ch is null)
+                continue;
+            ch.Lock.Enter();
+            if (w.Queued)
+                ch.RemoveWaiter(w);
+            ch.Lock.Exit();
+        }
+    }
+
+    /// <summary>Called under every channel lock of the operation just before they are
+    /// released with the parker queued: the waiting party's state (goroutine Waiting).</summary>
+    public abstract void BeforePark(WaitReason reason, bool outside);
+
+    protected abstract void OnWake();
+
+    /// <summary>Lock order (distinct channels by id) and a uniformly random poll order.</summary>
+    public Span<int> LockOrder()
+    {
+        int n = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            ChannelCore? ch = _cases[i].Channel;
+            if (ch is null)
+                continue;
+            int j = n++;
+            while (j > 0 && _cases[_lockOrder[j - 1]].Channel!.Id > ch.Id)
+            {
+                _lockOrder[j] = _lockOrder[j - 1];
+                j--;
+            }
+            _lockOrder[j] = i;
+        }
+        return _lockOrder.AsSpan(0, n);
+    }
+
+    public Span<int> PollOrder()
+    {
+        Span<int> order = _pollOrder.AsSpan(0, Count);
+        for (int i = 0; i < order.Length; i++)
+        {
+            int j = Random.Shared.Next(i + 1);
+            order[i] = order[j];
+            order[j] = i;
+        }
+        return order;
+    }
+}

@@ -1,0 +1,102 @@
+using static Spindle.Interop.SpindleNative;
+
+namespace Spindle;
+
+/// <summary>
+/// Performs a parker's cases as Go's selectgo does: take every channel's lock in id
+/// order, look at the cases in a uniformly random order and perform the first that
+/// can proceed; otherwise (unless the caller would rather not wait) queue every case
+/// and park. A single send or receive is a select of one case.
+/// </summary>
+internal static unsafe class SelectEngine
+{
+    /// <summary>Tries the cases; true when one was performed (p.Chosen, p.Result,
+    /// p.RecvOk tell which and how). Otherwise, with block, every case is queued and the
+    /// party is parked (BeforePark), and false is returned; without block, false with
+    /// nothing queued (a select's default case).</summary>
+    public static bool Run(Parker p, bool block, WaitReason reason)
+    {
+        Span<int> locks = p.LockOrder();
+        LockAll(p, locks);
+        Parker? woken = null;
+        bool outside = false;
+        Span<int> poll = p.Count == 1 ? [0] : p.PollOrder();
+        foreach (int i in poll)
+        {
+            Waiter w = p.Case(i);
+            ChannelCore? ch = w.Channel;
+            if (ch is null)
+                continue; // the nil channel is never ready
+            outside |= ch.VisibleOutside;
+            ChanStatus status;
+            bool ok = false;
+            if (w.IsSend)
+                status = ch.TrySendLocked(w.Elem, ref woken);
+            else
+                status = ch.TryRecvLocked(w.Elem, out ok, ref woken);
+            if (status == ChanStatus.WouldBlock)
+                continue;
+            p.TryClaim(i); // not yet visible to anyone: always succeeds
+            p.RecvOk = ok;
+            p.Result = status switch
+            {
+                ChanStatus.Closed => SP_ECLOSED,
+                ChanStatus.Released => SP_ESTALE,
+                _ => SP_OK,
+            };
+            UnlockAll(p, locks);
+            woken?.Wake();
+            return true;
+        }
+        if (!block)
+        {
+            UnlockAll(p, locks);
+            return false;
+        }
+        for (int i = 0; i < p.Count; i++)
+        {
+            Waiter w = p.Case(i);
+            w.Channel?.EnqueueLocked(w);
+        }
+        p.BeforePark(reason, outside);
+        UnlockAll(p, locks);
+        return false;
+    }
+
+    private static void LockAll(Parker p, Span<int> order)
+    {
+        ChannelCore? previous = null;
+        foreach (int i in order)
+        {
+            ChannelCore ch = p.Case(i).Channel!;
+            if (ch != previous)
+                ch.Lock.Enter();
+            previous = ch;
+        }
+    }
+
+    private static void UnlockAll(Parker p, Span<int> order)
+    {
+        ChannelCore? previous = null;
+        foreach (int i in order)
+        {
+            ChannelCore ch = p.Case(i).Channel!;
+            if (ch != previous)
+                ch.Lock.Exit();
+            previous = ch;
+        }
+    }
+
+    /// <summary>The reason a goroutine parked on these cases gives in a dump.</summary>
+    public static WaitReason ReasonFor(Parker p)
+    {
+        if (p.Count == 0)
+            return WaitReason.SelectNoCases;
+        if (p.Count > 1)
+            return WaitReason.Select;
+        Waiter w = p.Case(0);
+        if (w.Channel is null)
+            return w.IsSend ? WaitReason.ChanSendNilChan : WaitReason.ChanReceiveNilChan;
+        return w.IsSend ? WaitReason.ChanSend : WaitReason.ChanReceive;
+    }
+}
