@@ -537,7 +537,7 @@ internal sealed unsafe partial class Scheduler
             if (DropSpinning(m))
             {
                 // Work that arrived while we spun woke nobody: look once more.
-                if (AnyLocalWork())
+                if (AnyQueuedWork())
                 {
                     lock (_lock)
                     {
@@ -566,8 +566,14 @@ internal sealed unsafe partial class Scheduler
         return true;
     }
 
-    private bool AnyLocalWork()
+    /// <summary>Any goroutine queued anywhere. The global queue counts too: a thread
+    /// outside (a channel send, a timer) may have queued one after this worker's last
+    /// look, and its wakep gave up because this worker was still spinning.</summary>
+    private bool AnyQueuedWork()
     {
+        lock (_lock)
+            if (_globalQ.Count > 0)
+                return true;
         foreach (Processor p in _allPs) // retiring Ps too: their work is not yet moved
             if (!p.RunQ.IsEmpty)
                 return true;
@@ -642,7 +648,7 @@ internal sealed unsafe partial class Scheduler
         if (Volatile.Read(ref RunningWithoutP) != 0 || Volatile.Read(ref ExternalWaits) != 0 ||
             Volatile.Read(ref TimersPending) != 0 || Volatile.Read(ref LiveGoroutines) == 0)
             return;
-        if (AnyLocalWork())
+        if (AnyQueuedWork())
             return;
         var dump = Dump();
         RuntimeEvents.Log.Deadlock(dump.Count);

@@ -37,7 +37,7 @@ public class CliTests
         var (code, _, err) = Spindle("run", Lib("libspindle_testprogs.so"), "--entry", "tp_wait_forever");
         Assert.Equal(2, code);
         Assert.Contains("all goroutines are asleep - deadlock!", err);
-        Assert.Contains("goroutine 1 [waitgroup", err);
+        Assert.Contains("goroutine 1 [sync.WaitGroup.Wait", err);
     }
 
     [Fact]

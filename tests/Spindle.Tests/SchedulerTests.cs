@@ -67,7 +67,7 @@ public class SchedulerTests
         GoroutineInfo main = Assert.Single(e.Goroutines);
         Assert.Equal(GoroutineState.Waiting, main.State);
         Assert.Equal(WaitReason.WaitGroup, main.Reason);
-        Assert.Contains("[waitgroup", e.Message);
+        Assert.Contains("[sync.WaitGroup.Wait", e.Message);
     }
 
     [Fact]
