@@ -37,6 +37,76 @@ func spawn(count int) time.Duration {
 	return time.Since(start)
 }
 
+func pingPong(rounds int) time.Duration {
+	ping, pong := make(chan int64), make(chan int64)
+	go func() {
+		for i := 0; i < rounds; i++ {
+			v := <-ping
+			pong <- v
+		}
+	}()
+	start := time.Now()
+	var v int64
+	for i := 0; i < rounds; i++ {
+		ping <- v
+		v = <-pong
+	}
+	return time.Since(start)
+}
+
+// ring: a token goes laps times around n goroutines; link n returns it to main.
+func ring(n, laps int) time.Duration {
+	links := make([]chan int64, n+1)
+	for i := range links {
+		links[i] = make(chan int64)
+	}
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for i := 0; i < n; i++ {
+		in, out := links[i], links[i+1]
+		go func() {
+			for lap := 0; lap < laps; lap++ {
+				t := <-in
+				out <- t + 1
+			}
+			wg.Done()
+		}()
+	}
+	start := time.Now()
+	var token int64
+	for lap := 0; lap < laps; lap++ {
+		links[0] <- token
+		token = <-links[n]
+	}
+	d := time.Since(start)
+	wg.Wait()
+	return d
+}
+
+// sieve: the concurrent prime sieve of the Go tour, to the count-th prime.
+func sieve(count int) time.Duration {
+	start := time.Now()
+	ch := make(chan int64)
+	go func(out chan int64) {
+		for i := int64(2); ; i++ {
+			out <- i
+		}
+	}(ch)
+	for i := 0; i < count; i++ {
+		prime := <-ch
+		out := make(chan int64)
+		go func(in, out chan int64, prime int64) {
+			for {
+				if v := <-in; v%prime != 0 {
+					out <- v
+				}
+			}
+		}(ch, out, prime)
+		ch = out
+	}
+	return time.Since(start)
+}
+
 // best of several runs, as BenchmarkDotNet reports a median of several
 func best(runs int, f func() time.Duration) time.Duration {
 	b := f()
@@ -56,4 +126,9 @@ func main() {
 		runtime.GOMAXPROCS(procs)
 		fmt.Printf("go_spawn_complete %d %.1f\n", procs, float64(best(5, func() time.Duration { return spawn(count) }).Nanoseconds())/float64(count))
 	}
+	const pingRounds, ringSize, ringLaps, primes = 1000000, 10000, 10, 5000
+	runtime.GOMAXPROCS(1)
+	fmt.Printf("go_chan_pingpong 1 %.1f\n", float64(best(5, func() time.Duration { return pingPong(pingRounds) }).Nanoseconds())/float64(pingRounds))
+	fmt.Printf("go_chan_ring 1 %.1f\n", float64(best(5, func() time.Duration { return ring(ringSize, ringLaps) }).Nanoseconds())/float64(ringSize*ringLaps))
+	fmt.Printf("go_sieve 1 %.1f\n", float64(best(3, func() time.Duration { return sieve(primes) }).Nanoseconds()))
 }

@@ -1,6 +1,5 @@
 /* Goroutine demos run by `spindle demo NAME`. Each is a main goroutine taking an
-   int64_t parameter (0 for its default). Channels arrive with the next part of
-   Spindle; until then, goroutines here hand off work with yields and wait groups. */
+   int64_t parameter (0 for its default). They talk over channels, as Go programs do. */
 #define _POSIX_C_SOURCE 200809L
 #include <spindle.h>
 #include <stdatomic.h>
@@ -63,47 +62,58 @@ EXPORT void demo_gomaxprocs(void *param)
            2 * DIGITS, changes, BLOCK, 2 * DIGITS / BLOCK - 1);
 }
 
-/* ---- pingpong: two goroutines take turns through a shared flag, yielding until it
-   is theirs. */
-static _Atomic int64_t turn;
+/* ---- pingpong: two goroutines send a counter back and forth over two unbuffered
+   channels. */
+static sp_chan ping, pong;
 static int64_t rounds;
 
-static void player(void *arg)
+static void ponger(void *arg)
 {
-    int64_t me = (int64_t)(intptr_t)arg;
+    (void)arg;
+    int64_t v;
     for (int64_t i = 0; i < rounds; i++) {
-        while (atomic_load(&turn) % 2 != me)
-            sp_gosched();
-        atomic_fetch_add(&turn, 1);
+        sp_chan_recv(ping, &v, NULL);
+        v++;
+        sp_chan_send(pong, &v);
     }
 }
 
 EXPORT void demo_pingpong(void *param)
 {
     rounds = (int64_t)(intptr_t)param > 0 ? (int64_t)(intptr_t)param : 1000000;
-    atomic_store(&turn, 0);
-    int64_t start = now_ns();
-    sp_go(player, (void *)1);
-    player((void *)0);
-    while (atomic_load(&turn) < 2 * rounds)
-        sp_gosched();
+    sp_chan_make(&ping, sizeof(int64_t), 0);
+    sp_chan_make(&pong, sizeof(int64_t), 0);
+    sp_go(ponger, NULL);
+    int64_t start = now_ns(), v = 0;
+    for (int64_t i = 0; i < rounds; i++) {
+        sp_chan_send(ping, &v);
+        sp_chan_recv(pong, &v, NULL);
+    }
     double ns = (double)(now_ns() - start);
-    printf("%lld round trips in %.1f ms: %.1f ns per round trip (two goroutine switches)\n",
-           (long long)rounds, ns / 1e6, ns / (double)rounds);
+    printf("%lld round trips (counter now %lld) in %.1f ms: %.1f ns per round trip\n",
+           (long long)rounds, (long long)v, ns / 1e6, ns / (double)rounds);
+    sp_chan_release(ping);
+    sp_chan_release(pong);
 }
 
-/* ---- ring: goroutines in a ring pass a token; each parks on its own wait group
-   until the token reaches it. */
-typedef struct { sp_wg *gates; int64_t n, laps, index; sp_wg done; } ring_member;
+/* ---- ring: goroutines in a ring, each with its own unbuffered channel, pass a token
+   to the next; the token carries the number of hops so far. After the last lap,
+   member 0 hands it back to main. */
+typedef struct { sp_chan *links; int64_t n, laps, index; sp_wg done; } ring_member;
 
 static void member(void *arg)
 {
     ring_member *m = arg;
-    sp_wg mine = m->gates[m->index], next = m->gates[(m->index + 1) % m->n];
+    sp_chan in = m->links[m->index], out = m->links[(m->index + 1) % m->n];
+    int64_t hops;
     for (int64_t lap = 0; lap < m->laps; lap++) {
-        sp_wg_wait(mine);
-        sp_wg_add(mine, 1); /* re-arm before passing: the token returns only after */
-        sp_wg_done(next);
+        sp_chan_recv(in, &hops, NULL);
+        hops++;
+        sp_chan_send(out, &hops);
+    }
+    if (m->index == 0) {
+        sp_chan_recv(in, &hops, NULL);
+        sp_chan_send(m->links[m->n], &hops);
     }
     sp_wg_done(m->done);
 }
@@ -111,28 +121,112 @@ static void member(void *arg)
 EXPORT void demo_ring(void *param)
 {
     int64_t n = (int64_t)(intptr_t)param > 1 ? (int64_t)(intptr_t)param : 10000, laps = 10;
-    sp_wg *gates = malloc(sizeof *gates * (size_t)n);
+    sp_chan *links = malloc(sizeof *links * (size_t)(n + 1)); /* links[n]: back to main */
     ring_member *members = malloc(sizeof *members * (size_t)n);
     sp_wg done;
     sp_wg_make(&done);
     sp_wg_add(done, (int)n);
+    for (int64_t i = 0; i <= n; i++)
+        sp_chan_make(&links[i], sizeof(int64_t), 0);
     for (int64_t i = 0; i < n; i++) {
-        sp_wg_make(&gates[i]);
-        sp_wg_add(gates[i], 1);
-    }
-    for (int64_t i = 0; i < n; i++) {
-        members[i] = (ring_member){ gates, n, laps, i, done };
+        members[i] = (ring_member){ links, n, laps, i, done };
         sp_go(member, &members[i]);
     }
-    int64_t start = now_ns();
-    sp_wg_done(gates[0]); /* hand the token to member 0 */
-    sp_wg_wait(done);
+    int64_t start = now_ns(), hops = 0;
+    sp_chan_send(links[0], &hops); /* hand the token to member 0 */
+    sp_chan_recv(links[n], &hops, NULL);
     double ns = (double)(now_ns() - start);
     printf("%lld goroutines, token passed %lld times in %.1f ms: %.1f ns per hop\n",
-           (long long)n, (long long)(n * laps), ns / 1e6, ns / (double)(n * laps));
-    for (int64_t i = 0; i < n; i++)
-        sp_wg_release(gates[i]);
+           (long long)n, (long long)hops, ns / 1e6, ns / (double)hops);
+    sp_wg_wait(done);
+    for (int64_t i = 0; i <= n; i++)
+        sp_chan_release(links[i]);
     sp_wg_release(done);
-    free(gates);
+    free(links);
     free(members);
+}
+
+/* ---- sieve: the concurrent prime sieve of the Go tour. A generator sends 2, 3, 4, ...;
+   each prime found adds a filter goroutine, with its own channel, that drops the
+   multiples of that prime. Prints the primes ten to a line. As in Go, main returning
+   ends the program: the generator and filters are still parked then. */
+typedef struct { sp_chan in, out; int64_t prime; } filter_arg;
+
+static void generate(void *arg)
+{
+    sp_chan out = (sp_chan)(uintptr_t)arg;
+    for (int64_t i = 2;; i++)
+        sp_chan_send(out, &i);
+}
+
+static void filter(void *arg)
+{
+    filter_arg *f = arg;
+    int64_t v;
+    for (;;) {
+        sp_chan_recv(f->in, &v, NULL);
+        if (v % f->prime != 0)
+            sp_chan_send(f->out, &v);
+    }
+}
+
+EXPORT void demo_sieve(void *param)
+{
+    int64_t count = (int64_t)(intptr_t)param > 0 ? (int64_t)(intptr_t)param : 1000;
+    filter_arg *filters = malloc(sizeof *filters * (size_t)count);
+    sp_chan ch;
+    sp_chan_make(&ch, sizeof(int64_t), 0);
+    int64_t start = now_ns();
+    sp_go(generate, (void *)(uintptr_t)ch);
+    for (int64_t i = 0; i < count; i++) {
+        int64_t prime;
+        sp_chan_recv(ch, &prime, NULL);
+        printf("%lld%c", (long long)prime, (i % 10 == 9 || i == count - 1) ? '\n' : ' ');
+        filters[i].in = ch;
+        filters[i].prime = prime;
+        sp_chan_make(&filters[i].out, sizeof(int64_t), 0);
+        ch = filters[i].out;
+        sp_go(filter, &filters[i]);
+    }
+    double ms = (double)(now_ns() - start) / 1e6;
+    fflush(stdout);
+    fprintf(stderr, "%lld primes through %lld filter goroutines in %.1f ms\n",
+            (long long)count, (long long)count, ms);
+    /* filters stay allocated: their goroutines are parked on them until the runtime stops */
+}
+
+/* ---- pipeline: the native half of `spindle demo pipeline`. io[0] the channel the
+   squares go to (made in C#), io[1] how many numbers, io[2] square workers. Numbers
+   1..n go through a native channel to native workers that square them. */
+typedef struct { sp_chan numbers, squares; sp_wg wg; } square_arg;
+
+static void squarer(void *arg)
+{
+    square_arg *a = arg;
+    int64_t v;
+    bool ok;
+    while (sp_chan_recv(a->numbers, &v, &ok) == SP_OK && ok) {
+        v *= v;
+        sp_chan_send(a->squares, &v);
+    }
+    sp_wg_done(a->wg);
+}
+
+EXPORT void demo_pipeline_native(void *param)
+{
+    int64_t *io = param;
+    static square_arg a;
+    a.squares = (sp_chan)io[0];
+    sp_chan_make(&a.numbers, sizeof(int64_t), 16);
+    sp_wg_make(&a.wg);
+    sp_wg_add(a.wg, (int)io[2]);
+    for (int64_t i = 0; i < io[2]; i++)
+        sp_go(squarer, &a);
+    for (int64_t v = 1; v <= io[1]; v++)
+        sp_chan_send(a.numbers, &v);
+    sp_chan_close(a.numbers);
+    sp_wg_wait(a.wg);
+    sp_chan_close(a.squares); /* the managed consumer's range loop ends */
+    sp_chan_release(a.numbers);
+    sp_wg_release(a.wg);
 }

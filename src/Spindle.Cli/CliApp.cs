@@ -7,8 +7,10 @@ internal static class CliApp
     private static readonly (string Name, string Entry, string What)[] Demos =
     [
         ("gomaxprocs", "demo_gomaxprocs", "two goroutines write 0s and 1s: compare --maxprocs 1 and 2"),
-        ("pingpong", "demo_pingpong", "two goroutines take turns by yielding; ns per round trip [ROUNDS]"),
-        ("ring", "demo_ring", "a token passed around a ring of goroutines; ns per hop [GOROUTINES]"),
+        ("pingpong", "demo_pingpong", "two goroutines send a counter back and forth on channels; ns per round trip [ROUNDS]"),
+        ("ring", "demo_ring", "a token passed around a ring of goroutines, a channel each; ns per hop [GOROUTINES]"),
+        ("sieve", "demo_sieve", "the concurrent prime sieve: a filter goroutine per prime [PRIMES]"),
+        ("pipeline", "demo_pipeline_native", "native goroutines feed a managed async goroutine over one channel [NUMBERS]"),
     ];
 
     private const string Usage = """
@@ -107,6 +109,11 @@ internal static class CliApp
         int procs = maxProcs > 0 ? maxProcs : Runtime.DefaultMaxProcs;
         stdout.WriteLine($"spindle demo {name}, GOMAXPROCS={procs}, stack guards: {Runtime.StackGuardMode}");
         stdout.Flush();
+        if (name == "pipeline")
+        {
+            PipelineDemo.Run(fn.Value, parameter > 0 ? parameter : 100_000, procs, stdout);
+            return 0;
+        }
         return RunMain(fn.Value, (nint)parameter, procs, stderr);
     }
 

@@ -57,7 +57,7 @@ public sealed unsafe class Chan<T> where T : unmanaged
     {
         get
         {
-            lock (Core.Lock)
+            using (Core.Lock.Hold())
             {
                 if (Core.Released)
                     throw new ObjectDisposedException("Chan", "spindle: the channel's handle was released");

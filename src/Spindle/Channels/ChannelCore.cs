@@ -28,7 +28,7 @@ internal sealed unsafe class ChannelCore : IHandleOwner
 {
     private static long s_nextId;
 
-    public readonly Lock Lock = new();
+    public readonly ChanLock Lock = new();
     /// <summary>Order in which a select takes the locks of several channels.</summary>
     public readonly long Id = Interlocked.Increment(ref s_nextId);
     public readonly int ElemSize;
@@ -246,7 +246,7 @@ internal sealed unsafe class ChannelCore : IHandleOwner
 
     public int Length()
     {
-        lock (Lock)
+        using (Lock.Hold())
             return Released ? SP_ESTALE : _count;
     }
 
@@ -254,7 +254,7 @@ internal sealed unsafe class ChannelCore : IHandleOwner
     /// table's lock).</summary>
     public int TryMarkReleased()
     {
-        lock (Lock)
+        using (Lock.Hold())
         {
             if (HasWaiters)
                 return SP_ESTATE;

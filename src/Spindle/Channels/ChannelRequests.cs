@@ -107,31 +107,26 @@ internal sealed unsafe partial class Scheduler
             req->result = SP_EINVAL;
             return true;
         }
-        ChanStatus status = ch.Lock.TryEnter() ? TryLocked(ch, send, elem, req) : ChanStatus.WouldBlock;
-        if (status != ChanStatus.WouldBlock)
-            return true;
-        NativeParker p = NativeParker.Rent(this, g, req, 1, isSelect: false);
-        p.Case(0).Set(ch, send, elem);
-        if (!SelectEngine.Run(p, block: true, send ? WaitReason.ChanSend : WaitReason.ChanReceive))
-            return false;
-        p.Deliver();
-        p.Free();
-        return true;
-    }
-
-    /// <summary>The fast path of a single operation, entered with ch's lock held.</summary>
-    private static ChanStatus TryLocked(ChannelCore ch, bool send, byte* elem, sp_request* req)
-    {
+        // One lock round: perform the operation, or queue and park the goroutine.
         Parker? woken = null;
         bool ok = false;
+        ch.Lock.Enter();
         ChanStatus status = send ? ch.TrySendLocked(elem, ref woken) : ch.TryRecvLocked(elem, out ok, ref woken);
-        ch.Lock.Exit();
         if (status == ChanStatus.WouldBlock)
-            return status;
+        {
+            NativeParker p = NativeParker.Rent(this, g, req, 1, isSelect: false);
+            Waiter w = p.Case(0);
+            w.Set(ch, send, elem);
+            ch.EnqueueLocked(w);
+            p.BeforePark(send ? WaitReason.ChanSend : WaitReason.ChanReceive, ch.VisibleOutside);
+            ch.Lock.Exit();
+            return false;
+        }
+        ch.Lock.Exit();
         woken?.Wake();
         req->result = status switch { ChanStatus.Closed => SP_ECLOSED, ChanStatus.Released => SP_ESTALE, _ => SP_OK };
         req->value = ok ? 1 : 0;
-        return status;
+        return true;
     }
 
     private bool SelectOp(Goroutine g, sp_request* req, sp_case* cases, long n, bool hasDefault)

@@ -90,7 +90,7 @@ internal sealed unsafe class ChannelTimer
     {
         if (PeriodTicks == 0)
             return SP_EINVAL;
-        lock (Channel.Lock)
+        using (Channel.Lock.Hold())
             StopLocked();
         return SP_OK;
     }
