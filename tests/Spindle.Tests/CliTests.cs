@@ -68,7 +68,50 @@ public class CliTests
     {
         var (code, output, _) = Spindle("demo");
         Assert.Equal(0, code);
-        foreach (string demo in new[] { "gomaxprocs", "pingpong", "ring" })
+        foreach (string demo in new[] { "gomaxprocs", "pingpong", "ring", "sieve", "pipeline" })
             Assert.Contains(demo, output);
+    }
+
+    /// <summary>The demos print from native code, so they run as a child process.</summary>
+    private static (int Code, string Out, string Err) SpindleProcess(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Lib("spindle.dll"));
+        foreach (string a in args)
+            start.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(start)!;
+        Task<string> err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, output, err.Result);
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("2")]
+    public void SieveDemoPrintsTheFirstThousandPrimes(string maxProcs)
+    {
+        var (code, output, err) = SpindleProcess("demo", "sieve", "1000", "--maxprocs", maxProcs);
+        Assert.True(code == 0, err);
+        long[] printed = output.Split('\n').Skip(1) // the banner
+            .SelectMany(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Select(long.Parse).ToArray();
+        var primes = new List<long>();
+        for (long n = 2; primes.Count < 1000; n++)
+            if (primes.TakeWhile(q => q * q <= n).All(q => n % q != 0))
+                primes.Add(n);
+        Assert.Equal(primes, printed);
+        Assert.Contains("1000 primes through 1000 filter goroutines", err);
+    }
+
+    [Fact]
+    public void PipelineDemoJoinsNativeAndManagedGoroutines()
+    {
+        var (code, output, err) = SpindleProcess("demo", "pipeline", "20000", "--maxprocs", "2");
+        Assert.True(code == 0, err);
+        Assert.Contains("received 20000 squares, sum 2666866670000 (correct)", output);
     }
 }
