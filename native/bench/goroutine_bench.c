@@ -1,14 +1,9 @@
 /* Native goroutine programs that bench/Spindle.Benchmarks measures, the same work as
    bench/go/main.go does in Go. Each takes an int64_t count as its argument. */
-#include <spindle.h>
+#define _POSIX_C_SOURCE 200809L
+#include "goroutine_program.h"
 #include <stdatomic.h>
 #include <stdlib.h>
-
-#if defined(_WIN32)
-#  define EXPORT __declspec(dllexport)
-#else
-#  define EXPORT __attribute__((visibility("default")))
-#endif
 
 static _Atomic int64_t finished;
 

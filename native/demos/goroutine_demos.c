@@ -1,24 +1,11 @@
 /* Goroutine demos run by `spindle demo NAME`. Each is a main goroutine taking an
    int64_t parameter (0 for its default). They talk over channels, as Go programs do. */
 #define _POSIX_C_SOURCE 200809L
-#include <spindle.h>
+#include "goroutine_program.h"
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-
-#if defined(_WIN32)
-#  define EXPORT __declspec(dllexport)
-#else
-#  define EXPORT __attribute__((visibility("default")))
-#endif
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* ---- gomaxprocs: the article's experiment. Two goroutines write 0s and 1s into
    one line, doing a little work per digit and yielding every 40 digits. With

@@ -3,24 +3,10 @@
    inputs first, results after, as described above each program. Where a rule is
    checked, a failed check adds 1 to the program's error slot and records the line. */
 #define _POSIX_C_SOURCE 200809L
-#include <spindle.h>
+#include "goroutine_program.h"
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
-
-#if defined(_WIN32)
-#  define EXPORT __declspec(dllexport)
-#else
-#  define EXPORT __attribute__((visibility("default")))
-#endif
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* io[0] counts failed checks, io[1] holds the line of the first. */
 #define CHECK(io, cond) \

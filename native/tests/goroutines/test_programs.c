@@ -2,23 +2,10 @@
    an int64_t array from the test: inputs first, results after, as described above
    each program. */
 #define _POSIX_C_SOURCE 200809L
-#include <spindle.h>
+#include "goroutine_program.h"
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
-
-#if defined(_WIN32)
-#  define EXPORT __declspec(dllexport)
-#else
-#  define EXPORT __attribute__((visibility("default")))
-#endif
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* ---- many goroutines: io[0] count, io[1] yields each; io[2] finished; io[3] errors;
         io[4 ...] one run counter per goroutine */

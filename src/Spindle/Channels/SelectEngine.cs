@@ -63,26 +63,20 @@ internal static unsafe class SelectEngine
         return false;
     }
 
-    private static void LockAll(Parker p, Span<int> order)
-    {
-        ChannelCore? previous = null;
-        foreach (int i in order)
-        {
-            ChannelCore ch = p.Case(i).Channel!;
-            if (ch != previous)
-                ch.Lock.Enter();
-            previous = ch;
-        }
-    }
+    private static void LockAll(Parker p, Span<int> order) => EachDistinct(p, order, enter: true);
 
-    private static void UnlockAll(Parker p, Span<int> order)
+    private static void UnlockAll(Parker p, Span<int> order) => EachDistinct(p, order, enter: false);
+
+    /// <summary>Takes or releases each channel's lock once, however many cases name it.</summary>
+    private static void EachDistinct(Parker p, Span<int> order, bool enter)
     {
         ChannelCore? previous = null;
         foreach (int i in order)
         {
             ChannelCore ch = p.Case(i).Channel!;
-            if (ch != previous)
-                ch.Lock.Exit();
+            if (ch == previous)
+                continue;
+            if (enter) ch.Lock.Enter(); else ch.Lock.Exit();
             previous = ch;
         }
     }
