@@ -10,9 +10,9 @@ internal sealed unsafe class Goroutine
     public GoroutineKind Kind;
     public volatile GoroutineState State;
     public WaitReason Reason;
-    /// <summary>When it entered its state, in Environment.TickCount64 milliseconds: the
-    /// coarse clock costs a few nanoseconds where the fine one (a VM without a stable
-    /// TSC) costs up to a hundred, on every switch.</summary>
+    /// <summary>When it entered its state, in Environment.TickCount64 milliseconds as
+    /// <see cref="CoarseClock"/> holds them: read on every switch, the clock itself would
+    /// cost a system call each time on this VM.</summary>
     public long StateSince;
 
     /// <summary>Intrusive link for run queues, free lists and waiter lists.</summary>
@@ -38,6 +38,8 @@ internal sealed unsafe class Goroutine
     public bool ParkOutside;
     /// <summary>Its wait is counted in the scheduler's ExternalWaits (managed goroutines).</summary>
     public bool CountedOutside;
+    /// <summary>A native goroutine's parker for its channel operations and locks.</summary>
+    public NativeParker? OwnParker;
     /// <summary>The channel operation, select or lock it is parked in, if any.</summary>
     public Parker? ParkedOn;
     /// <summary>The continuation a managed sleep resumes with when its timer fires.</summary>
@@ -46,7 +48,7 @@ internal sealed unsafe class Goroutine
     public bool IsMain;
 
     public void SetState(GoroutineState state, WaitReason reason = WaitReason.None) =>
-        SetState(state, reason, Environment.TickCount64);
+        SetState(state, reason, CoarseClock.NowMs);
 
     /// <summary>With a millisecond time the caller already read.</summary>
     public void SetState(GoroutineState state, WaitReason reason, long nowMs)

@@ -13,8 +13,17 @@ internal interface IHandleOwner
 /// Lookups take no lock: every channel operation of a native goroutine makes one.</summary>
 internal sealed class HandleTable<T> where T : class, IHandleOwner
 {
+    /// <summary>A slot: its object and the handle it was registered under. Lookups
+    /// compare the handle stored here rather than ask the object, which in shared
+    /// generic code would be an interface call.</summary>
+    private struct Entry
+    {
+        public T? Item;
+        public ulong Handle;
+    }
+
     private readonly Lock _lock = new();
-    private T?[] _items = new T?[16];
+    private Entry[] _entries = new Entry[16];
     private uint[] _generations = new uint[16];
     private int _used;
     private readonly Stack<int> _free = new();
@@ -30,12 +39,12 @@ internal sealed class HandleTable<T> where T : class, IHandleOwner
             }
             else
             {
-                if (_used == _items.Length)
+                if (_used == _entries.Length)
                 {
                     Array.Resize(ref _generations, _used * 2);
-                    T?[] grown = new T?[_used * 2];
-                    Array.Copy(_items, grown, _used);
-                    Volatile.Write(ref _items, grown);
+                    var grown = new Entry[_used * 2];
+                    Array.Copy(_entries, grown, _used);
+                    Volatile.Write(ref _entries, grown);
                 }
                 slot = _used++;
             }
@@ -44,19 +53,21 @@ internal sealed class HandleTable<T> where T : class, IHandleOwner
                 gen = _generations[slot] = 1;
             ulong handle = (ulong)gen << 32 | (uint)(slot + 1);
             item.Handle = handle;
-            Volatile.Write(ref _items[slot], item);
+            // The handle first, then the item: a reader that sees the new item sees its handle.
+            Volatile.Write(ref _entries[slot].Handle, handle);
+            Volatile.Write(ref _entries[slot].Item, item);
             return handle;
         }
     }
 
     public T? Get(ulong handle)
     {
-        T?[] items = Volatile.Read(ref _items);
+        Entry[] entries = Volatile.Read(ref _entries);
         uint slot = (uint)handle - 1;
-        if (slot >= (uint)items.Length)
+        if (slot >= (uint)entries.Length)
             return null;
-        T? item = Volatile.Read(ref items[slot]);
-        return item is not null && item.Handle == handle ? item : null;
+        T? item = Volatile.Read(ref entries[slot].Item);
+        return item is not null && Volatile.Read(ref entries[slot].Handle) == handle ? item : null;
     }
 
     /// <summary>Releases handle if check allows (run under the table's lock; the object
@@ -72,7 +83,7 @@ internal sealed class HandleTable<T> where T : class, IHandleOwner
             if (verdict != Interop.SpindleNative.SP_OK)
                 return verdict;
             int slot = (int)(uint)handle - 1;
-            Volatile.Write(ref _items[slot], null);
+            Volatile.Write(ref _entries[slot].Item, null);
             _free.Push(slot);
             return Interop.SpindleNative.SP_OK;
         }

@@ -38,7 +38,7 @@ internal sealed class RuntimeMonitor
         while (!_stop)
         {
             Thread.Sleep(1); // the finest sleep the OS offers reliably; Go starts at 20 us
-            long now = Environment.TickCount64;
+            long now = CoarseClock.Tick();
             foreach (Processor p in _sched.AllProcessors)
             {
                 long status = Volatile.Read(ref p.Status);

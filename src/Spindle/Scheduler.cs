@@ -688,7 +688,7 @@ internal sealed unsafe partial class Scheduler
             {
                 Processor p = m.P!;
                 bool blocking = g.InBlockingSection;
-                long nowMs = Environment.TickCount64;
+                long nowMs = CoarseClock.NowMs;
                 g.SetState(blocking ? GoroutineState.Blocking : GoroutineState.Running, WaitReason.None, nowMs);
                 long entered = p.EnterResume(blocking ? Processor.InBlocking : Processor.InGoroutine, nowMs);
                 rc = SwitchTimings.Enabled ? SwitchTimings.Resume(m, g.Coro) : sp_coro_resume(g.Coro);

@@ -5,7 +5,9 @@ namespace Spindle;
 
 /// <summary>A native goroutine parked in a channel, select or mutex runtime call. Its
 /// answer goes into the goroutine's request record; then it is made runnable, next in
-/// line on the waker's processor (Go's runnext), which keeps a ping-pong on one core.</summary>
+/// line on the waker's processor (Go's runnext), which keeps a ping-pong on one core.
+/// A goroutine parks in one operation at a time, so each keeps its own parker (no pool,
+/// no thread-local lookups on the switch path).</summary>
 internal sealed unsafe class NativeParker : Parker
 {
     public Scheduler? Sched;
@@ -14,7 +16,7 @@ internal sealed unsafe class NativeParker : Parker
 
     public static NativeParker Rent(Scheduler sched, Goroutine g, sp_request* req, int cases, bool isSelect)
     {
-        NativeParker p = ObjectPool<NativeParker>.Rent();
+        NativeParker p = g.OwnParker ??= new NativeParker();
         p.Reset(cases);
         p.Sched = sched;
         p.G = g;
@@ -41,12 +43,14 @@ internal sealed unsafe class NativeParker : Parker
         }
     }
 
+    /// <summary>Done with this operation: nothing refers to the parker any more.</summary>
     public void Free()
     {
+        if (Count > 64)
+            G!.OwnParker = null; // a select of many cases: do not keep its arrays forever
         Sched = null;
         G = null;
         Request = null;
-        ObjectPool<NativeParker>.Return(this);
     }
 
     public override void BeforePark(WaitReason reason, bool outside)
