@@ -115,7 +115,7 @@ public unsafe class ChannelNativeTests
         long[] expected =
         [
             SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_EINVAL, 1, SP_OK, SP_EINVAL, SP_OK,
-            SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_OK,
+            SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_OK, 7, SP_EINVAL, SP_OK,
             SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE,
             SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_ESTALE, 12345,
         ];
