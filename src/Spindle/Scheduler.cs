@@ -42,7 +42,6 @@ internal sealed unsafe partial class Scheduler
     internal int RunningWithoutP;
     internal int ExternalWaits;
     internal int TimersPending;
-    [ThreadStatic] private static List<object>? t_expiredTimers;
     internal int OwnedPs;
     internal int PeakOwnedPs;
     internal long HogsRetaken;
@@ -431,6 +430,8 @@ internal sealed unsafe partial class Scheduler
     }
 
     // ---------------------------------------------------------------- finding work
+
+    [ThreadStatic] private static List<object>? t_expiredTimers; // RunTimers' scratch list
 
     private void RunTimers(Processor from, Processor into)
     {

@@ -4,8 +4,8 @@ namespace Spindle;
 public static class Chan
 {
     /// <summary>A channel that receives the monotonic time in nanoseconds once, at least
-    /// delay from now (Go's time.After). Inside a running runtime its timer is the
-    /// runtime's; outside, a .NET timer's.</summary>
+    /// delay from now (Go's time.After). Made inside a running runtime, its timer is the
+    /// runtime's (and stops with it); made outside one, a .NET timer's.</summary>
     public static Chan<long> After(TimeSpan delay) =>
         new(ChannelTimer.After(delay.Ticks * 100, Runtime.CurrentScheduler, visibleOutside: true));
 }

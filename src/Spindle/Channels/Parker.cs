@@ -77,7 +77,7 @@ internal abstract unsafe class Parker
         OnWake();
     }
 
-    /// <summary>Takes every case but keep out of its queue. A counterpart that dequeued
+    /// <summary>Takes every case but the one at keep out of its queue. A counterpart that dequeued
     /// one and failed to claim it did so under the channel's lock, so once this has taken
     /// each lock in turn, nobody else refers to this parker.</summary>
     public void Unqueue(int keep)
@@ -101,7 +101,8 @@ internal abstract unsafe class Parker
 
     protected abstract void OnWake();
 
-    /// <summary>Lock order (distinct channels by id) and a uniformly random poll order.</summary>
+    /// <summary>The cases that name a channel, sorted by channel id: the order in which
+    /// to take their locks (a channel named twice appears twice, next to itself).</summary>
     public Span<int> LockOrder()
     {
         int n = 0;
@@ -121,6 +122,7 @@ internal abstract unsafe class Parker
         return _lockOrder.AsSpan(0, n);
     }
 
+    /// <summary>A uniformly random order of the cases (Fisher-Yates, inside out).</summary>
     public Span<int> PollOrder()
     {
         Span<int> order = _pollOrder.AsSpan(0, Count);
