@@ -186,8 +186,12 @@ cmd_demo() {
   log "the runtime: Go's GOMAXPROCS experiment, GOMAXPROCS=1 then 2"
   "$spindle" demo gomaxprocs --maxprocs 1
   "$spindle" demo gomaxprocs --maxprocs 2
-  log "a ring of 10,000 goroutines passing a token"
+  log "a ring of 10,000 goroutines passing a token over channels"
   "$spindle" demo ring --maxprocs 1
+  log "the concurrent prime sieve: a goroutine and a channel per prime"
+  "$spindle" demo sieve 100 --maxprocs 2
+  log "native goroutines feeding a managed async goroutine over one channel"
+  "$spindle" demo pipeline --maxprocs 2
   log "a native program run like 'go run': spindle run build/native/bin/libspindle_hello.so"
   "$spindle" run "$BUILD/native/bin/libspindle_hello.so"
 }
