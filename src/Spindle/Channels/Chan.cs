@@ -57,19 +57,22 @@ public sealed unsafe class Chan<T> where T : unmanaged
     {
         get
         {
-            using (Core.Lock.Hold())
+            // One registration however many threads ask at once. Not under the channel's
+            // lock: releasing takes the table's lock, then the channel's.
+            lock (s_registering)
             {
-                if (Core.Released)
+                if (Volatile.Read(ref Core.Released))
                     throw new ObjectDisposedException("Chan", "spindle: the channel's handle was released");
-                if (Core.Handle != 0)
-                    return Core.Handle;
+                return Core.Handle != 0 ? Core.Handle : Registry.Channels.Add(Core);
             }
-            return Registry.Channels.Add(Core);
         }
     }
 
+    private static readonly Lock s_registering = new();
+
     /// <summary>Unregisters <see cref="Handle"/> (sp_chan_release): native code using it
-    /// later gets SP_ESTALE, and so does this object.</summary>
+    /// later gets SP_ESTALE, and this object's operations throw ObjectDisposedException.
+    /// Releasing twice, or a channel that never had a handle, does nothing.</summary>
     /// <exception cref="InvalidOperationException">Someone is parked on the channel.</exception>
     public void ReleaseHandle()
     {
