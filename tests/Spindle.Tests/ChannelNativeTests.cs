@@ -64,6 +64,16 @@ public unsafe class ChannelNativeTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
+    public void ParkedSelectLeavesNoWaiterBehindAndMeetsAnotherSelect(int maxProcs)
+    {
+        var io = new long[2];
+        TestPrograms.Run("tp_select_parked", io, maxProcs);
+        AssertNoFailedCheck(io);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
     [InlineData(4)]
     public void StressEveryMessageArrivesExactlyOnce(int maxProcs)
     {

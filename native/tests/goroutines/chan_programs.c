@@ -485,3 +485,71 @@ EXPORT void tp_chan_pingpong_measured(void *p)
     while (atomic_load((_Atomic int64_t *)&io[1]) == 0)
         sp_gosched();
 }
+
+/* ---- a select parked on several channels: the case that wins takes the others out of
+        their queues; close wakes a select; two selects that each send and receive on one
+        channel meet each other. io[0] errors, io[1] first line */
+typedef struct { sp_chan a, b; int64_t value, got; bool ok; int chosen; sp_wg done; } select_arg;
+
+static void select_two(void *p)
+{
+    select_arg *s = p;
+    sp_case cases[2] = { { s->a, SP_RECV, &s->got, &s->ok }, { s->b, SP_RECV, &s->got, &s->ok } };
+    s->chosen = sp_select(cases, 2, false);
+    sp_wg_done(s->done);
+}
+
+static void send_or_receive(void *p)
+{
+    select_arg *s = p;
+    sp_case cases[2] = { { s->a, SP_SEND, &s->value, NULL }, { s->a, SP_RECV, &s->got, &s->ok } };
+    s->chosen = sp_select(cases, 2, false);
+    sp_wg_done(s->done);
+}
+
+EXPORT void tp_select_parked(void *p)
+{
+    int64_t *io = p;
+    select_arg s = { 0 };
+    sp_wg_make(&s.done);
+
+    sp_chan_make(&s.a, sizeof(int64_t), 0);
+    sp_chan_make(&s.b, sizeof(int64_t), 0);
+    sp_wg_add(s.done, 1);
+    sp_go(select_two, &s);
+    sp_sleep(10 * 1000000); /* parked on both */
+    int64_t five = 5;
+    CHECK(io, sp_chan_send(s.a, &five) == SP_OK);
+    sp_wg_wait(s.done);
+    CHECK(io, s.chosen == 0 && s.got == 5 && s.ok);
+    CHECK(io, sp_chan_release(s.b) == SP_OK); /* its waiter was taken out of b's queue */
+    CHECK(io, sp_chan_release(s.a) == SP_OK);
+
+    sp_chan_make(&s.a, sizeof(int64_t), 0);
+    sp_chan_make(&s.b, sizeof(int64_t), 0);
+    s.got = 99;
+    sp_wg_add(s.done, 1);
+    sp_go(select_two, &s);
+    sp_sleep(10 * 1000000);
+    CHECK(io, sp_chan_close(s.b) == SP_OK);
+    sp_wg_wait(s.done);
+    CHECK(io, s.chosen == 1 && !s.ok && s.got == 0);
+    CHECK(io, sp_chan_release(s.a) == SP_OK);
+    CHECK(io, sp_chan_release(s.b) == SP_OK);
+
+    select_arg x = { 0 }, y = { 0 };
+    sp_chan_make(&x.a, sizeof(int64_t), 0);
+    y.a = x.a;
+    x.value = 1;
+    y.value = 2;
+    x.got = y.got = -1;
+    x.done = y.done = s.done;
+    sp_wg_add(s.done, 2);
+    sp_go(send_or_receive, &x);
+    sp_go(send_or_receive, &y);
+    sp_wg_wait(s.done);
+    CHECK(io, x.chosen + y.chosen == 1); /* one sent, the other received */
+    CHECK(io, x.chosen == 1 ? x.got == 2 && x.ok : y.got == 1 && y.ok);
+    CHECK(io, sp_chan_release(x.a) == SP_OK);
+    sp_wg_release(s.done);
+}
