@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
@@ -32,11 +31,9 @@ public class ChannelBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _ = Runtime.NativeVersion; // libspindle first, so the programs bind to it
-        nint lib = NativeLibrary.Load(Path.Combine(AppContext.BaseDirectory, "libspindle_gobench.so"));
-        _pingPong = NativeLibrary.GetExport(lib, "bench_chan_pingpong");
-        _ring = NativeLibrary.GetExport(lib, "bench_chan_ring");
-        _sieve = NativeLibrary.GetExport(lib, "bench_sieve");
+        _pingPong = BenchPrograms.Get("bench_chan_pingpong");
+        _ring = BenchPrograms.Get("bench_chan_ring");
+        _sieve = BenchPrograms.Get("bench_sieve");
     }
 
     /// <summary>A round trip between two native goroutines over two unbuffered channels.</summary>

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using Spindle;
 
@@ -23,10 +22,8 @@ public class GoroutineBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _ = Runtime.NativeVersion; // libspindle first, so the programs bind to it
-        nint lib = NativeLibrary.Load(Path.Combine(AppContext.BaseDirectory, "libspindle_gobench.so"));
-        _yieldPair = NativeLibrary.GetExport(lib, "bench_yield_pair");
-        _spawn = NativeLibrary.GetExport(lib, "bench_spawn");
+        _yieldPair = BenchPrograms.Get("bench_yield_pair");
+        _spawn = BenchPrograms.Get("bench_spawn");
     }
 
     /// <summary>One switch between two native goroutines yielding on one P.</summary>
