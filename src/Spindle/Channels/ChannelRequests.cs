@@ -107,25 +107,12 @@ internal sealed unsafe partial class Scheduler
             req->result = SP_EINVAL;
             return true;
         }
-        // One lock round: perform the operation, or queue and park the goroutine.
-        Parker? woken = null;
-        bool ok = false;
-        ch.Lock.Enter();
-        ChanStatus status = send ? ch.TrySendLocked(elem, ref woken) : ch.TryRecvLocked(elem, out ok, ref woken);
-        if (status == ChanStatus.WouldBlock)
-        {
-            NativeParker p = NativeParker.Rent(this, g, req, 1, isSelect: false);
-            Waiter w = p.Case(0);
-            w.Set(ch, send, elem);
-            ch.EnqueueLocked(w);
-            p.BeforePark(send ? WaitReason.ChanSend : WaitReason.ChanReceive, ch.VisibleOutside);
-            ch.Lock.Exit();
-            return false;
-        }
-        ch.Lock.Exit();
-        woken?.Wake();
-        req->result = status switch { ChanStatus.Closed => SP_ECLOSED, ChanStatus.Released => SP_ESTALE, _ => SP_OK };
-        req->value = ok ? 1 : 0;
+        NativeParker p = NativeParker.Rent(this, g, req, 1, isSelect: false);
+        p.Case(0).Set(ch, send, elem);
+        if (!SelectEngine.Run(p, block: true, send ? WaitReason.ChanSend : WaitReason.ChanReceive))
+            return false; // parked
+        p.Deliver();
+        p.Free();
         return true;
     }
 

@@ -16,35 +16,25 @@ internal static unsafe class SelectEngine
     /// nothing queued (a select's default case).</summary>
     public static bool Run(Parker p, bool block, WaitReason reason)
     {
+        if (p.Count == 1 && p.Case(0).Channel is ChannelCore single)
+            return RunOne(p, single, block, reason);
         Span<int> locks = p.LockOrder();
         LockAll(p, locks);
         Parker? woken = null;
         bool outside = false;
-        Span<int> poll = p.Count == 1 ? [0] : p.PollOrder();
-        foreach (int i in poll)
+        foreach (int i in p.PollOrder())
         {
             Waiter w = p.Case(i);
             ChannelCore? ch = w.Channel;
             if (ch is null)
                 continue; // the nil channel is never ready
             outside |= ch.VisibleOutside;
-            ChanStatus status;
             bool ok = false;
-            if (w.IsSend)
-                status = ch.TrySendLocked(w.Elem, ref woken);
-            else
-                status = ch.TryRecvLocked(w.Elem, out ok, ref woken);
+            ChanStatus status = w.IsSend ? ch.TrySendLocked(w.Elem, ref woken) : ch.TryRecvLocked(w.Elem, out ok, ref woken);
             if (status == ChanStatus.WouldBlock)
                 continue;
-            p.TryClaim(i); // not yet visible to anyone: always succeeds
-            p.RecvOk = ok;
-            p.Result = status switch
-            {
-                ChanStatus.Closed => SP_ECLOSED,
-                ChanStatus.Released => SP_ESTALE,
-                _ => SP_OK,
-            };
             UnlockAll(p, locks);
+            Performed(p, i, status, ok);
             woken?.Wake();
             return true;
         }
@@ -61,6 +51,44 @@ internal static unsafe class SelectEngine
         p.BeforePark(reason, outside);
         UnlockAll(p, locks);
         return false;
+    }
+
+    /// <summary>A single send or receive: one lock, no ordering, no shuffle.</summary>
+    private static bool RunOne(Parker p, ChannelCore ch, bool block, WaitReason reason)
+    {
+        Waiter w = p.Case(0);
+        Parker? woken = null;
+        bool ok = false;
+        ch.Lock.Enter();
+        ChanStatus status = w.IsSend ? ch.TrySendLocked(w.Elem, ref woken) : ch.TryRecvLocked(w.Elem, out ok, ref woken);
+        if (status == ChanStatus.WouldBlock)
+        {
+            if (block)
+            {
+                ch.EnqueueLocked(w);
+                p.BeforePark(reason, ch.VisibleOutside);
+            }
+            ch.Lock.Exit();
+            return false;
+        }
+        ch.Lock.Exit();
+        Performed(p, 0, status, ok);
+        woken?.Wake();
+        return true;
+    }
+
+    /// <summary>Records case i as performed. The parker was never queued, so nobody else
+    /// can claim it and no lock is needed.</summary>
+    private static void Performed(Parker p, int i, ChanStatus status, bool ok)
+    {
+        p.TryClaim(i);
+        p.RecvOk = ok;
+        p.Result = status switch
+        {
+            ChanStatus.Closed => SP_ECLOSED,
+            ChanStatus.Released => SP_ESTALE,
+            _ => SP_OK,
+        };
     }
 
     private static void LockAll(Parker p, Span<int> order) => EachDistinct(p, order, enter: true);
