@@ -42,7 +42,7 @@ func pingPong(rounds int) time.Duration {
 	go func() {
 		for i := 0; i < rounds; i++ {
 			v := <-ping
-			pong <- v
+			pong <- v + 1
 		}
 	}()
 	start := time.Now()

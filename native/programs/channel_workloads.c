@@ -1,0 +1,118 @@
+/* See channel_workloads.h. */
+#include "channel_workloads.h"
+
+#include <spindle.h>
+#include <stdlib.h>
+
+static sp_chan ping, pong;
+static int64_t pingpong_rounds;
+
+static void ponger(void *arg)
+{
+    (void)arg;
+    int64_t v;
+    for (int64_t i = 0; i < pingpong_rounds; i++) {
+        sp_chan_recv(ping, &v, NULL);
+        v++;
+        sp_chan_send(pong, &v);
+    }
+}
+
+int64_t wl_pingpong(int64_t rounds)
+{
+    pingpong_rounds = rounds;
+    sp_chan_make(&ping, sizeof(int64_t), 0);
+    sp_chan_make(&pong, sizeof(int64_t), 0);
+    sp_go(ponger, NULL);
+    int64_t v = 0;
+    for (int64_t i = 0; i < rounds; i++) {
+        sp_chan_send(ping, &v);
+        sp_chan_recv(pong, &v, NULL);
+    }
+    sp_chan_release(ping);
+    sp_chan_release(pong);
+    return v;
+}
+
+typedef struct { sp_chan in, out; int64_t laps; sp_wg done; } ring_member;
+
+static void ring_hop(void *arg)
+{
+    ring_member *m = arg;
+    int64_t token;
+    for (int64_t lap = 0; lap < m->laps; lap++) {
+        sp_chan_recv(m->in, &token, NULL);
+        token++;
+        sp_chan_send(m->out, &token);
+    }
+    sp_wg_done(m->done);
+}
+
+int64_t wl_ring(int64_t n, int64_t laps)
+{
+    sp_chan *links = malloc(sizeof *links * (size_t)(n + 1)); /* links[n]: back to the caller */
+    ring_member *members = malloc(sizeof *members * (size_t)n);
+    sp_wg done;
+    sp_wg_make(&done);
+    sp_wg_add(done, (int)n);
+    for (int64_t i = 0; i <= n; i++)
+        sp_chan_make(&links[i], sizeof(int64_t), 0);
+    for (int64_t i = 0; i < n; i++) {
+        members[i] = (ring_member){ links[i], links[i + 1], laps, done };
+        sp_go(ring_hop, &members[i]);
+    }
+    int64_t token = 0;
+    for (int64_t lap = 0; lap < laps; lap++) {
+        sp_chan_send(links[0], &token);
+        sp_chan_recv(links[n], &token, NULL);
+    }
+    sp_wg_wait(done); /* members read their argument until they end */
+    for (int64_t i = 0; i <= n; i++)
+        sp_chan_release(links[i]);
+    sp_wg_release(done);
+    free(links);
+    free(members);
+    return token;
+}
+
+typedef struct { sp_chan in, out; int64_t prime; } filter_arg;
+
+static void generate(void *arg)
+{
+    sp_chan out = (sp_chan)(uintptr_t)arg;
+    for (int64_t i = 2;; i++)
+        sp_chan_send(out, &i);
+}
+
+static void filter(void *arg)
+{
+    filter_arg *f = arg;
+    int64_t v;
+    for (;;) {
+        sp_chan_recv(f->in, &v, NULL);
+        if (v % f->prime != 0)
+            sp_chan_send(f->out, &v);
+    }
+}
+
+static filter_arg *filters;
+
+void wl_sieve(int64_t count, void (*on_prime)(int64_t index, int64_t prime))
+{
+    free(filters); /* the previous runtime has stopped: its filters are gone */
+    filters = malloc(sizeof *filters * (size_t)count);
+    sp_chan ch;
+    sp_chan_make(&ch, sizeof(int64_t), 0);
+    sp_go(generate, (void *)(uintptr_t)ch);
+    for (int64_t i = 0; i < count; i++) {
+        int64_t prime;
+        sp_chan_recv(ch, &prime, NULL);
+        if (on_prime != NULL)
+            on_prime(i, prime);
+        filters[i].in = ch;
+        filters[i].prime = prime;
+        sp_chan_make(&filters[i].out, sizeof(int64_t), 0);
+        ch = filters[i].out;
+        sp_go(filter, &filters[i]);
+    }
+}

@@ -1,0 +1,22 @@
+/* The channel programs that both the demos (which print) and the benchmark programs
+   (which bench/go/main.go mirrors in Go) run. Call them from a goroutine. */
+#ifndef SPINDLE_CHANNEL_WORKLOADS_H
+#define SPINDLE_CHANNEL_WORKLOADS_H
+
+#include <stdint.h>
+
+/* Two goroutines send a counter back and forth `rounds` times over two unbuffered
+   channels; returns the counter (each round trip adds one). */
+int64_t wl_pingpong(int64_t rounds);
+
+/* A token goes `laps` times around a ring of `n` goroutines, each with its own
+   unbuffered channel, and back to the caller after each lap; returns the hops made. */
+int64_t wl_ring(int64_t n, int64_t laps);
+
+/* The concurrent prime sieve to the `count`th prime: a generator and a filter goroutine
+   per prime, each with its own channel. on_prime (may be NULL) sees each prime in order.
+   As in Go, the goroutines stay parked when it returns; the next call frees their
+   arguments, so call it once per runtime. */
+void wl_sieve(int64_t count, void (*on_prime)(int64_t index, int64_t prime));
+
+#endif
