@@ -161,34 +161,13 @@ public unsafe class ChannelNativeTests
     [Fact]
     public void SteadyStatePingPongAndBufferedStreamAllocateNothing()
     {
-        long threadBefore = 0, threadAfter = 0;
-        int beforeThread = -1, afterThread = -2;
-        int start = Runtime.RegisterCallback(_ =>
-        {
-            beforeThread = Environment.CurrentManagedThreadId;
-            return threadBefore = GC.GetAllocatedBytesForCurrentThread();
-        });
-        int end = Runtime.RegisterCallback(_ =>
-        {
-            threadAfter = GC.GetAllocatedBytesForCurrentThread();
-            afterThread = Environment.CurrentManagedThreadId;
-            return threadAfter;
-        });
-        try
-        {
-            var io = new long[] { 100_000, 0, start, end };
-            TestPrograms.Run("tp_chan_pingpong_measured", io, maxProcs: 1);
-            Assert.Equal(1, io[1]);
-            Assert.True(threadBefore > 0);
-            Assert.Equal(beforeThread, afterThread); // one worker ran the whole loop
-            // The worker's own count: the process total also counts whatever the test
-            // runner and earlier tests' threads and timers do meanwhile.
-            Assert.Equal(0, threadAfter - threadBefore);
-        }
-        finally
-        {
-            Runtime.UnregisterCallback(start);
-            Runtime.UnregisterCallback(end);
-        }
+        using var probe = new AllocationProbe();
+        var io = new long[] { 100_000, 0, probe.StartId, probe.EndId };
+        TestPrograms.Run("tp_chan_pingpong_measured", io, maxProcs: 1);
+        Assert.Equal(1, io[1]);
+        Assert.True(probe.RanOnOneThread); // one worker ran the whole loop
+        // The worker's own count: the process total also counts whatever the test
+        // runner and earlier tests' threads and timers do meanwhile.
+        Assert.Equal(0, probe.ThreadBytes);
     }
 }

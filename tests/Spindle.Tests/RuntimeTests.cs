@@ -12,36 +12,13 @@ public class RuntimeTests
         // through the scheduler. The worker's own thread must allocate nothing; the
         // process total (which also counts the test runner's threads) must stay far
         // below even one 24-byte object per switch.
-        long before = 0, after = 0, threadBefore = 0, threadAfter = 0;
-        int beforeThread = -1, afterThread = -2;
-        int start = RegisterCallback(_ =>
-        {
-            beforeThread = Environment.CurrentManagedThreadId;
-            threadBefore = GC.GetAllocatedBytesForCurrentThread();
-            return before = GC.GetTotalAllocatedBytes(precise: true);
-        });
-        int end = RegisterCallback(_ =>
-        {
-            after = GC.GetTotalAllocatedBytes(precise: true);
-            threadAfter = GC.GetAllocatedBytesForCurrentThread();
-            afterThread = Environment.CurrentManagedThreadId;
-            return after;
-        });
-        try
-        {
-            var io = new long[] { 100_000, 0, start, end };
-            TestPrograms.Run("tp_yield_pair_measured", io, maxProcs: 1);
-            Assert.Equal(2, io[1]);
-            Assert.True(before > 0);
-            Assert.Equal(beforeThread, afterThread); // one worker ran the whole loop
-            Assert.Equal(0, threadAfter - threadBefore);
-            Assert.True(after - before < 200_000, $"{after - before} bytes allocated during 200,000 switches");
-        }
-        finally
-        {
-            UnregisterCallback(start);
-            UnregisterCallback(end);
-        }
+        using var probe = new AllocationProbe();
+        var io = new long[] { 100_000, 0, probe.StartId, probe.EndId };
+        TestPrograms.Run("tp_yield_pair_measured", io, maxProcs: 1);
+        Assert.Equal(2, io[1]);
+        Assert.True(probe.RanOnOneThread); // one worker ran the whole loop
+        Assert.Equal(0, probe.ThreadBytes);
+        Assert.True(probe.ProcessBytes < 200_000, $"{probe.ProcessBytes} bytes allocated during 200,000 switches");
     }
 
     [Fact]

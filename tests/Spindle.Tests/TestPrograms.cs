@@ -54,3 +54,46 @@ internal sealed unsafe class NativeSlots : IDisposable
 
     public void Dispose() => NativeMemory.Free(_slots);
 }
+
+/// <summary>Two callbacks a native program runs (sp_call) around a steady-state loop:
+/// each notes the worker thread it ran on, that thread's allocated bytes and the
+/// process total, so a test can check that the loop allocated nothing.</summary>
+internal sealed class AllocationProbe : IDisposable
+{
+    private long _threadBefore, _threadAfter, _totalBefore, _totalAfter;
+    private int _beforeThread = -1, _afterThread = -2;
+
+    public AllocationProbe()
+    {
+        StartId = Runtime.RegisterCallback(_ =>
+        {
+            _beforeThread = Environment.CurrentManagedThreadId;
+            _threadBefore = GC.GetAllocatedBytesForCurrentThread();
+            return _totalBefore = GC.GetTotalAllocatedBytes(precise: true);
+        });
+        EndId = Runtime.RegisterCallback(_ =>
+        {
+            _totalAfter = GC.GetTotalAllocatedBytes(precise: true);
+            _threadAfter = GC.GetAllocatedBytesForCurrentThread();
+            _afterThread = Environment.CurrentManagedThreadId;
+            return _totalAfter;
+        });
+    }
+
+    /// <summary>The callback id to run before the loop.</summary>
+    public int StartId { get; }
+    /// <summary>The callback id to run after it.</summary>
+    public int EndId { get; }
+    /// <summary>Both ran, on the same worker thread.</summary>
+    public bool RanOnOneThread => _totalBefore > 0 && _beforeThread == _afterThread;
+    /// <summary>What that thread allocated in between.</summary>
+    public long ThreadBytes => _threadAfter - _threadBefore;
+    /// <summary>What the whole process allocated in between (test runner included).</summary>
+    public long ProcessBytes => _totalAfter - _totalBefore;
+
+    public void Dispose()
+    {
+        Runtime.UnregisterCallback(StartId);
+        Runtime.UnregisterCallback(EndId);
+    }
+}
