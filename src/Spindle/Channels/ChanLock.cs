@@ -11,8 +11,6 @@ internal sealed class ChanLock
 {
     private int _held;
 
-    public bool TryEnter() => Interlocked.CompareExchange(ref _held, 1, 0) == 0;
-
     public void Enter()
     {
         if (Interlocked.CompareExchange(ref _held, 1, 0) == 0)
