@@ -58,8 +58,10 @@ enum {
     SP_ECALLBACK = -6,       /**< a managed callback failed */
     SP_ESTALE = -7,          /**< the handle refers to an object that no longer exists */
     SP_ENOTSUP = -8,         /**< not supported on this platform or build */
-    SP_ESTATE = -9           /**< the object is in the wrong state for this call
+    SP_ESTATE = -9,          /**< the object is in the wrong state for this call
                                   (e.g. resuming a finished or running coroutine) */
+    SP_ENOTSPLIT = -10       /**< a segmented stack was asked for a function whose
+                                  module was not built with -fsplit-stack */
 };
 
 /**
@@ -81,13 +83,19 @@ typedef struct sp_coro sp_coro;
 
 /** Which kind of stack a coroutine runs on. */
 typedef enum sp_stack_kind {
-    /** The platform default: today, SP_STACK_RESERVED everywhere. */
+    /** Segmented when sp_stack_segmented_available() and the function's
+        module was built with -fsplit-stack (sp_is_split_stack), otherwise
+        reserved: code that does not check a stack limit never starts on a
+        2 KiB segment. */
     SP_STACK_DEFAULT = 0,
     /** A reserved virtual range; pages are committed as they are touched,
         with a guard region below that turns an overflow into a fatal message. */
     SP_STACK_RESERVED = 1,
-    /** 2 KB growable segments (x86-64 Linux, -fsplit-stack code).
-        Not implemented yet: sp_coro_create returns SP_ENOTSUP. */
+    /** 2 KiB segments that grow as deep as the code goes, for code built with
+        -fsplit-stack and linked by spindle_add_goroutine_library (x86-64 Linux
+        only). sp_coro_create gives SP_ENOTSUP where they are not available
+        and SP_ENOTSPLIT for a function of a module built without
+        -fsplit-stack. */
     SP_STACK_SEGMENTED = 2
 } sp_stack_kind;
 
@@ -109,8 +117,11 @@ typedef struct sp_coro_options {
         lazily on Linux and macOS, so this matters on Windows only); 0 means
         one page. Must not exceed max_stack. */
     size_t initial_stack;
-    /** The most stack the coroutine may use; 0 means SP_DEFAULT_MAX_STACK.
-        Rounded up to whole pages; must lie within
+    /** The most stack the coroutine may use; 0 means SP_DEFAULT_MAX_STACK
+        for a reserved stack (rounded up to whole pages) and
+        SP_DEFAULT_MAX_SEGMENTED for a segmented one (the bytes of all its
+        segments; going past it ends the process with a message naming the
+        coroutine, as Go's "goroutine stack exceeds limit"). Must lie within
         [SP_MIN_MAX_STACK, SP_MAX_MAX_STACK]. */
     size_t max_stack;
 } sp_coro_options;
@@ -119,6 +130,8 @@ typedef struct sp_coro_options {
 #define SP_DEFAULT_MAX_STACK ((size_t)256 * 1024)
 /** The smallest accepted max_stack: 8 KiB. */
 #define SP_MIN_MAX_STACK ((size_t)8 * 1024)
+/** The default maximum of a segmented stack: 1 GiB, Go's limit on 64-bit. */
+#define SP_DEFAULT_MAX_SEGMENTED ((size_t)1024 * 1024 * 1024)
 /** The largest accepted max_stack: 1 GiB. */
 #define SP_MAX_MAX_STACK ((size_t)1024 * 1024 * 1024)
 
@@ -168,11 +181,12 @@ SP_API int sp_coro_yield(void);
 SP_API sp_coro *sp_coro_self(void);
 
 /**
- * The high-water mark of co's stack: the most bytes it has used since it was
- * created (deepest byte written, measured from the top of its stack). Meant
- * for sizing and diagnostics: it reads the stack, so it costs time in
- * proportion to the stack's maximum size. Returns 0 for NULL or a destroyed
- * coroutine.
+ * For a reserved stack, the high-water mark: the most bytes co has used since
+ * it was created (deepest byte written, measured from the top of its stack);
+ * it reads the stack, so it costs time in proportion to the stack's maximum
+ * size. For a segmented stack, the bytes of the segments co holds now (those
+ * in use and the one kept for reuse). Meant for sizing and diagnostics.
+ * Returns 0 for NULL or a destroyed coroutine.
  */
 SP_API size_t sp_coro_stack_used(const sp_coro *co);
 
@@ -187,6 +201,25 @@ SP_API uint64_t sp_coro_id(const sp_coro *co);
     SP_CORO_REQUEST, SP_CORO_DONE, or SP_CORO_RUNNING; or SP_EINVAL (NULL),
     SP_ESTALE (destroyed). */
 SP_API int sp_coro_state(const sp_coro *co);
+
+/** The kind of stack co runs on: SP_STACK_RESERVED or SP_STACK_SEGMENTED
+    (what SP_STACK_DEFAULT resolved to); or SP_EINVAL (NULL), SP_ESTALE
+    (destroyed). */
+SP_API int sp_coro_stack_kind(const sp_coro *co);
+
+/**
+ * Runs fn(arg) on the calling thread's own stack and returns when it does.
+ * Inside a coroutine on a segment this is the way to call code that needs
+ * much stack and was not built with -fsplit-stack when the linker cannot see
+ * the call (through a function pointer: the linker only adjusts direct
+ * calls, giving them 16 KiB more room); split-stack code called from fn
+ * does not grow segments while it runs. Outside a coroutine, when already
+ * on the thread's stack, and where there are no segmented stacks (AArch64,
+ * Windows, macOS), fn runs in place. fn must return normally (no longjmp
+ * out of it) and must not switch coroutines (no yield or goroutine runtime
+ * call). Errors: SP_EINVAL (fn NULL).
+ */
+SP_API int sp_systemstack(sp_fn fn, void *arg);
 
 /**
  * Destroys a coroutine that is not running: one that never started, is
@@ -464,8 +497,102 @@ SP_API int sp_stack_guard_mode(void);
 /** A static name for an sp_guard_mode value, e.g. "madvise-guard". */
 SP_API const char *sp_stack_guard_mode_name(int mode);
 
+/** 1 when this build runs coroutines on segmented stacks (x86-64 Linux,
+    not an ASan build), else 0: then every stack is reserved. */
+SP_API int sp_stack_segmented_available(void);
+
+/** 1 when fn lies in a module built with -fsplit-stack (found from the
+    module's .note.GNU-split-stack section, read once per module), else 0:
+    such an entry may start on a segmented stack. */
+SP_API int sp_is_split_stack(sp_fn fn);
+
 /** The library version as "MAJOR.MINOR.PATCH". */
 SP_API const char *sp_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Goroutine code built with -fsplit-stack                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * gold and lld turn every direct call from split-stack code into another
+ * shared object into a call to code that is not split-stack, and give its
+ * caller 16 KiB more stack for it; a goroutine parked in sp_chan_recv would
+ * then hold a 16 KiB segment instead of 2 KiB. So in code compiled with
+ * SPINDLE_SPLIT_STACK defined (spindle_add_goroutine_library defines it),
+ * the calls that may park a goroutine keep their names but reach the runtime
+ * through this table, which the linker leaves alone. Their stack use in
+ * libspindle fits the reserve below every segment's limit.
+ */
+#if defined(SPINDLE_SPLIT_STACK) || defined(SPINDLE_BUILDING)
+/** The goroutine-facing calls, one field per function of the same name. */
+typedef struct sp_goroutine_calls {
+    int (*sp_go)(sp_fn, void *);
+    int (*sp_gosched)(void);
+    int (*sp_sleep)(int64_t);
+    int (*sp_block_enter)(void);
+    int (*sp_block_exit)(void);
+    int (*sp_call)(int32_t, void *, int64_t *);
+    int (*sp_wg_make)(sp_wg *);
+    int (*sp_wg_add)(sp_wg, int);
+    int (*sp_wg_done)(sp_wg);
+    int (*sp_wg_wait)(sp_wg);
+    int (*sp_wg_release)(sp_wg);
+    int (*sp_chan_make)(sp_chan *, size_t, size_t);
+    int (*sp_chan_send)(sp_chan, const void *);
+    int (*sp_chan_recv)(sp_chan, void *, bool *);
+    int (*sp_chan_close)(sp_chan);
+    int (*sp_chan_len)(sp_chan);
+    int (*sp_chan_cap)(sp_chan);
+    int (*sp_chan_release)(sp_chan);
+    int (*sp_select)(sp_case *, int, bool);
+    int (*sp_after)(sp_chan *, int64_t);
+    int (*sp_ticker_make)(sp_chan *, int64_t);
+    int (*sp_ticker_stop)(sp_chan);
+    int (*sp_mutex_make)(sp_mutex *);
+    int (*sp_mutex_lock)(sp_mutex);
+    int (*sp_mutex_unlock)(sp_mutex);
+    int (*sp_mutex_release)(sp_mutex);
+    int (*sp_coro_yield)(void);
+    int (*sp_coro_request)(sp_request *);
+    int (*sp_systemstack)(sp_fn, void *);
+} sp_goroutine_calls;
+
+/** The table libspindle fills; read-only. */
+SP_API extern const sp_goroutine_calls sp_goroutine_call_table;
+#endif
+
+#if defined(SPINDLE_SPLIT_STACK)
+#  define SP_VIA_TABLE_(name) (sp_goroutine_call_table.name)
+#  define sp_go(fn, arg) SP_VIA_TABLE_(sp_go)((fn), (arg))
+#  define sp_gosched() SP_VIA_TABLE_(sp_gosched)()
+#  define sp_sleep(ns) SP_VIA_TABLE_(sp_sleep)((ns))
+#  define sp_block_enter() SP_VIA_TABLE_(sp_block_enter)()
+#  define sp_block_exit() SP_VIA_TABLE_(sp_block_exit)()
+#  define sp_call(id, arg, result) SP_VIA_TABLE_(sp_call)((id), (arg), (result))
+#  define sp_wg_make(out) SP_VIA_TABLE_(sp_wg_make)((out))
+#  define sp_wg_add(wg, delta) SP_VIA_TABLE_(sp_wg_add)((wg), (delta))
+#  define sp_wg_done(wg) SP_VIA_TABLE_(sp_wg_done)((wg))
+#  define sp_wg_wait(wg) SP_VIA_TABLE_(sp_wg_wait)((wg))
+#  define sp_wg_release(wg) SP_VIA_TABLE_(sp_wg_release)((wg))
+#  define sp_chan_make(out, size, cap) SP_VIA_TABLE_(sp_chan_make)((out), (size), (cap))
+#  define sp_chan_send(ch, elem) SP_VIA_TABLE_(sp_chan_send)((ch), (elem))
+#  define sp_chan_recv(ch, elem, ok) SP_VIA_TABLE_(sp_chan_recv)((ch), (elem), (ok))
+#  define sp_chan_close(ch) SP_VIA_TABLE_(sp_chan_close)((ch))
+#  define sp_chan_len(ch) SP_VIA_TABLE_(sp_chan_len)((ch))
+#  define sp_chan_cap(ch) SP_VIA_TABLE_(sp_chan_cap)((ch))
+#  define sp_chan_release(ch) SP_VIA_TABLE_(sp_chan_release)((ch))
+#  define sp_select(cases, n, dflt) SP_VIA_TABLE_(sp_select)((cases), (n), (dflt))
+#  define sp_after(out, ns) SP_VIA_TABLE_(sp_after)((out), (ns))
+#  define sp_ticker_make(out, ns) SP_VIA_TABLE_(sp_ticker_make)((out), (ns))
+#  define sp_ticker_stop(t) SP_VIA_TABLE_(sp_ticker_stop)((t))
+#  define sp_mutex_make(out) SP_VIA_TABLE_(sp_mutex_make)((out))
+#  define sp_mutex_lock(m) SP_VIA_TABLE_(sp_mutex_lock)((m))
+#  define sp_mutex_unlock(m) SP_VIA_TABLE_(sp_mutex_unlock)((m))
+#  define sp_mutex_release(m) SP_VIA_TABLE_(sp_mutex_release)((m))
+#  define sp_coro_yield() SP_VIA_TABLE_(sp_coro_yield)()
+#  define sp_coro_request(req) SP_VIA_TABLE_(sp_coro_request)((req))
+#  define sp_systemstack(fn, arg) SP_VIA_TABLE_(sp_systemstack)((fn), (arg))
+#endif
 
 #ifdef __cplusplus
 }

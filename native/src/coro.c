@@ -1,6 +1,7 @@
 /* Standalone stackful coroutines: create, resume, yield, runtime calls. */
 #include "coro_internal.h"
 #include "sanitizer.h"
+#include "segment.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +22,39 @@ static int check_live(const sp_coro *co)
     return co->magic == SP_CORO_DEAD ? SP_ESTALE : SP_EINVAL;
 }
 
-static int check_options(const sp_coro_options *opts, size_t *max_stack, size_t *initial)
+int sp_stack_segmented_available(void) { return SP_HAVE_SEGMENTS; }
+int sp_is_split_stack(sp_fn fn) { return fn != NULL && sp_function_is_split((const void *)fn); }
+
+/* Decides the stack kind for fn: segmented only for split-stack code. */
+static int resolve_kind(int asked, sp_fn fn, int *kind)
 {
-    *max_stack = SP_DEFAULT_MAX_STACK;
+    if (asked == SP_STACK_RESERVED) {
+        *kind = SP_STACK_RESERVED;
+        return SP_OK;
+    }
+    if (asked != SP_STACK_DEFAULT && asked != SP_STACK_SEGMENTED)
+        return SP_EINVAL;
+    int split = SP_HAVE_SEGMENTS && sp_function_is_split((const void *)fn);
+    if (asked == SP_STACK_SEGMENTED && !SP_HAVE_SEGMENTS)
+        return SP_ENOTSUP;
+    if (asked == SP_STACK_SEGMENTED && !split)
+        return SP_ENOTSPLIT;
+    *kind = split ? SP_STACK_SEGMENTED : SP_STACK_RESERVED;
+    return SP_OK;
+}
+
+static int check_options(const sp_coro_options *opts, sp_fn fn, int *kind, size_t *max_stack,
+                         size_t *initial)
+{
     *initial = 0;
+    if (opts != NULL && (opts->flags & ~SP_CORO_GOROUTINE))
+        return SP_EINVAL;
+    int err = resolve_kind(opts != NULL ? opts->kind : SP_STACK_DEFAULT, fn, kind);
+    if (err != SP_OK)
+        return err;
+    *max_stack = *kind == SP_STACK_SEGMENTED ? SP_DEFAULT_MAX_SEGMENTED : SP_DEFAULT_MAX_STACK;
     if (opts == NULL)
         return SP_OK;
-    if (opts->flags & ~SP_CORO_GOROUTINE)
-        return SP_EINVAL;
-    if (opts->kind == SP_STACK_SEGMENTED)
-        return SP_ENOTSUP;
-    if (opts->kind != SP_STACK_DEFAULT && opts->kind != SP_STACK_RESERVED)
-        return SP_EINVAL;
     if (opts->max_stack != 0) {
         if (opts->max_stack < SP_MIN_MAX_STACK || opts->max_stack > SP_MAX_MAX_STACK)
             return SP_EINVAL;
@@ -51,11 +73,24 @@ int sp_coro_create(sp_coro **out, sp_fn fn, void *arg, const sp_coro_options *op
     if (out == NULL || fn == NULL)
         return SP_EINVAL;
     size_t max_stack, initial;
-    int err = check_options(opts, &max_stack, &initial);
+    int kind;
+    int err = check_options(opts, fn, &kind, &max_stack, &initial);
     if (err != SP_OK)
         return err;
 
-    sp_coro *co = sp_pool_take(max_stack, initial);
+    sp_coro *co;
+#if SP_HAVE_SEGMENTS
+    if (kind == SP_STACK_SEGMENTED) {
+        co = sp_segment_take_first(max_stack);
+    } else
+#endif
+    {
+        co = sp_pool_take(max_stack, initial);
+        if (co != NULL) {
+            co->kind = SP_STACK_RESERVED;
+            co->segments = NULL;
+        }
+    }
     if (co == NULL)
         return SP_ENOMEM;
     co->magic = SP_CORO_LIVE;
@@ -130,6 +165,16 @@ int sp_coro_resume(sp_coro *co)
         tls_thread_ready = 1;
     }
     int answer = co->state == SP_STATE_REQUEST ? co->request->result : SP_OK;
+    /* The thread's own stack stays free below its outermost resume. */
+    co->system_sp_slot = tls_current != NULL ? tls_current->system_sp_slot : &co->resumer_sp;
+#if defined(SPINDLE_VALGRIND)
+    /* memcheck marks what lies below a thread's stack pointer inaccessible;
+       __morestack and sp_systemstack will run there while co does. */
+    if (co->kind == SP_STACK_SEGMENTED && tls_current == NULL) {
+        char *below = (char *)__builtin_frame_address(0) - 256;
+        SP_VG_MAKE_UNDEFINED(below - 16 * 1024, 16 * 1024);
+    }
+#endif
     co->resumer = tls_current;
     co->request = NULL;
     co->state = SP_STATE_RUNNING;
@@ -152,6 +197,12 @@ int sp_coro_request(sp_request *req)
         return SP_ENOTGOROUTINE;
     if (req == NULL || req->op < 1)
         return SP_EINVAL;
+#if SP_HAVE_SEGMENTS
+    /* A goroutine about to park gives back a large segment kept from a
+       call into libc, so a parked goroutine holds about 2 KiB. */
+    if (co->kind == SP_STACK_SEGMENTED)
+        sp_segment_drop_large_cache(co);
+#endif
     co->request = req;
     return switch_to_resumer(co, SP_STATE_REQUEST);
 }
@@ -179,6 +230,9 @@ void sp_coro_entry(sp_coro *co)
 
 void sp_thread_exiting(void)
 {
+#if SP_HAVE_SEGMENTS
+    sp_segment_thread_exit();
+#endif
     sp_pool_thread_exit();
     sp_fault_thread_exit();
 }
@@ -193,13 +247,48 @@ int sp_coro_destroy(sp_coro *co)
     co->magic = SP_CORO_DEAD;
     co->fn = NULL;
     co->request = NULL;
+#if SP_HAVE_SEGMENTS
+    if (co->kind == SP_STACK_SEGMENTED) {
+        sp_segment_give_all(co);
+        return SP_OK;
+    }
+#endif
     sp_pool_give(co);
     return SP_OK;
 }
 
 size_t sp_coro_stack_max(const sp_coro *co)
 {
-    return check_live(co) == SP_OK ? co->stack.usable : 0;
+    if (check_live(co) != SP_OK)
+        return 0;
+    return co->kind == SP_STACK_SEGMENTED ? co->segment_max : co->stack.usable;
+}
+
+int sp_coro_stack_kind(const sp_coro *co)
+{
+    int err = check_live(co);
+    return err != SP_OK ? err : co->kind;
+}
+
+int sp_systemstack(sp_fn fn, void *arg)
+{
+    if (fn == NULL)
+        return SP_EINVAL;
+    sp_coro *co = tls_current;
+#if defined(__x86_64__) && !defined(_WIN32) && !defined(SPINDLE_ASAN)
+    if (co != NULL && !co->on_system_stack) {
+        /* Below the outermost resumer's saved frame, past any red zone. */
+        uintptr_t top = ((uintptr_t)*co->system_sp_slot - 128) & ~(uintptr_t)15;
+        co->on_system_stack = 1;
+        sp_run_on_stack(fn, arg, (void *)top);
+        co->on_system_stack = 0;
+        return SP_OK;
+    }
+#else
+    (void)co;
+#endif
+    fn(arg);
+    return SP_OK;
 }
 
 uint64_t sp_coro_id(const sp_coro *co)
@@ -217,6 +306,8 @@ size_t sp_coro_stack_used(const sp_coro *co)
 {
     if (check_live(co) != SP_OK)
         return 0;
+    if (co->kind == SP_STACK_SEGMENTED)
+        return co->segment_bytes;
     /* Stacks are zero when a coroutine gets them (fresh pages, or cleaned by
        sp_stack_clean), so the deepest non-zero word is the high-water mark. */
     const char *floor = sp_stack_readable_floor(&co->stack);

@@ -82,6 +82,11 @@ enum sp_coro_state {
 struct sp_coro {
     void *sp;                 /* saved stack pointer while not running */
     void *resumer_sp;         /* the resumer's saved stack pointer while running */
+    /* While running: where the saved stack pointer of the outermost resumer
+       on this thread (a thread, not a coroutine) is kept. Below it the
+       thread's own stack is free; __morestack and sp_systemstack run there.
+       At offset SP_CORO_SYSTEM_SP_SLOT (segment.h). */
+    void **system_sp_slot;
     uint32_t magic;
     int32_t state;
     sp_fn fn;
@@ -90,7 +95,12 @@ struct sp_coro {
     sp_request *request;      /* pending runtime call while state == REQUEST */
     uint64_t id;
     int32_t flags;            /* SP_CORO_* from the options */
-    sp_stack stack;
+    int32_t kind;             /* SP_STACK_RESERVED or SP_STACK_SEGMENTED */
+    int32_t on_system_stack;  /* inside sp_systemstack */
+    sp_stack stack;           /* reserved stacks only */
+    struct sp_segment *segments; /* segmented: the first segment (holds this descriptor) */
+    size_t segment_bytes;     /* segmented: bytes of all segments held */
+    size_t segment_max;       /* segmented: the most segment_bytes may reach */
     sp_coro *pool_next;
 #if defined(SPINDLE_ASAN)
     void *asan_fake_stack;    /* this coroutine's, while it is switched out */

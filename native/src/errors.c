@@ -14,6 +14,8 @@ const char *sp_strerror(int err)
     case SP_ESTALE: return "SP_ESTALE: handle refers to an object that no longer exists";
     case SP_ENOTSUP: return "SP_ENOTSUP: not supported on this platform or build";
     case SP_ESTATE: return "SP_ESTATE: object is in the wrong state for this call";
+    case SP_ENOTSPLIT: return "SP_ENOTSPLIT: the function's module was not built with -fsplit-stack "
+                              "(build it with spindle_add_goroutine_library)";
     default: return "unknown error";
     }
 }

@@ -33,10 +33,18 @@ void sp_fault_report_overflow(const sp_coro *co, const void *fault_addr)
     n = append(msg, n, cap, "spindle: fatal: coroutine ");
     n = append_u64(msg, n, cap, co->id, 10);
     n = append(msg, n, cap, " overflowed its stack: limit ");
-    n = append_u64(msg, n, cap, co->stack.usable, 10);
-    n = append(msg, n, cap, " bytes (fault at 0x");
-    n = append_u64(msg, n, cap, (uint64_t)(uintptr_t)fault_addr, 16);
-    n = append(msg, n, cap, "); raise sp_coro_options.max_stack or use less stack\n");
+    if (co->kind == SP_STACK_SEGMENTED) {
+        n = append_u64(msg, n, cap, co->segment_max, 10);
+        n = append(msg, n, cap, " bytes (segments in use: ");
+        n = append_u64(msg, n, cap, co->segment_bytes, 10);
+        n = append(msg, n, cap, " bytes)");
+    } else {
+        n = append_u64(msg, n, cap, co->stack.usable, 10);
+        n = append(msg, n, cap, " bytes (fault at 0x");
+        n = append_u64(msg, n, cap, (uint64_t)(uintptr_t)fault_addr, 16);
+        n = append(msg, n, cap, ")");
+    }
+    n = append(msg, n, cap, "; raise sp_coro_options.max_stack or use less stack\n");
     sp_write_stderr(msg, n);
     sp_exit_fatal();
 }

@@ -1,6 +1,7 @@
 /* The first frame of a new coroutine, laid out exactly as the switch of this
    ABI saves one (see the table at the top of switch_<arch>_<abi>.S). */
 #include "coro_internal.h"
+#include "segment.h"
 
 #include <string.h>
 
@@ -31,7 +32,12 @@ void *sp_frame_init(sp_coro *co)
 {
     /* Where the trampoline starts: 16-byte aligned, with one zeroed word
        above it that ends stack walks (Win64 unwinds into it). */
-    uintptr_t entry_sp = ((uintptr_t)co->stack.top - 16) & ~(uintptr_t)15;
+    char *stack_top = co->stack.top;
+#if SP_HAVE_SEGMENTS
+    if (co->kind == SP_STACK_SEGMENTED)
+        stack_top = co->segments->top;
+#endif
+    uintptr_t entry_sp = ((uintptr_t)stack_top - 16) & ~(uintptr_t)15;
     char *frame = (char *)entry_sp - SP_FRAME_SIZE;
     memset(frame, 0, SP_FRAME_SIZE + 16);
     put64(frame, SP_FRAME_RETURN, (uint64_t)(uintptr_t)&sp_coro_trampoline);
@@ -52,7 +58,13 @@ void *sp_frame_init(sp_coro *co)
     put64(frame, 0xb8, (uint64_t)(uintptr_t)co->stack.map_base);                 /* DeallocationStack */
     put64(frame, 0xb0, 0);                                                       /* GuaranteedStackBytes */
 #  else
-    put64(frame, 0x08, 0);  /* split-stack limit: none on a reserved stack */
+    /* The split-stack limit: none on a reserved stack. */
+    uint64_t limit = 0;
+#    if SP_HAVE_SEGMENTS
+    if (co->kind == SP_STACK_SEGMENTED)
+        limit = (uint64_t)(uintptr_t)sp_segment_limit(co->segments);
+#    endif
+    put64(frame, 0x08, limit);
 #  endif
 #endif
     return frame;

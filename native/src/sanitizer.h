@@ -23,10 +23,13 @@
    /* A stack that is not running is plain memory to Spindle: memcheck marked
       what lay below its last stack pointer as inaccessible. */
 #  define SP_VG_MAKE_DEFINED(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+   /* Memory below the stack pointer that code on another stack will use. */
+#  define SP_VG_MAKE_UNDEFINED(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
 #else
 #  define SP_VG_STACK_REGISTER(lo, hi) 0u
 #  define SP_VG_STACK_DEREGISTER(id) ((void)(id))
 #  define SP_VG_MAKE_DEFINED(p, n) ((void)(p), (void)(n))
+#  define SP_VG_MAKE_UNDEFINED(p, n) ((void)(p), (void)(n))
 #endif
 
 #endif

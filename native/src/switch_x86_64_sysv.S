@@ -121,6 +121,42 @@ SYM(sp_coro_trampoline):
     .cfi_endproc
     FUNC_SIZE(sp_coro_trampoline)
 
+/*
+ * void sp_run_on_stack(sp_fn fn, void *arg, void *stack_top)
+ * Calls fn(arg) with rsp = stack_top (16-byte aligned) and, on Linux, the
+ * split-stack limit slot zero, then comes back to the caller's stack and
+ * limit (sp_systemstack). rbp keeps the caller's frame for unwinding.
+ */
+    .globl SYM(sp_run_on_stack)
+    HIDDEN(sp_run_on_stack)
+    FUNC_TYPE(sp_run_on_stack)
+    .p2align 4
+SYM(sp_run_on_stack):
+    .cfi_startproc
+    pushq   %rbp
+    .cfi_def_cfa_offset 16
+    .cfi_offset rbp, -16
+    movq    %rsp, %rbp
+    .cfi_def_cfa_register rbp
+#if defined(__linux__)
+    pushq   %fs:0x70
+    movq    $0, %fs:0x70
+#endif
+    movq    %rdx, %rsp
+    movq    %rdi, %rax
+    movq    %rsi, %rdi
+    call    *%rax
+#if defined(__linux__)
+    movq    -8(%rbp), %rax
+    movq    %rax, %fs:0x70
+#endif
+    movq    %rbp, %rsp
+    popq    %rbp
+    .cfi_def_cfa rsp, 8
+    ret
+    .cfi_endproc
+    FUNC_SIZE(sp_run_on_stack)
+
 #if defined(__linux__) && defined(__ELF__)
     .section .note.GNU-stack,"",@progbits
 #endif

@@ -1,0 +1,235 @@
+/* Segmented stacks (x86-64 Linux): split-stack code from seg_code.c runs on
+   2 KiB segments that grow and shrink; results must be exactly right at any
+   depth, across every segment boundary.
+   Modes: no argument runs the checks; "overflow" is the death test;
+   "bt" is the gdb target. */
+#include "../check.h"
+#include "seg_code.h"
+
+#include <string.h>
+
+static sp_coro *segmented(sp_fn fn, void *arg, size_t max_stack)
+{
+    sp_coro_options opts;
+    memset(&opts, 0, sizeof opts);
+    opts.kind = SP_STACK_SEGMENTED;
+    opts.max_stack = max_stack;
+    sp_coro *co = NULL;
+    int err = sp_coro_create(&co, fn, arg, &opts);
+    CHECK_EQ(err, SP_OK);
+    return co;
+}
+
+static seg_job run_job(int kind, int probe, long long input, long long input2)
+{
+    seg_job job;
+    memset(&job, 0, sizeof job);
+    job.kind = kind;
+    job.probe = probe;
+    job.input = input;
+    job.input2 = input2;
+    sp_coro *co = segmented(seg_entry, &job, 0);
+    if (co == NULL)
+        return job;
+    CHECK_EQ(sp_coro_stack_kind(co), SP_STACK_SEGMENTED);
+    CHECK_EQ(sp_coro_resume(co), SP_CORO_SUSPENDED);
+    job.stack_after = sp_coro_stack_used(co);
+    CHECK_EQ(sp_coro_resume(co), SP_CORO_DONE);
+    CHECK_EQ(sp_coro_destroy(co), SP_OK);
+    return job;
+}
+
+static long long marks(long long n)
+{
+    long long s = 0;
+    for (long long i = 1; i <= n; i++)
+        s += (char)(i & 0x7f);
+    return s;
+}
+
+static void test_deep_small_frames(void)
+{
+    seg_job job = run_job(SEG_SMALL_FRAMES, 0, 100000, 0);
+    CHECK_EQ(job.result, marks(100000));
+    /* 100,000 frames of at least 16 bytes ran on segments, not on 2 KiB. */
+    CHECK(job.deepest_stack >= (size_t)100000 * 16);
+    /* On the way back all but one kept segment were given back. */
+    CHECK(job.stack_after <= 2 * 2048);
+    /* ... and the frames took about 2 KiB segments: no more than twice the
+       bytes the frames need (at most 48 per frame here), plus the 16 KiB+
+       segment of the libspindle call at the bottom. */
+    CHECK(job.deepest_stack <= (size_t)100000 * 48 * 2 + 64 * 1024);
+    printf("100,000 frames: %zu bytes of segments at the bottom, %zu after\n", job.deepest_stack,
+           job.stack_after);
+}
+
+static void test_kilobyte_frames(void)
+{
+    seg_job job = run_job(SEG_KILOBYTE_FRAMES, 0, 1000, 0);
+    long long expect = 0;
+    for (long long i = 1; i <= 1000; i++)
+        expect += (char)(i & 0x7f);
+    CHECK_EQ(job.result, expect);
+}
+
+static void test_stack_arguments(void)
+{
+    seg_job job = run_job(SEG_PROBE_AT_DEPTHS, SEG_PROBE_ARGS, 0, 200);
+    CHECK_EQ(job.mismatch_depth, 0);
+    /* sum of k * k plus sum of k * (k - 0.5), k = 1..10 */
+    CHECK_EQ(job.result, 742);
+}
+
+static void test_big_return(void)
+{
+    seg_job job = run_job(SEG_PROBE_AT_DEPTHS, SEG_PROBE_BIG_RETURN, 7, 200);
+    CHECK_EQ(job.mismatch_depth, 0);
+    CHECK_EQ(job.result, 7 * 36);
+}
+
+static void test_long_double_return(void)
+{
+    seg_job job = run_job(SEG_PROBE_AT_DEPTHS, SEG_PROBE_LONG_DOUBLE, 5, 200);
+    CHECK_EQ(job.mismatch_depth, 0);
+    CHECK_EQ(job.result, 15); /* (5 + 0.25) * 3 = 15.75 */
+}
+
+static void test_varargs(void)
+{
+#if !defined(__clang__)
+    seg_job job = run_job(SEG_PROBE_AT_DEPTHS, SEG_PROBE_VARARGS, 0, 200);
+    CHECK_EQ(job.mismatch_depth, 0);
+    CHECK_EQ(job.result, 650); /* sum of i * i for i = 1..12 */
+#endif
+}
+
+static void test_vla_across_boundary(void)
+{
+    seg_job job = run_job(SEG_PROBE_AT_DEPTHS, SEG_PROBE_VLA, 3000, 100);
+    CHECK_EQ(job.mismatch_depth, 0);
+    CHECK_EQ(job.result, 3 * 3000);
+    job = run_job(SEG_PROBE_AT_DEPTHS, SEG_PROBE_VLA, 100, 100);
+    CHECK_EQ(job.mismatch_depth, 0);
+    CHECK_EQ(job.result, 3 * 100);
+}
+
+static void test_alloca_across_boundary(void)
+{
+    seg_job job = run_job(SEG_PROBE_AT_DEPTHS, SEG_PROBE_ALLOCA, 5000, 100);
+    CHECK_EQ(job.mismatch_depth, 0);
+    CHECK_EQ(job.result, 5 * 5000);
+}
+
+static void test_snprintf_on_a_segment(void)
+{
+    seg_job job = run_job(SEG_PROBE_AT_DEPTHS, SEG_PROBE_FORMAT, 42, 100);
+    CHECK_EQ(job.mismatch_depth, 0);
+    CHECK(strcmp(job.text, "value=42 pi=3.142") == 0);
+    CHECK_EQ(job.result, (long long)strlen("value=42 pi=3.142"));
+}
+
+static void test_hot_split(void)
+{
+    /* The same call 2,000 times from each of 40 depths: some sit on a boundary. */
+    for (int depth = 0; depth < 40; depth++) {
+        seg_job job = run_job(SEG_HOT_SPLIT, SEG_PROBE_BIG_RETURN, depth, 2000);
+        CHECK_EQ(job.result, 2000LL * (depth * 36));
+    }
+}
+
+static void test_first_segment_is_small(void)
+{
+    seg_job job;
+    memset(&job, 0, sizeof job);
+    sp_coro *co = segmented(seg_entry, &job, 0);
+    CHECK_EQ(sp_coro_stack_used(co), 2048);
+    CHECK_EQ(sp_coro_stack_max(co), SP_DEFAULT_MAX_SEGMENTED);
+    sp_coro_destroy(co);
+}
+
+static void not_split(void *arg) { (void)arg; }
+
+static void test_non_split_entry(void)
+{
+    /* This executable is not split-stack: no segment for its functions. */
+    CHECK_EQ(sp_is_split_stack(not_split), 0);
+    CHECK_EQ(sp_is_split_stack(seg_entry), 1);
+    sp_coro_options opts;
+    memset(&opts, 0, sizeof opts);
+    opts.kind = SP_STACK_SEGMENTED;
+    sp_coro *co = NULL;
+    CHECK_EQ(sp_coro_create(&co, not_split, NULL, &opts), SP_ENOTSPLIT);
+    CHECK(co == NULL);
+    opts.kind = SP_STACK_DEFAULT;
+    CHECK_EQ(sp_coro_create(&co, not_split, NULL, &opts), SP_OK);
+    CHECK_EQ(sp_coro_stack_kind(co), SP_STACK_RESERVED);
+    CHECK_EQ(sp_coro_resume(co), SP_CORO_DONE);
+    sp_coro_destroy(co);
+    CHECK_EQ(sp_coro_create(&co, seg_entry, NULL, NULL), SP_OK);
+    CHECK_EQ(sp_coro_stack_kind(co), SP_STACK_SEGMENTED);
+    sp_coro_destroy(co);
+    CHECK(strstr(sp_strerror(SP_ENOTSPLIT), "-fsplit-stack") != NULL);
+}
+
+static void test_many_coroutines_reuse_segments(void)
+{
+    enum { N = 2000 };
+    static sp_coro *cos[N];
+    static seg_job jobs[N];
+    for (int i = 0; i < N; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        jobs[i].kind = SEG_SMALL_FRAMES;
+        jobs[i].input = 200 + i % 50;
+        cos[i] = segmented(seg_entry, &jobs[i], 0);
+    }
+    for (int i = 0; i < N; i++) {
+        CHECK_EQ(sp_coro_resume(cos[i]), SP_CORO_SUSPENDED);
+        CHECK_EQ(sp_coro_resume(cos[i]), SP_CORO_DONE);
+    }
+    for (int i = 0; i < N; i++) {
+        CHECK_EQ(jobs[i].result, marks(jobs[i].input));
+        CHECK_EQ(sp_coro_destroy(cos[i]), SP_OK);
+    }
+}
+
+static int bt_target(void)
+{
+    int value = -1;
+    sp_coro *co = segmented(seg_bt_entry, &value, 0);
+    int state = sp_coro_resume(co);
+    sp_coro_destroy(co);
+    return state == SP_CORO_DONE ? 0 : 1;
+}
+
+static int overflow(void)
+{
+    sp_coro *co = segmented(seg_overflow_entry, NULL, 64 * 1024);
+    fprintf(stderr, "overflowing coroutine %llu with a limit of %zu bytes\n",
+            (unsigned long long)sp_coro_id(co), sp_coro_stack_max(co));
+    fflush(stderr);
+    sp_coro_resume(co);
+    fprintf(stderr, "UNREACHABLE: the overflow was not caught\n");
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "overflow") == 0)
+        return overflow();
+    if (argc > 1 && strcmp(argv[1], "bt") == 0)
+        return bt_target();
+    RUN(test_first_segment_is_small);
+    RUN(test_non_split_entry);
+    RUN(test_deep_small_frames);
+    RUN(test_kilobyte_frames);
+    RUN(test_stack_arguments);
+    RUN(test_big_return);
+    RUN(test_long_double_return);
+    RUN(test_varargs);
+    RUN(test_vla_across_boundary);
+    RUN(test_alloca_across_boundary);
+    RUN(test_snprintf_on_a_segment);
+    RUN(test_hot_split);
+    RUN(test_many_coroutines_reuse_segments);
+    return test_summary();
+}
