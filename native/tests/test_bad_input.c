@@ -135,9 +135,11 @@ static void test_resume_finished(void)
 static void test_error_names(void)
 {
     const int codes[] = { SP_OK, SP_EINVAL, SP_ENOMEM, SP_ECLOSED, SP_ENOTGOROUTINE,
-                          SP_ESTACKOVERFLOW, SP_ECALLBACK, SP_ESTALE, SP_ENOTSUP, SP_ESTATE };
+                          SP_ESTACKOVERFLOW, SP_ECALLBACK, SP_ESTALE, SP_ENOTSUP, SP_ESTATE,
+                          SP_ENOTSPLIT };
     const char *names[] = { "SP_OK", "SP_EINVAL", "SP_ENOMEM", "SP_ECLOSED", "SP_ENOTGOROUTINE",
-                            "SP_ESTACKOVERFLOW", "SP_ECALLBACK", "SP_ESTALE", "SP_ENOTSUP", "SP_ESTATE" };
+                            "SP_ESTACKOVERFLOW", "SP_ECALLBACK", "SP_ESTALE", "SP_ENOTSUP", "SP_ESTATE",
+                            "SP_ENOTSPLIT" };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         CHECK(strncmp(sp_strerror(codes[i]), names[i], strlen(names[i])) == 0 &&
               sp_strerror(codes[i])[strlen(names[i])] == ':');

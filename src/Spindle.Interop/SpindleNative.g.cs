@@ -16,7 +16,10 @@ namespace Spindle.Interop;
 public enum sp_stack_kind
 {
     /// <summary>
-    /// The platform default: today, SP_STACK_RESERVED everywhere.
+    /// Segmented when sp_stack_segmented_available() and the function&apos;s
+    /// module was built with -fsplit-stack (sp_is_split_stack), otherwise
+    /// reserved: code that does not check a stack limit never starts on a
+    /// 2 KiB segment.
     /// </summary>
     SP_STACK_DEFAULT = 0,
     /// <summary>
@@ -25,8 +28,11 @@ public enum sp_stack_kind
     /// </summary>
     SP_STACK_RESERVED = 1,
     /// <summary>
-    /// 2 KB growable segments (x86-64 Linux, -fsplit-stack code).
-    /// Not implemented yet: sp_coro_create returns SP_ENOTSUP.
+    /// 2 KiB segments that grow as deep as the code goes, for code built with
+    /// -fsplit-stack and linked by spindle_add_goroutine_library (x86-64 Linux
+    /// only). sp_coro_create gives SP_ENOTSUP where they are not available
+    /// and SP_ENOTSPLIT for a function of a module built without
+    /// -fsplit-stack.
     /// </summary>
     SP_STACK_SEGMENTED = 2,
 }
@@ -81,8 +87,11 @@ public unsafe struct sp_coro_options
     /// </summary>
     public nuint initial_stack;
     /// <summary>
-    /// The most stack the coroutine may use; 0 means SP_DEFAULT_MAX_STACK.
-    /// Rounded up to whole pages; must lie within
+    /// The most stack the coroutine may use; 0 means SP_DEFAULT_MAX_STACK
+    /// for a reserved stack (rounded up to whole pages) and
+    /// SP_DEFAULT_MAX_SEGMENTED for a segmented one (the bytes of all its
+    /// segments; going past it ends the process with a message naming the
+    /// coroutine, as Go&apos;s &quot;goroutine stack exceeds limit&quot;). Must lie within
     /// [SP_MIN_MAX_STACK, SP_MAX_MAX_STACK].
     /// </summary>
     public nuint max_stack;
@@ -197,6 +206,12 @@ public static unsafe partial class SpindleNative
     /// (e.g. resuming a finished or running coroutine)
     /// </summary>
     public const int SP_ESTATE = -9;
+
+    /// <summary>
+    /// a segmented stack was asked for a function whose
+    /// module was not built with -fsplit-stack
+    /// </summary>
+    public const int SP_ENOTSPLIT = -10;
 
     /// <summary>
     /// The coroutine is a goroutine of a Spindle runtime, which serves the
@@ -363,6 +378,11 @@ public static unsafe partial class SpindleNative
     public const ulong SP_MIN_MAX_STACK = 8192UL;
 
     /// <summary>
+    /// The default maximum of a segmented stack: 1 GiB, Go&apos;s limit on 64-bit.
+    /// </summary>
+    public const ulong SP_DEFAULT_MAX_SEGMENTED = 1073741824UL;
+
+    /// <summary>
     /// The largest accepted max_stack: 1 GiB.
     /// </summary>
     public const ulong SP_MAX_MAX_STACK = 1073741824UL;
@@ -414,11 +434,12 @@ public static unsafe partial class SpindleNative
     public static partial sp_coro* sp_coro_self();
 
     /// <summary>
-    /// The high-water mark of co&apos;s stack: the most bytes it has used since it was
-    /// created (deepest byte written, measured from the top of its stack). Meant
-    /// for sizing and diagnostics: it reads the stack, so it costs time in
-    /// proportion to the stack&apos;s maximum size. Returns 0 for NULL or a destroyed
-    /// coroutine.
+    /// For a reserved stack, the high-water mark: the most bytes co has used since
+    /// it was created (deepest byte written, measured from the top of its stack);
+    /// it reads the stack, so it costs time in proportion to the stack&apos;s maximum
+    /// size. For a segmented stack, the bytes of the segments co holds now (those
+    /// in use and the one kept for reuse). Meant for sizing and diagnostics.
+    /// Returns 0 for NULL or a destroyed coroutine.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial nuint sp_coro_stack_used(sp_coro* co);
@@ -443,6 +464,29 @@ public static unsafe partial class SpindleNative
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_coro_state(sp_coro* co);
+
+    /// <summary>
+    /// The kind of stack co runs on: SP_STACK_RESERVED or SP_STACK_SEGMENTED
+    /// (what SP_STACK_DEFAULT resolved to); or SP_EINVAL (NULL), SP_ESTALE
+    /// (destroyed).
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_coro_stack_kind(sp_coro* co);
+
+    /// <summary>
+    /// Runs fn(arg) on the calling thread&apos;s own stack and returns when it does.
+    /// Inside a coroutine on a segment this is the way to call code that needs
+    /// much stack and was not built with -fsplit-stack when the linker cannot see
+    /// the call (through a function pointer: the linker only adjusts direct
+    /// calls, giving them 16 KiB more room); split-stack code called from fn
+    /// does not grow segments while it runs. Outside a coroutine, when already
+    /// on the thread&apos;s stack, and where there are no segmented stacks (AArch64,
+    /// Windows, macOS), fn runs in place. fn must return normally (no longjmp
+    /// out of it) and must not switch coroutines (no yield or goroutine runtime
+    /// call). Errors: SP_EINVAL (fn NULL).
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_systemstack(delegate* unmanaged<void*, void> fn, void* arg);
 
     /// <summary>
     /// Destroys a coroutine that is not running: one that never started, is
@@ -689,6 +733,21 @@ public static unsafe partial class SpindleNative
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial byte* sp_stack_guard_mode_name(int mode);
+
+    /// <summary>
+    /// 1 when this build runs coroutines on segmented stacks (x86-64 Linux,
+    /// not an ASan build), else 0: then every stack is reserved.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_stack_segmented_available();
+
+    /// <summary>
+    /// 1 when fn lies in a module built with -fsplit-stack (found from the
+    /// module&apos;s .note.GNU-split-stack section, read once per module), else 0:
+    /// such an entry may start on a segmented stack.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_is_split_stack(delegate* unmanaged<void*, void> fn);
 
     /// <summary>
     /// The library version as &quot;MAJOR.MINOR.PATCH&quot;.
