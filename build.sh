@@ -17,7 +17,7 @@ ROOT=$(cd "$(dirname "$0")" && pwd)
 BUILD=$ROOT/build
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-TEST_PACKAGES=(cmake make gcc g++ gdb valgrind libc6-dev
+TEST_PACKAGES=(cmake make gcc g++ binutils gdb valgrind libc6-dev
                qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
                mingw-w64 wine wine64)
 BENCH_PACKAGES=(libbenchmark-dev libboost-context-dev valgrind golang-go)
@@ -208,6 +208,8 @@ cmd_bench() {
   require_dotnet && build_native || exit 1
   log "goroutines: Spindle, Task.Run and Go side by side (takes a few minutes)"
   "$ROOT/bench/run.sh" "$BUILD"
+  log "segmented stacks: parked memory against Go and reserved stacks, the hot split"
+  "$ROOT/bench/segments.sh" "$BUILD"
 }
 
 cmd_bindings() {

@@ -4,9 +4,12 @@
 package main
 
 import (
+	"flag"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -118,7 +121,54 @@ func best(runs int, f func() time.Duration) time.Duration {
 	return b
 }
 
+// park mirrors native/programs/park_workload.c: n goroutines park in a receive on
+// one channel; returns resident bytes per goroutine once all are parked (run it in a
+// fresh process: memory the heap kept from earlier work would hide in the figure).
+func park(n int) float64 {
+	ch := make(chan int64)
+	var started, woken atomic.Int64
+	var done sync.WaitGroup
+	done.Add(n)
+	before := residentBytes()
+	for i := 0; i < n; i++ {
+		go func() {
+			started.Add(1)
+			<-ch
+			woken.Add(1)
+			done.Done()
+		}()
+	}
+	for started.Load() < int64(n) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	parked := residentBytes()
+	close(ch)
+	done.Wait()
+	if woken.Load() != int64(n) {
+		panic("a parked goroutine did not wake")
+	}
+	return float64(parked-before) / float64(n)
+}
+
+func residentBytes() int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		panic(err)
+	}
+	var total, resident int64
+	fmt.Sscan(string(data), &total, &resident)
+	return resident * int64(os.Getpagesize())
+}
+
 func main() {
+	parkN := flag.Int("park", 0, "only measure N parked goroutines (GOMAXPROCS=2)")
+	flag.Parse()
+	if *parkN > 0 {
+		runtime.GOMAXPROCS(2)
+		fmt.Printf("go_park_bytes %d %.0f\n", *parkN, park(*parkN))
+		return
+	}
 	const rounds, count = 1000000, 1000000
 	runtime.GOMAXPROCS(1)
 	fmt.Printf("go_yield_switch 1 %.1f\n", float64(best(5, func() time.Duration { return yieldPair(rounds) }).Nanoseconds())/float64(2*rounds))

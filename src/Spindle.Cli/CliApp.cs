@@ -10,18 +10,22 @@ internal static class CliApp
         ("pingpong", "demo_pingpong", "two goroutines send a counter back and forth on channels; ns per round trip [ROUNDS]"),
         ("ring", "demo_ring", "a token passed around a ring of goroutines, a channel each; ns per hop [GOROUTINES]"),
         ("sieve", "demo_sieve", "the concurrent prime sieve: a filter goroutine per prime [PRIMES]"),
+        ("park", "demo_park", "goroutines parked in a channel receive; resident bytes each [GOROUTINES]"),
         ("pipeline", "demo_pipeline_native", "native goroutines feed a managed async goroutine over one channel [NUMBERS]"),
     ];
 
     private const string Usage = """
-        usage: spindle run LIBRARY [--entry SYMBOL] [--maxprocs N]
-               spindle demo [NAME [PARAMETER]] [--maxprocs N]
+        usage: spindle run LIBRARY [--entry SYMBOL] [--maxprocs N] [--stacks KIND]
+               spindle demo [NAME [PARAMETER]] [--maxprocs N] [--stacks KIND]
                spindle version
 
           run    runs LIBRARY's entry (default spindle_main(void *)) as the main
                  goroutine, like `go run`; exit 0 when it returns, 2 on a deadlock
           demo   runs a demo from native/demos; without NAME, lists them
         GOMAXPROCS (environment) or --maxprocs sets the number of processors.
+        SPINDLE_STACKS (environment) or --stacks picks native goroutine stacks:
+        default (segmented for code built with -fsplit-stack, where available),
+        reserved, or segmented.
         """;
 
     public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
@@ -50,6 +54,9 @@ internal static class CliApp
     private static int Version(TextWriter stdout)
     {
         stdout.WriteLine($"spindle {Runtime.NativeVersion}, stack guards: {Runtime.StackGuardMode}");
+        stdout.WriteLine(Runtime.SegmentedStacksAvailable
+            ? "stacks: segmented (2 KiB to start) for code built with -fsplit-stack, reserved for other code"
+            : "stacks: reserved (segmented stacks need x86-64 Linux)");
         return 0;
     }
 
@@ -63,6 +70,7 @@ internal static class CliApp
             {
                 case "--entry": entry = Value(args, ref i); break;
                 case "--maxprocs": maxProcs = PositiveInt(Value(args, ref i), "--maxprocs"); break;
+                case "--stacks": Runtime.Stacks = StackKind(Value(args, ref i)); break;
                 default:
                     if (args[i].StartsWith('-') || library is not null)
                         throw new UsageException($"unexpected argument '{args[i]}'\n{Usage}");
@@ -85,6 +93,8 @@ internal static class CliApp
         {
             if (args[i] == "--maxprocs")
                 maxProcs = PositiveInt(Value(args, ref i), "--maxprocs");
+            else if (args[i] == "--stacks")
+                Runtime.Stacks = StackKind(Value(args, ref i));
             else if (name is null)
                 name = args[i];
             else if (long.TryParse(args[i], out long p) && p > 0)
@@ -107,7 +117,7 @@ internal static class CliApp
         if (fn is null)
             return Fail(stderr, error!);
         int procs = maxProcs > 0 ? maxProcs : Runtime.DefaultMaxProcs;
-        stdout.WriteLine($"spindle demo {name}, GOMAXPROCS={procs}, stack guards: {Runtime.StackGuardMode}");
+        stdout.WriteLine($"spindle demo {name}, GOMAXPROCS={procs}, stacks: {Runtime.DescribeStacks(fn.Value)}");
         stdout.Flush();
         if (name == "pipeline")
         {
@@ -147,6 +157,11 @@ internal static class CliApp
         stderr.WriteLine($"spindle: {message}");
         return 1;
     }
+
+    private static GoroutineStacks StackKind(string text) =>
+        Enum.TryParse(text, ignoreCase: true, out GoroutineStacks kind) && Enum.IsDefined(kind) && !int.TryParse(text, out _)
+            ? kind
+            : throw new UsageException($"--stacks needs default, reserved or segmented, not '{text}'");
 
     private sealed class UsageException(string message) : Exception(message);
 }

@@ -31,6 +31,53 @@ public static unsafe class Runtime
         System.Runtime.InteropServices.Marshal.PtrToStringUTF8(
             (nint)SpindleNative.sp_stack_guard_mode_name(SpindleNative.sp_stack_guard_mode())) ?? "?";
 
+    /// <summary>The kind of stack native goroutines started from now on get. Starts as the
+    /// SPINDLE_STACKS environment variable says (default, reserved or segmented), else
+    /// <see cref="GoroutineStacks.Default"/>.</summary>
+    public static GoroutineStacks Stacks { get; set; } =
+        Enum.TryParse(Environment.GetEnvironmentVariable("SPINDLE_STACKS"), ignoreCase: true, out GoroutineStacks s) ? s : GoroutineStacks.Default;
+
+    /// <summary>The most stack, in bytes, a native goroutine started from now on may use;
+    /// 0 (the default) for the native default: 256 KiB on a reserved stack, 1 GiB of
+    /// segments. Going past it ends the process with a message naming the goroutine.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Neither 0 nor within 8 KiB..1 GiB.</exception>
+    public static long MaxStack
+    {
+        get => Volatile.Read(ref s_maxStack);
+        set
+        {
+            if (value != 0 && (value < (long)SpindleNative.SP_MIN_MAX_STACK || value > (long)SpindleNative.SP_MAX_MAX_STACK))
+                throw new ArgumentOutOfRangeException(nameof(value), value, "spindle: MaxStack must be 0 or within 8 KiB..1 GiB");
+            Volatile.Write(ref s_maxStack, value);
+        }
+    }
+    private static long s_maxStack;
+
+    /// <summary>True where native goroutines can run on 2 KiB segmented stacks (x86-64
+    /// Linux); elsewhere every stack is reserved.</summary>
+    public static bool SegmentedStacksAvailable => SpindleNative.sp_stack_segmented_available() != 0;
+
+    /// <summary>True when fn (a native function's address) lies in a module built with
+    /// -fsplit-stack, so that it may start on a 2 KiB segment.</summary>
+    public static bool IsSplitStack(nint fn) =>
+        fn != 0 && SpindleNative.sp_is_split_stack((delegate* unmanaged<void*, void>)fn) != 0;
+
+    /// <summary>One line on the stacks native goroutines of fn (a native function's
+    /// address) get here, for tools and
+    /// logs: e.g. "segmented, 2 KiB to start" or "reserved, 256 KiB (segmented stacks
+    /// need x86-64 Linux)".</summary>
+    public static string DescribeStacks(nint fn)
+    {
+        string reserved = $"reserved, {(MaxStack > 0 ? MaxStack / 1024 : 256)} KiB, guards: {StackGuardMode}";
+        if (Stacks == GoroutineStacks.Reserved)
+            return reserved + " (as asked)";
+        if (!SegmentedStacksAvailable)
+            return reserved + " (segmented stacks need x86-64 Linux)";
+        if (!IsSplitStack(fn))
+            return reserved + " (the code was not built with -fsplit-stack)";
+        return "segmented, 2 KiB to start";
+    }
+
     /// <summary>The GOMAXPROCS a new runtime starts with: the GOMAXPROCS environment
     /// variable if it holds a positive number, else the processor count.</summary>
     public static int DefaultMaxProcs =>

@@ -180,6 +180,8 @@ internal sealed unsafe partial class Scheduler
         Goroutine g = NewG(m, GoroutineKind.Native);
         sp_coro_options opts = default;
         opts.flags = SP_CORO_GOROUTINE;
+        opts.kind = (int)Runtime.Stacks;
+        opts.max_stack = (nuint)Runtime.MaxStack;
         sp_coro* co;
         int err = sp_coro_create(&co, fn, arg, &opts);
         if (err != SP_OK)

@@ -3,6 +3,7 @@
    each program. */
 #define _POSIX_C_SOURCE 200809L
 #include "goroutine_program.h"
+#include "park_workload.h"
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -224,4 +225,17 @@ EXPORT void tp_start_busy(void *p)
     int64_t *io = p;
     for (int64_t i = 0; i < io[0]; i++)
         sp_go(busy, p);
+}
+
+/* ---- parked memory: io[0] goroutines park in a channel receive; io[1] resident
+        bytes before they start, io[2] once all have started and parked, io[3]
+        errors, io[4] how many woke when the channel closed. */
+EXPORT void tp_park_many(void *p)
+{
+    int64_t *io = p;
+    wl_park_result r = { 0, 0, 0 };
+    io[3] = wl_park(io[0], &r);
+    io[1] = r.resident_before;
+    io[2] = r.resident_parked;
+    io[4] = r.woken;
 }
