@@ -37,6 +37,22 @@ public class SegmentedStackTests(ITestOutputHelper output)
         Assert.True(perGoroutine < 2733, $"{perGoroutine:N0} bytes per parked goroutine");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void DeepGoroutinesMovingBetweenWorkersKeepTheirStacks(int maxProcs)
+    {
+        // 200 goroutines, 3,000 frames each, yielding on the way down and up: each
+        // grows and gives back segments on whichever worker runs it at the time.
+        var io = new long[4];
+        io[0] = 200;
+        io[1] = 3000;
+        TestPrograms.Run("tp_deep_moving", io, maxProcs);
+        Assert.Equal(0, io[3]);
+        Assert.Equal(200, io[2]);
+    }
+
     [Fact]
     public void SegmentedStacksForCodeWithoutSplitStackAreRefused()
     {

@@ -65,6 +65,11 @@ internal sealed class AllocationProbe : IDisposable
 
     public AllocationProbe()
     {
+        // Garbage an earlier test left (a million goroutines' worth) must not be
+        // collected during the loop: a long pause there lets the runtime monitor hand
+        // the processor to another worker thread, and the loop no longer runs on one.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         StartId = Runtime.RegisterCallback(_ =>
         {
             _beforeThread = Environment.CurrentManagedThreadId;

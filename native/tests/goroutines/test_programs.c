@@ -239,3 +239,50 @@ EXPORT void tp_park_many(void *p)
     io[2] = r.resident_parked;
     io[4] = r.woken;
 }
+
+/* ---- deep goroutines that move between workers: io[0] goroutines each recurse
+        io[1] frames deep, yielding every 64 frames on the way down and up (so a
+        goroutine grows segments on one worker and gives them back on another);
+        io[2] goroutines whose sum was right; io[3] errors. */
+typedef struct { int64_t *io; sp_wg wg; } deep_arg;
+
+static __attribute__((noinline, noipa)) int64_t deep_descend(int64_t n, int64_t *errors)
+{
+    volatile int64_t mark = n * 3;
+    if (n % 64 == 0 && sp_gosched() != SP_OK)
+        (*errors)++;
+    if (n == 0)
+        return 0;
+    int64_t below = deep_descend(n - 1, errors);
+    if (n % 64 == 32 && sp_gosched() != SP_OK)
+        (*errors)++;
+    return below + mark;
+}
+
+static void deep_worker(void *p)
+{
+    deep_arg *a = p;
+    int64_t errors = 0, n = a->io[1];
+    int64_t sum = deep_descend(n, &errors);
+    if (sum == 3 * n * (n + 1) / 2)
+        atomic_fetch_add((_Atomic int64_t *)&a->io[2], 1);
+    atomic_fetch_add((_Atomic int64_t *)&a->io[3], errors);
+    sp_wg_done(a->wg);
+}
+
+EXPORT void tp_deep_moving(void *p)
+{
+    int64_t *io = p;
+    static deep_arg a;
+    a.io = io;
+    if (sp_wg_make(&a.wg) != SP_OK || sp_wg_add(a.wg, (int)io[0]) != SP_OK) {
+        io[3]++;
+        return;
+    }
+    for (int64_t i = 0; i < io[0]; i++)
+        if (sp_go(deep_worker, &a) != SP_OK)
+            io[3]++;
+    if (sp_wg_wait(a.wg) != SP_OK)
+        io[3]++;
+    sp_wg_release(a.wg);
+}

@@ -210,6 +210,30 @@ SEG_EXPORT void seg_entry(void *arg)
     sp_coro_yield();
 }
 
+void seg_bt_bottom_wrapper(void *unused);
+
+/* sp_systemstack: a 64 KiB frame runs on the thread's stack, not on segments. */
+static NOINLINE void big_frame(void *arg)
+{
+    volatile char frame[64 * 1024];
+    for (size_t i = 0; i < sizeof frame; i += 512)
+        frame[i] = (char)i;
+    long long s = 0;
+    for (size_t i = 0; i < sizeof frame; i += 512)
+        s += frame[i];
+    seg_job *job = arg;
+    job->result = s;
+    /* Nested: already on the thread's stack, so it runs in place. */
+    job->mismatch_depth = sp_systemstack(seg_bt_bottom_wrapper, NULL);
+}
+
+SEG_EXPORT void seg_systemstack_entry(void *arg)
+{
+    seg_job *job = arg;
+    job->input2 = sp_systemstack(big_frame, job);
+    sp_coro_yield(); /* the test reads the segments held while on this one */
+}
+
 /* Recurses without end: the death test. */
 static NOINLINE long long forever(long long n)
 {
@@ -226,6 +250,7 @@ SEG_EXPORT void seg_overflow_entry(void *arg)
 
 /* The debugger test: a breakpoint on seg_bt_bottom, 500 frames down. */
 SEG_EXPORT NOINLINE void seg_bt_bottom(void) { __asm__ volatile("" ::: "memory"); }
+void seg_bt_bottom_wrapper(void *unused) { (void)unused; seg_bt_bottom(); }
 
 static NOINLINE int seg_bt_descend(int n)
 {

@@ -192,6 +192,26 @@ static void test_many_coroutines_reuse_segments(void)
     }
 }
 
+static void test_systemstack(void)
+{
+    seg_job job;
+    memset(&job, 0, sizeof job);
+    job.mismatch_depth = -1;
+    sp_coro *co = segmented(seg_systemstack_entry, &job, 0);
+    CHECK_EQ(sp_coro_resume(co), SP_CORO_SUSPENDED);
+    long long expect = 0;
+    for (int i = 0; i < 64 * 1024; i += 512)
+        expect += (char)i;
+    CHECK_EQ(job.input2, SP_OK);
+    CHECK_EQ(job.result, expect);
+    CHECK_EQ(job.mismatch_depth, SP_OK); /* the nested call */
+    /* The 64 KiB frame never took a segment. */
+    CHECK(sp_coro_stack_used(co) <= 2 * 2048);
+    CHECK_EQ(sp_coro_resume(co), SP_CORO_DONE);
+    sp_coro_destroy(co);
+    CHECK_EQ(sp_systemstack(NULL, NULL), SP_EINVAL);
+}
+
 static int bt_target(void)
 {
     int value = -1;
@@ -231,5 +251,6 @@ int main(int argc, char **argv)
     RUN(test_snprintf_on_a_segment);
     RUN(test_hot_split);
     RUN(test_many_coroutines_reuse_segments);
+    RUN(test_systemstack);
     return test_summary();
 }
