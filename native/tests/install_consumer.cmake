@@ -22,3 +22,16 @@ execute_process(COMMAND "${WORK_DIR}/build/consumer" RESULT_VARIABLE rc)
 if(rc)
   message(FATAL_ERROR "the consumer failed: ${rc}")
 endif()
+
+# GNU ld (bfd) for split-stack goroutine code is refused with a message.
+if(CMAKE_HOST_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AND CMAKE_HOST_SYSTEM_NAME STREQUAL "Linux")
+  execute_process(COMMAND ${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}/build-bfd"
+                          "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix" -DSPINDLE_SPLIT_LINKER=bfd
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc)
+    message(FATAL_ERROR "configuring with SPINDLE_SPLIT_LINKER=bfd was not refused")
+  endif()
+  if(NOT err MATCHES "must be linked with lld or gold")
+    message(FATAL_ERROR "the bfd refusal does not say why:\n${err}")
+  endif()
+endif()
