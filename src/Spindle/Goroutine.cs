@@ -29,7 +29,7 @@ internal sealed unsafe class Goroutine
     public Func<Task>? Body;
     public Task? Task;
     public GoroutineSyncContext? Context;
-    public readonly Queue<(SendOrPostCallback Callback, object? State)> Steps = new();
+    public Queue<(SendOrPostCallback Callback, object? State)>? Steps; // managed goroutines only
     /// <summary>Set by a Spindle awaitable when it parks the goroutine, so the wait is
     /// known to be on the runtime (and can count towards a deadlock).</summary>
     public WaitReason ParkReason;

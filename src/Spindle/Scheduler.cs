@@ -157,7 +157,7 @@ internal sealed unsafe partial class Scheduler
         g.Coro = null;
         g.Body = null;
         g.Task = null;
-        g.Steps.Clear();
+        g.Steps?.Clear();
         Processor? p = m?.P;
         if (p is not null && p.FreeCount < 64)
         {
@@ -204,6 +204,7 @@ internal sealed unsafe partial class Scheduler
         Machine? m = Machine.CurrentMachine;
         Goroutine g = NewG(m, GoroutineKind.Managed);
         g.Body = body;
+        g.Steps ??= new();
         g.Context ??= new GoroutineSyncContext(this, g);
         g.IsMain = isMain;
         g.SetState(GoroutineState.Runnable);
@@ -821,8 +822,8 @@ internal sealed unsafe partial class Scheduler
             else
             {
                 (SendOrPostCallback Callback, object? State) step;
-                lock (g.Steps)
-                    step = g.Steps.Dequeue();
+                lock (g.Steps!)
+                    step = g.Steps!.Dequeue();
                 step.Callback(step.State);
             }
         }
@@ -831,13 +832,13 @@ internal sealed unsafe partial class Scheduler
             SynchronizationContext.SetSynchronizationContext(previous);
         }
 
-        lock (g.Steps)
+        lock (g.Steps!)
         {
             WaitReason reason = g.ParkReason != WaitReason.None ? g.ParkReason : WaitReason.External;
             bool outside = reason == WaitReason.External || g.ParkOutside;
             g.ParkReason = WaitReason.None;
             g.ParkOutside = false;
-            if (g.Steps.Count > 0)
+            if (g.Steps!.Count > 0)
             {
                 Requeue(m, g);
                 return;
@@ -861,9 +862,9 @@ internal sealed unsafe partial class Scheduler
     internal void PostStep(Goroutine g, SendOrPostCallback callback, object? state)
     {
         bool wake = false, counted = false;
-        lock (g.Steps)
+        lock (g.Steps!)
         {
-            g.Steps.Enqueue((callback, state));
+            g.Steps!.Enqueue((callback, state));
             if (g.State == GoroutineState.Waiting)
             {
                 g.SetState(GoroutineState.Runnable);

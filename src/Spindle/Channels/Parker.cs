@@ -30,6 +30,8 @@ internal abstract unsafe class Parker
     /// <summary>Links: parkers in a mutex queue, or woken by one close.</summary>
     public Parker? NextParker;
 
+    // Only selects of two or more cases use these: made on first use, so that a
+    // goroutine parked in a plain send or receive holds no arrays for them.
     private int[] _lockOrder = [];
     private int[] _pollOrder = [];
 
@@ -46,8 +48,6 @@ internal abstract unsafe class Parker
             for (int i = _cases.Length; i < size; i++)
                 cases[i] = new Waiter(this, i);
             _cases = cases;
-            _lockOrder = new int[size];
-            _pollOrder = new int[size];
         }
         _claimed = 0;
         Chosen = -1;
@@ -105,6 +105,8 @@ internal abstract unsafe class Parker
     /// to take their locks (a channel named twice appears twice, next to itself).</summary>
     public Span<int> LockOrder()
     {
+        if (_lockOrder.Length < Count)
+            _lockOrder = new int[_cases.Length];
         int n = 0;
         for (int i = 0; i < Count; i++)
         {
@@ -125,6 +127,8 @@ internal abstract unsafe class Parker
     /// <summary>A uniformly random order of the cases (Fisher-Yates, inside out).</summary>
     public Span<int> PollOrder()
     {
+        if (_pollOrder.Length < Count)
+            _pollOrder = new int[_cases.Length];
         Span<int> order = _pollOrder.AsSpan(0, Count);
         for (int i = 0; i < order.Length; i++)
         {
