@@ -497,6 +497,17 @@ SP_API int sp_stack_guard_mode(void);
 /** A static name for an sp_guard_mode value, e.g. "madvise-guard". */
 SP_API const char *sp_stack_guard_mode_name(int mode);
 
+/**
+ * Adds SA_ONSTACK to every signal handler installed in the process that lacks
+ * it (the .NET runtime's, a library's), so that a signal arriving while a
+ * goroutine runs is handled on the thread's alternate signal stack (every
+ * thread that resumes a coroutine gets one of at least 64 KiB) and not on a
+ * 2 KiB segment. Handlers installed later are not changed: call it again, or
+ * install them with SA_ONSTACK. The managed runtime calls it when a runtime
+ * starts. Returns how many handlers it changed (0 on Windows).
+ */
+SP_API int sp_signal_handlers_onstack(void);
+
 /** 1 when this build runs coroutines on segmented stacks (x86-64 Linux,
     not an ASan build), else 0: then every stack is reserved. */
 SP_API int sp_stack_segmented_available(void);

@@ -735,6 +735,18 @@ public static unsafe partial class SpindleNative
     public static partial byte* sp_stack_guard_mode_name(int mode);
 
     /// <summary>
+    /// Adds SA_ONSTACK to every signal handler installed in the process that lacks
+    /// it (the .NET runtime&apos;s, a library&apos;s), so that a signal arriving while a
+    /// goroutine runs is handled on the thread&apos;s alternate signal stack (every
+    /// thread that resumes a coroutine gets one of at least 64 KiB) and not on a
+    /// 2 KiB segment. Handlers installed later are not changed: call it again, or
+    /// install them with SA_ONSTACK. The managed runtime calls it when a runtime
+    /// starts. Returns how many handlers it changed (0 on Windows).
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_signal_handlers_onstack();
+
+    /// <summary>
     /// 1 when this build runs coroutines on segmented stacks (x86-64 Linux,
     /// not an ASan build), else 0: then every stack is reserved.
     /// </summary>

@@ -122,6 +122,9 @@ public static unsafe class Runtime
         }
         try
         {
+            // Signal handlers (the .NET runtime's among them) must not run on a goroutine's
+            // 2 KiB segment: move them to the alternate signal stack.
+            SpindleNative.sp_signal_handlers_onstack();
             sched.Start();
             spawnMain(sched);
             sched.WaitForMain();

@@ -97,6 +97,15 @@ public class SegmentedStackTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void SignalHandlersRunOnTheAlternateStackOnceARuntimeRuns()
+    {
+        // The .NET runtime installs some handlers without SA_ONSTACK; on a 2 KiB
+        // segment their signal frames would overwrite other goroutines' stacks.
+        Runtime.Run(async () => await Task.Yield(), maxProcs: 1);
+        Assert.Equal(0, Interop.SpindleNative.sp_signal_handlers_onstack()); // nothing left to move
+    }
+
+    [Fact]
     public void MaxStackOutsideItsRangeIsRefused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Runtime.MaxStack = 100);

@@ -234,6 +234,20 @@ SEG_EXPORT void seg_systemstack_entry(void *arg)
     sp_coro_yield(); /* the test reads the segments held while on this one */
 }
 
+/* Spins on a 2 KiB segment, 100 frames down, until a signal handler sets *flag. */
+static NOINLINE int spin_deep(volatile int *flag, int n)
+{
+    volatile char frame[64];
+    frame[0] = (char)n;
+    if (n > 0)
+        return spin_deep(flag, n - 1) + frame[0];
+    while (!*flag) {
+    }
+    return 0;
+}
+
+SEG_EXPORT void seg_spin_entry(void *arg) { spin_deep(arg, 100); }
+
 /* Recurses without end: the death test. */
 static NOINLINE long long forever(long long n)
 {

@@ -6,7 +6,10 @@
 #include "../check.h"
 #include "seg_code.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 
 static sp_coro *segmented(sp_fn fn, void *arg, size_t max_stack)
 {
@@ -212,6 +215,53 @@ static void test_systemstack(void)
     CHECK_EQ(sp_systemstack(NULL, NULL), SP_EINVAL);
 }
 
+static volatile int signal_seen;
+static volatile int handled_on_altstack;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    stack_t ss;
+    handled_on_altstack = sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK) != 0;
+    signal_seen = 1;
+}
+
+static void *send_usr1(void *target)
+{
+    struct timespec pause = { 0, 20 * 1000 * 1000 };
+    nanosleep(&pause, NULL);
+    pthread_kill(*(pthread_t *)target, SIGUSR1);
+    return NULL;
+}
+
+static void test_foreign_handler_moves_off_the_segment(void)
+{
+    /* A handler installed without SA_ONSTACK (as the .NET runtime installs some). */
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, &old);
+    CHECK(sp_signal_handlers_onstack() >= 1);
+    struct sigaction now;
+    sigaction(SIGUSR1, NULL, &now);
+    CHECK((now.sa_flags & SA_ONSTACK) != 0);
+    CHECK(now.sa_handler == on_usr1);
+    CHECK_EQ(sp_signal_handlers_onstack(), 0); /* nothing left to change */
+
+    /* Delivered while a coroutine spins on a segment: handled on the alternate stack. */
+    signal_seen = 0;
+    sp_coro *co = segmented(seg_spin_entry, (void *)&signal_seen, 0);
+    pthread_t self = pthread_self(), sender;
+    pthread_create(&sender, NULL, send_usr1, &self);
+    CHECK_EQ(sp_coro_resume(co), SP_CORO_DONE);
+    pthread_join(sender, NULL);
+    sp_coro_destroy(co);
+    CHECK(signal_seen);
+    CHECK(handled_on_altstack);
+    sigaction(SIGUSR1, &old, NULL);
+}
+
 static int bt_target(void)
 {
     int value = -1;
@@ -252,5 +302,6 @@ int main(int argc, char **argv)
     RUN(test_hot_split);
     RUN(test_many_coroutines_reuse_segments);
     RUN(test_systemstack);
+    RUN(test_foreign_handler_moves_off_the_segment);
     return test_summary();
 }
