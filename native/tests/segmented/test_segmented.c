@@ -36,10 +36,21 @@ static seg_job run_job(int kind, int probe, long long input, long long input2)
         return job;
     CHECK_EQ(sp_coro_stack_kind(co), SP_STACK_SEGMENTED);
     CHECK_EQ(sp_coro_resume(co), SP_CORO_SUSPENDED);
+    /* Back on the thread: its limit slot is its own again (zero: no segments). */
+    CHECK_EQ(thread_stack_limit(), 0);
     job.stack_after = sp_coro_stack_used(co);
     CHECK_EQ(sp_coro_resume(co), SP_CORO_DONE);
+    CHECK_EQ(thread_stack_limit(), 0);
     CHECK_EQ(sp_coro_destroy(co), SP_OK);
     return job;
+}
+
+/* The split-stack limit slot of the calling thread (glibc's TCB, %fs:0x70). */
+static uintptr_t thread_stack_limit(void)
+{
+    uintptr_t limit;
+    __asm__ volatile("movq %%fs:0x70, %0" : "=r"(limit));
+    return limit;
 }
 
 static long long marks(long long n)
