@@ -11,6 +11,14 @@
 #include <string.h>
 #include <time.h>
 
+/* The split-stack limit slot of the calling thread (glibc's TCB, %fs:0x70). */
+static uintptr_t thread_stack_limit(void)
+{
+    uintptr_t limit;
+    __asm__ volatile("movq %%fs:0x70, %0" : "=r"(limit));
+    return limit;
+}
+
 static sp_coro *segmented(sp_fn fn, void *arg, size_t max_stack)
 {
     sp_coro_options opts;
@@ -43,14 +51,6 @@ static seg_job run_job(int kind, int probe, long long input, long long input2)
     CHECK_EQ(thread_stack_limit(), 0);
     CHECK_EQ(sp_coro_destroy(co), SP_OK);
     return job;
-}
-
-/* The split-stack limit slot of the calling thread (glibc's TCB, %fs:0x70). */
-static uintptr_t thread_stack_limit(void)
-{
-    uintptr_t limit;
-    __asm__ volatile("movq %%fs:0x70, %0" : "=r"(limit));
-    return limit;
 }
 
 static long long marks(long long n)
