@@ -248,6 +248,28 @@ static NOINLINE int spin_deep(volatile int *flag, int n)
 
 SEG_EXPORT void seg_spin_entry(void *arg) { spin_deep(arg, 100); }
 
+/* A segmented coroutine that resumes another: the inner one grows its segments
+   on the thread's stack below the outer one's resumer. */
+static void inner_deep(void *arg)
+{
+    seg_job *job = arg;
+    job->result = small_frames(job->input);
+}
+
+SEG_EXPORT void seg_nested_entry(void *arg)
+{
+    seg_job *job = arg;
+    sp_coro_options opts;
+    memset(&opts, 0, sizeof opts);
+    opts.kind = SP_STACK_SEGMENTED;
+    sp_coro *inner = NULL;
+    job->input2 = sp_coro_create(&inner, inner_deep, job, &opts);
+    if (inner == NULL)
+        return;
+    job->mismatch_depth = sp_coro_resume(inner);
+    sp_coro_destroy(inner);
+}
+
 /* Recurses without end: the death test. */
 static NOINLINE long long forever(long long n)
 {

@@ -226,6 +226,19 @@ static void test_systemstack(void)
     CHECK_EQ(sp_systemstack(NULL, NULL), SP_EINVAL);
 }
 
+static void test_nested_coroutines(void)
+{
+    seg_job job;
+    memset(&job, 0, sizeof job);
+    job.input = 20000;
+    sp_coro *outer = segmented(seg_nested_entry, &job, 0);
+    CHECK_EQ(sp_coro_resume(outer), SP_CORO_DONE);
+    sp_coro_destroy(outer);
+    CHECK_EQ(job.input2, SP_OK);
+    CHECK_EQ(job.mismatch_depth, SP_CORO_DONE);
+    CHECK_EQ(job.result, marks(20000));
+}
+
 static volatile int signal_seen;
 static volatile int handled_on_altstack;
 
@@ -313,6 +326,7 @@ int main(int argc, char **argv)
     RUN(test_hot_split);
     RUN(test_many_coroutines_reuse_segments);
     RUN(test_systemstack);
+    RUN(test_nested_coroutines);
     RUN(test_foreign_handler_moves_off_the_segment);
     return test_summary();
 }
