@@ -1,7 +1,8 @@
 namespace Spindle.Cli;
 
-/// <summary>The `spindle` command line. Exit codes: 0 success, 1 bad usage or a missing
-/// library or symbol, 2 a deadlock or a failed goroutine (as a Go program exits).</summary>
+/// <summary>The `spindle` command line. Exit codes: 0 success, 1 bad usage, a missing
+/// library or symbol, or an entry the runtime cannot start; 2 a deadlock or a failed
+/// goroutine (as a Go program exits).</summary>
 internal static class CliApp
 {
     private static readonly (string Name, string Entry, string What)[] Demos =
@@ -81,7 +82,12 @@ internal static class CliApp
         if (library is null)
             throw new UsageException($"run needs a LIBRARY\n{Usage}");
         nint? fn = NativeProgram.Find(library, entry, out string? error);
-        return fn is null ? Fail(stderr, error!) : RunMain(fn.Value, 0, maxProcs, stderr);
+        if (fn is null)
+            return Fail(stderr, error!);
+        if (Runtime.SegmentedStacksAvailable && Runtime.Stacks == GoroutineStacks.Default && !Runtime.IsSplitStack(fn.Value))
+            stderr.WriteLine($"spindle: {Path.GetFileName(library)} was not built with -fsplit-stack " +
+                             "(spindle_add_goroutine_library): its goroutines run on reserved stacks");
+        return RunMain(fn.Value, 0, maxProcs, stderr);
     }
 
     private static int DemoCommand(string[] args, TextWriter stdout, TextWriter stderr)
@@ -143,6 +149,11 @@ internal static class CliApp
         {
             stderr.WriteLine($"fatal error: {e.Message}");
             return 2;
+        }
+        catch (SpindleException e)
+        {
+            stderr.WriteLine(e.Message);
+            return 1;
         }
     }
 

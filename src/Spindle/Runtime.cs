@@ -126,7 +126,14 @@ public static unsafe class Runtime
             // 2 KiB segment: move them to the alternate signal stack.
             SpindleNative.sp_signal_handlers_onstack();
             sched.Start();
-            spawnMain(sched);
+            try
+            {
+                spawnMain(sched);
+            }
+            catch (Exception e)
+            {
+                sched.Fail(e); // the workers stop, and WaitForMain throws it
+            }
             sched.WaitForMain();
         }
         finally

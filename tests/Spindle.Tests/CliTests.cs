@@ -32,6 +32,37 @@ public class CliTests
     }
 
     [Fact]
+    public void RunSaysWhenTheCodeGetsReservedStacks()
+    {
+        // libspindle itself is not split-stack code; sp_gosched fits void f(void *).
+        var (code, _, err) = Spindle("run", Lib("libspindle.so"), "--entry", "sp_gosched", "--maxprocs", "1");
+        Assert.Equal(0, code);
+        if (Runtime.SegmentedStacksAvailable)
+            Assert.Contains("was not built with -fsplit-stack", err);
+        else
+            Assert.Equal("", err);
+    }
+
+    [Fact]
+    public void SegmentedStacksForCodeWithoutThemIsAClearError()
+    {
+        GoroutineStacks before = Runtime.Stacks;
+        try
+        {
+            var (code, _, err) = Spindle("run", Lib("libspindle.so"), "--entry", "sp_gosched", "--stacks", "segmented");
+            Assert.Equal(1, code);
+            Assert.Contains(Runtime.SegmentedStacksAvailable ? "SP_ENOTSPLIT" : "SP_ENOTSUP", err);
+            (code, _, err) = Spindle("run", Lib("libspindle_hello.so"), "--stacks", "sideways");
+            Assert.Equal(1, code);
+            Assert.Contains("--stacks needs default, reserved or segmented", err);
+        }
+        finally
+        {
+            Runtime.Stacks = before;
+        }
+    }
+
+    [Fact]
     public void DeadlockExitsWithTwoAndTheDump()
     {
         var (code, _, err) = Spindle("run", Lib("libspindle_testprogs.so"), "--entry", "tp_wait_forever");
