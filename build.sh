@@ -190,6 +190,8 @@ cmd_demo() {
   "$spindle" demo ring --maxprocs 1
   log "the concurrent prime sieve: a goroutine and a channel per prime"
   "$spindle" demo sieve 100 --maxprocs 2
+  log "100,000 goroutines parked on 2 KiB segmented stacks (x86-64 Linux)"
+  "$spindle" demo park 100000 --maxprocs 2
   log "native goroutines feeding a managed async goroutine over one channel"
   "$spindle" demo pipeline --maxprocs 2
   log "a native program run like 'go run': spindle run build/native/bin/libspindle_hello.so"
