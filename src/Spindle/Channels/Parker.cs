@@ -12,7 +12,11 @@ namespace Spindle;
 internal abstract unsafe class Parker
 {
     private int _claimed;
-    private Waiter[] _cases = [];
+    // Case 0 lives in its own field: a plain send or receive (one case) needs no array.
+    private readonly Waiter _first;
+    private Waiter[]? _cases; // all the cases, _first at 0, once a select had two or more
+
+    protected Parker() => _first = new Waiter(this, 0);
 
     /// <summary>The case performed (-1 while none is).</summary>
     public int Chosen;
@@ -35,17 +39,20 @@ internal abstract unsafe class Parker
     private int[] _lockOrder = [];
     private int[] _pollOrder = [];
 
-    public Waiter Case(int i) => _cases[i];
+    public Waiter Case(int i) => i == 0 ? _first : _cases![i];
 
     /// <summary>Prepares for an operation of n cases.</summary>
     public void Reset(int n)
     {
-        if (_cases.Length < n)
+        if (n > 1 && (_cases?.Length ?? 0) < n)
         {
-            int size = Math.Max(n, _cases.Length * 2);
+            int have = _cases?.Length ?? 1;
+            int size = Math.Max(n, have * 2);
             var cases = new Waiter[size];
-            Array.Copy(_cases, cases, _cases.Length);
-            for (int i = _cases.Length; i < size; i++)
+            cases[0] = _first;
+            if (_cases is not null)
+                Array.Copy(_cases, cases, _cases.Length);
+            for (int i = have; i < size; i++)
                 cases[i] = new Waiter(this, i);
             _cases = cases;
         }
@@ -84,7 +91,7 @@ internal abstract unsafe class Parker
     {
         for (int i = 0; i < Count; i++)
         {
-            Waiter w = _cases[i];
+            Waiter w = Case(i);
             ChannelCore? ch = w.Channel;
             if (i == keep || ch is null)
                 continue;
@@ -106,15 +113,15 @@ internal abstract unsafe class Parker
     public Span<int> LockOrder()
     {
         if (_lockOrder.Length < Count)
-            _lockOrder = new int[_cases.Length];
+            _lockOrder = new int[Count];
         int n = 0;
         for (int i = 0; i < Count; i++)
         {
-            ChannelCore? ch = _cases[i].Channel;
+            ChannelCore? ch = Case(i).Channel;
             if (ch is null)
                 continue;
             int j = n++;
-            while (j > 0 && _cases[_lockOrder[j - 1]].Channel!.Id > ch.Id)
+            while (j > 0 && Case(_lockOrder[j - 1]).Channel!.Id > ch.Id)
             {
                 _lockOrder[j] = _lockOrder[j - 1];
                 j--;
@@ -128,7 +135,7 @@ internal abstract unsafe class Parker
     public Span<int> PollOrder()
     {
         if (_pollOrder.Length < Count)
-            _pollOrder = new int[_cases.Length];
+            _pollOrder = new int[Count];
         Span<int> order = _pollOrder.AsSpan(0, Count);
         for (int i = 0; i < order.Length; i++)
         {
