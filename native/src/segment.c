@@ -21,7 +21,8 @@ _Static_assert(offsetof(sp_segment, top) == SP_SEG_TOP, "segment layout");
 _Static_assert(offsetof(sp_segment, co) == SP_SEG_CORO, "segment layout");
 _Static_assert(offsetof(sp_segment, room) == SP_SEG_ROOM, "segment layout");
 _Static_assert(offsetof(sp_segment, size) == SP_SEG_SIZE, "segment layout");
-_Static_assert(sizeof(sp_segment) <= SP_SEG_HEADER, "segment header");
+_Static_assert(sizeof(sp_segment) == SP_SEG_HEADER, "segment header");
+_Static_assert(offsetof(sp_segment, canary) == SP_SEG_HEADER - 4, "the canary is the header's top");
 _Static_assert(offsetof(sp_coro, system_sp_slot) == SP_CORO_SYSTEM_SP_SLOT, "descriptor layout");
 
 enum {
@@ -203,8 +204,42 @@ void sp_segment_thread_exit(void)
     }
 }
 
+/* Ends the process when a frame wrote past seg's reserve: code that is not
+   split-stack, reached through a function pointer, used more stack than the
+   reserve holds. What lies below (another goroutine's stack) may be damaged. */
+_Static_assert(SP_SEG_RESERVE == 512, "the message below names the reserve's size");
+
+static void check_canary(const sp_segment *seg, const sp_coro *co)
+{
+    if (seg->canary == SP_SEG_CANARY)
+        return;
+    char msg[320];
+    static const char head[] = "spindle: fatal: coroutine ";
+    static const char tail[] =
+        " wrote past the reserve of a stack segment: code built without -fsplit-stack, "
+        "called through a function pointer, used more than the 512 bytes below the limit "
+        "(call such code through sp_systemstack)\n";
+    size_t n = 0;
+    memcpy(msg + n, head, sizeof head - 1);
+    n += sizeof head - 1;
+    char digits[24];
+    size_t d = 0;
+    uint64_t id = co != NULL ? co->id : 0;
+    do {
+        digits[d++] = (char)('0' + id % 10);
+        id /= 10;
+    } while (id != 0);
+    while (d > 0)
+        msg[n++] = digits[--d];
+    memcpy(msg + n, tail, sizeof tail - 1);
+    n += sizeof tail - 1;
+    sp_write_stderr(msg, n);
+    sp_exit_fatal();
+}
+
 static void init_segment(sp_segment *s, sp_segment *prev, sp_coro *co, char *top)
 {
+    s->canary = SP_SEG_CANARY;
     s->dynamic = NULL;
     s->prev = prev;
     s->next = NULL;
@@ -242,6 +277,8 @@ static void give_chain(sp_coro *co, sp_segment *s)
 void sp_segment_give_all(sp_coro *co)
 {
     sp_segment *first = co->segments;
+    for (const sp_segment *s = first; s != NULL; s = s->next)
+        check_canary(s, co);
     give_chain(co, first->next);
     co->segments = NULL;
     free_dynamic_below(first, NULL);
@@ -250,6 +287,7 @@ void sp_segment_give_all(sp_coro *co)
 
 sp_segment *sp_segment_grow(sp_segment *seg, size_t need)
 {
+    check_canary(seg, sp_current());
     sp_coro *co = seg->co;
     if (seg->next != NULL) { /* kept, but too small for this frame */
         give_chain(co, seg->next);
@@ -274,6 +312,7 @@ sp_segment *sp_segment_grow(sp_segment *seg, size_t need)
 
 void sp_segment_trim(sp_segment *seg)
 {
+    check_canary(seg, sp_current());
     give_chain(seg->co, seg->next);
     seg->next = NULL;
 }
@@ -290,6 +329,7 @@ void sp_segment_drop_large_cache(sp_coro *co)
     sp_segment *current;
     __asm__("movq %%fs:0x70, %0" : "=r"(current));
     current = sp_segment_of_limit(current);
+    check_canary(current, co);
     /* Cheap test first; the freeing (free, madvise) runs on the thread's
        stack, since this runs in the reserve below the goroutine's limit. */
     if (current->next != NULL && current->next->size != SP_SEG_UNIT)

@@ -56,8 +56,12 @@ struct sp_segment {
     size_t size;
     struct sp_dynamic_block *dynamic; /* alloca/VLA blocks that did not fit */
     unsigned valgrind_id;
-    uint32_t pad;
+    /* SP_SEG_CANARY: the header's highest bytes, so the first an overrun of
+       the reserve reaches (checked on the slow paths and when a goroutine parks). */
+    uint32_t canary;
 };
+
+#define SP_SEG_CANARY 0x53504753u /* "SPGS" */
 
 /* Called by __morestack on the thread's own stack when seg has no cached
    next segment with room for need bytes above its limit: links and returns

@@ -270,6 +270,16 @@ SEG_EXPORT void seg_nested_entry(void *arg)
     sp_coro_destroy(inner);
 }
 
+/* Calls arg (code that is not split-stack) through a pointer, which the linker
+   cannot see, then parks: the reserve-overrun death test. */
+SEG_EXPORT void seg_call_pointer_entry(void *arg)
+{
+    void (*fn)(void *) = (void (*)(void *))arg;
+    fn(NULL);
+    sp_request req = { .op = 1 }; /* no memset call: this frame must stay on 2 KiB */
+    sp_coro_request(&req);
+}
+
 /* Recurses without end: the death test. */
 static NOINLINE long long forever(long long n)
 {

@@ -49,6 +49,7 @@ SEG_EXPORT void seg_park_entry(void *arg);
 SEG_EXPORT void seg_systemstack_entry(void *arg);
 SEG_EXPORT void seg_spin_entry(void *arg);
 SEG_EXPORT void seg_nested_entry(void *arg);
+SEG_EXPORT void seg_call_pointer_entry(void *arg);
 seg_job *seg_job_now(void);
 
 #endif

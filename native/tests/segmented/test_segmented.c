@@ -1,8 +1,8 @@
 /* Segmented stacks (x86-64 Linux): split-stack code from seg_code.c runs on
    2 KiB segments that grow and shrink; results must be exactly right at any
    depth, across every segment boundary.
-   Modes: no argument runs the checks; "overflow" is the death test;
-   "bt" is the gdb target. */
+   Modes: no argument runs the checks; "overflow" and "overrun" are death
+   tests; "bt" is the gdb target. */
 #include "../check.h"
 #include "seg_code.h"
 
@@ -306,8 +306,27 @@ static int overflow(void)
     return 1;
 }
 
+/* Not split-stack: 3 KiB of frame, far past a segment's 512-byte reserve. */
+static __attribute__((noinline)) void greedy(void *unused)
+{
+    (void)unused;
+    volatile char frame[3072];
+    for (size_t i = 0; i < sizeof frame; i++)
+        frame[i] = 0x5a;
+}
+
+static int overrun(void)
+{
+    sp_coro *co = segmented(seg_call_pointer_entry, (void *)greedy, 0);
+    sp_coro_resume(co);
+    fprintf(stderr, "UNREACHABLE: the overrun was not caught\n");
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "overrun") == 0)
+        return overrun();
     if (argc > 1 && strcmp(argv[1], "overflow") == 0)
         return overflow();
     if (argc > 1 && strcmp(argv[1], "bt") == 0)
