@@ -64,6 +64,10 @@ internal sealed unsafe partial class Scheduler
 
     public void Start()
     {
+        // The first call of a P/Invoke binds its symbol, which allocates; make that first
+        // call here for the one the hot path meets late (a goroutine's exit), not in the
+        // middle of a steady-state loop. (NULL is refused with SP_EINVAL.)
+        _ = sp_coro_destroy(null);
         _monitor = new RuntimeMonitor(this);
         _monitor.Start();
     }

@@ -161,9 +161,8 @@ public unsafe class ChannelNativeTests
     [Fact]
     public void SteadyStatePingPongAndBufferedStreamAllocateNothing()
     {
-        using var probe = new AllocationProbe();
-        var io = new long[] { 100_000, 0, probe.StartId, probe.EndId };
-        TestPrograms.Run("tp_chan_pingpong_measured", io, maxProcs: 1);
+        var (probe, io) = AllocationProbe.RunOnOneWorker("tp_chan_pingpong_measured", 100_000);
+        using var _ = probe;
         Assert.Equal(1, io[1]);
         Assert.True(probe.RanOnOneThread); // one worker ran the whole loop
         // The worker's own count: the process total also counts whatever the test

@@ -12,9 +12,8 @@ public class RuntimeTests
         // through the scheduler. The worker's own thread must allocate nothing; the
         // process total (which also counts the test runner's threads) must stay far
         // below even one 24-byte object per switch.
-        using var probe = new AllocationProbe();
-        var io = new long[] { 100_000, 0, probe.StartId, probe.EndId };
-        TestPrograms.Run("tp_yield_pair_measured", io, maxProcs: 1);
+        var (probe, io) = AllocationProbe.RunOnOneWorker("tp_yield_pair_measured", 100_000);
+        using var _ = probe;
         Assert.Equal(2, io[1]);
         Assert.True(probe.RanOnOneThread); // one worker ran the whole loop
         Assert.Equal(0, probe.ThreadBytes);

@@ -91,6 +91,23 @@ internal sealed class AllocationProbe : IDisposable
     public int EndId { get; }
     /// <summary>Both ran, on the same worker thread.</summary>
     public bool RanOnOneThread => _totalBefore > 0 && _beforeThread == _afterThread;
+
+    /// <summary>Runs program at GOMAXPROCS 1 with io = { rounds, 0, start id, end id } until
+    /// one worker thread ran its measured loop from start to end, at most three times: on
+    /// a busy machine the OS may deschedule the worker for 10 ms, and the runtime monitor
+    /// then rightly hands the processor to another worker, which spoils a per-thread count.</summary>
+    public static (AllocationProbe Probe, long[] Io) RunOnOneWorker(string program, long rounds)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var probe = new AllocationProbe();
+            var io = new long[] { rounds, 0, probe.StartId, probe.EndId };
+            TestPrograms.Run(program, io, maxProcs: 1);
+            if (probe.RanOnOneThread || attempt == 3)
+                return (probe, io);
+            probe.Dispose();
+        }
+    }
     /// <summary>What that thread allocated in between.</summary>
     public long ThreadBytes => _threadAfter - _threadBefore;
     /// <summary>What the whole process allocated in between (test runner included).</summary>
