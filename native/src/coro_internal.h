@@ -130,6 +130,9 @@ SP_HIDDEN sp_coro *sp_current(void);
    alternate stack (POSIX) or exception handler (Windows). */
 SP_HIDDEN void sp_fault_thread_init(void);
 SP_HIDDEN void sp_fault_report_overflow(const sp_coro *co, const void *fault_addr);
+/* Ends the process: code that is not split-stack, reached through a function
+   pointer, ran past the reserve below a segment's limit (co may be NULL). */
+SP_HIDDEN void sp_fault_report_segment_overrun(const sp_coro *co);
 
 /* ---- platform (platform_<os>.c) ----------------------------------------- */
 

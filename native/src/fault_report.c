@@ -1,8 +1,11 @@
-/* The fatal stack-overflow message, built without allocation or stdio so it
-   can be written from a signal or exception handler. */
+/* The fatal stack messages, built without allocation or stdio so they can be
+   written from a signal or exception handler. */
 #include "coro_internal.h"
+#include "segment.h"
 
 #include <string.h>
+
+_Static_assert(SP_SEG_RESERVE == 512, "the overrun message names the reserve's size");
 
 static size_t append(char *buf, size_t at, size_t cap, const char *s)
 {
@@ -45,6 +48,20 @@ void sp_fault_report_overflow(const sp_coro *co, const void *fault_addr)
         n = append(msg, n, cap, ")");
     }
     n = append(msg, n, cap, "; raise sp_coro_options.max_stack or use less stack\n");
+    sp_write_stderr(msg, n);
+    sp_exit_fatal();
+}
+
+void sp_fault_report_segment_overrun(const sp_coro *co)
+{
+    char msg[320];
+    size_t cap = sizeof msg, n = 0;
+    n = append(msg, n, cap, "spindle: fatal: coroutine ");
+    n = append_u64(msg, n, cap, co != NULL ? co->id : 0, 10);
+    n = append(msg, n, cap, " wrote past the reserve of a stack segment: code built without "
+                            "-fsplit-stack, called through a function pointer, used more than "
+                            "the 512 bytes below the limit (call such code through "
+                            "sp_systemstack); other goroutines' stacks may be damaged\n");
     sp_write_stderr(msg, n);
     sp_exit_fatal();
 }

@@ -204,37 +204,11 @@ void sp_segment_thread_exit(void)
     }
 }
 
-/* Ends the process when a frame wrote past seg's reserve: code that is not
-   split-stack, reached through a function pointer, used more stack than the
-   reserve holds. What lies below (another goroutine's stack) may be damaged. */
-_Static_assert(SP_SEG_RESERVE == 512, "the message below names the reserve's size");
-
+/* A frame wrote past seg's reserve (see sp_fault_report_segment_overrun). */
 static void check_canary(const sp_segment *seg, const sp_coro *co)
 {
-    if (seg->canary == SP_SEG_CANARY)
-        return;
-    char msg[320];
-    static const char head[] = "spindle: fatal: coroutine ";
-    static const char tail[] =
-        " wrote past the reserve of a stack segment: code built without -fsplit-stack, "
-        "called through a function pointer, used more than the 512 bytes below the limit "
-        "(call such code through sp_systemstack)\n";
-    size_t n = 0;
-    memcpy(msg + n, head, sizeof head - 1);
-    n += sizeof head - 1;
-    char digits[24];
-    size_t d = 0;
-    uint64_t id = co != NULL ? co->id : 0;
-    do {
-        digits[d++] = (char)('0' + id % 10);
-        id /= 10;
-    } while (id != 0);
-    while (d > 0)
-        msg[n++] = digits[--d];
-    memcpy(msg + n, tail, sizeof tail - 1);
-    n += sizeof tail - 1;
-    sp_write_stderr(msg, n);
-    sp_exit_fatal();
+    if (seg->canary != SP_SEG_CANARY)
+        sp_fault_report_segment_overrun(co);
 }
 
 static void init_segment(sp_segment *s, sp_segment *prev, sp_coro *co, char *top)
