@@ -8,6 +8,9 @@
 
 static SP_THREAD_LOCAL sp_coro *tls_current;
 static SP_THREAD_LOCAL int tls_thread_ready;
+#if defined(SPINDLE_VALGRIND)
+static int under_valgrind; /* set at each thread's first resume (the same answer each time) */
+#endif
 
 sp_coro *sp_current(void) { return tls_current; }
 sp_coro *sp_coro_self(void) { return tls_current; }
@@ -163,6 +166,9 @@ int sp_coro_resume(sp_coro *co)
         sp_fault_thread_init();
         sp_arm_thread_exit();
         tls_thread_ready = 1;
+#if defined(SPINDLE_VALGRIND)
+        under_valgrind = RUNNING_ON_VALGRIND != 0;
+#endif
     }
     int answer = co->state == SP_STATE_REQUEST ? co->request->result : SP_OK;
     /* The thread's own stack stays free below its outermost resume. */
@@ -170,7 +176,7 @@ int sp_coro_resume(sp_coro *co)
 #if defined(SPINDLE_VALGRIND)
     /* memcheck marks what lies below a thread's stack pointer inaccessible;
        __morestack and sp_systemstack will run there while co does. */
-    if (co->kind == SP_STACK_SEGMENTED && tls_current == NULL) {
+    if (SP_UNLIKELY(under_valgrind) && tls_current == NULL) {
         char *below = (char *)__builtin_frame_address(0) - 256;
         SP_VG_MAKE_UNDEFINED(below - 16 * 1024, 16 * 1024);
     }
