@@ -283,10 +283,8 @@ int sp_systemstack(sp_fn fn, void *arg)
     sp_coro *co = tls_current;
 #if defined(__x86_64__) && !defined(_WIN32) && !defined(SPINDLE_ASAN)
     if (co != NULL && !co->on_system_stack) {
-        /* Below the outermost resumer's saved frame, past any red zone. */
-        uintptr_t top = ((uintptr_t)*co->system_sp_slot - 128) & ~(uintptr_t)15;
         co->on_system_stack = 1;
-        sp_run_on_stack(fn, arg, (void *)top);
+        sp_run_on_stack(fn, arg, sp_system_stack_top(co));
         co->on_system_stack = 0;
         return SP_OK;
     }

@@ -33,6 +33,9 @@
    assembly moves a whole register) so that C callers can tail-call it. */
 SP_HIDDEN int sp_switch(void **save_sp, void *load_sp, int transfer);
 SP_HIDDEN void sp_coro_trampoline(void);
+/* Runs fn(arg) with rsp = stack_top and the split-stack limit slot zero, then
+   comes back (x86-64 System V only; sp_systemstack). */
+SP_HIDDEN void sp_run_on_stack(sp_fn fn, void *arg, void *stack_top);
 
 /* ---- stacks (stack_<os>.c) ---------------------------------------------- */
 
@@ -109,6 +112,13 @@ struct sp_coro {
     size_t asan_resumer_size;
 #endif
 };
+
+/* Where code may run on the thread's own stack while co runs: below the
+   outermost resumer's saved frame, past any red zone, 16-byte aligned. */
+static inline void *sp_system_stack_top(const sp_coro *co)
+{
+    return (void *)(((uintptr_t)*co->system_sp_slot - 128) & ~(uintptr_t)15);
+}
 
 /* ---- pools (pool.c) ------------------------------------------------------ */
 

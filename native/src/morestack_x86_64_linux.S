@@ -39,6 +39,18 @@
  */
 #include "segment.h"
 
+/* rsp = the thread's own stack for the coroutine of the segment in rax: below
+   the outermost resumer's saved frame, past any red zone (sp_system_stack_top
+   in coro_internal.h). Clobbers rcx. */
+.macro SWITCH_TO_SYSTEM_STACK
+    movq    SP_SEG_CORO(%rax), %rcx
+    movq    SP_CORO_SYSTEM_SP_SLOT(%rcx), %rcx
+    movq    (%rcx), %rcx
+    subq    $128, %rcx
+    andq    $-16, %rcx
+    movq    %rcx, %rsp
+.endm
+
     .text
 
     .globl  __morestack
@@ -129,12 +141,7 @@ __morestack:
        (below the saved stack pointer of the outermost resumer), since the
        segment that ran out has only its reserve left. The C code may use
        any caller-saved register: keep the argument registers. */
-    movq    SP_SEG_CORO(%rax), %rcx
-    movq    SP_CORO_SYSTEM_SP_SLOT(%rcx), %rcx
-    movq    (%rcx), %rcx
-    subq    $128, %rcx
-    andq    $-16, %rcx
-    movq    %rcx, %rsp
+    SWITCH_TO_SYSTEM_STACK
     subq    $176, %rsp
     movups  %xmm0, 0x00(%rsp)
     movups  %xmm1, 0x10(%rsp)
@@ -242,12 +249,7 @@ __morestack_allocate_stack_space:
     .cfi_def_cfa_register %rbp
     movq    %fs:0x70, %rax
     subq    $SP_SEG_LIMIT_OFFSET, %rax
-    movq    SP_SEG_CORO(%rax), %rcx
-    movq    SP_CORO_SYSTEM_SP_SLOT(%rcx), %rcx
-    movq    (%rcx), %rcx
-    subq    $128, %rcx
-    andq    $-16, %rcx
-    movq    %rcx, %rsp
+    SWITCH_TO_SYSTEM_STACK
     movq    %rdi, %rsi
     movq    %rax, %rdi
     leaq    16(%rbp), %rdx              /* the caller's stack pointer */

@@ -307,8 +307,7 @@ void sp_segment_drop_large_cache(sp_coro *co)
     /* Cheap test first; the freeing (free, madvise) runs on the thread's
        stack, since this runs in the reserve below the goroutine's limit. */
     if (current->next != NULL && current->next->size != SP_SEG_UNIT)
-        sp_run_on_stack(drop_next, current,
-                        (void *)(((uintptr_t)*co->system_sp_slot - 128) & ~(uintptr_t)15));
+        sp_run_on_stack(drop_next, current, sp_system_stack_top(co));
 }
 
 #endif

@@ -90,8 +90,6 @@ SP_HIDDEN void sp_segment_drop_large_cache(sp_coro *co);
 SP_HIDDEN void sp_segment_thread_exit(void);
 /* 1 when fn's module carries .note.GNU-split-stack (split_module.c). */
 SP_HIDDEN int sp_function_is_split(const void *fn);
-/* Runs fn(arg) with rsp = stack_top and the limit slot zero (switch_*.S). */
-SP_HIDDEN void sp_run_on_stack(sp_fn fn, void *arg, void *stack_top);
 
 static inline sp_segment *sp_segment_of_limit(const void *limit)
 {
