@@ -18,6 +18,9 @@ static void test_null_arguments(void)
     CHECK_EQ(sp_coro_stack_max(NULL), 0);
     CHECK_EQ(sp_coro_id(NULL), 0);
     CHECK(sp_coro_pending(NULL) == NULL);
+    CHECK_EQ(sp_coro_stack_kind(NULL), SP_EINVAL);
+    CHECK_EQ(sp_systemstack(NULL, NULL), SP_EINVAL);
+    CHECK_EQ(sp_is_split_stack(NULL), 0);
 }
 
 static void test_destroyed_coroutine_is_stale(void)
@@ -32,6 +35,7 @@ static void test_destroyed_coroutine_is_stale(void)
     CHECK_EQ(sp_coro_stack_max(co), 0);
     CHECK_EQ(sp_coro_id(co), 0);
     CHECK(sp_coro_pending(co) == NULL);
+    CHECK_EQ(sp_coro_stack_kind(co), SP_ESTALE);
 }
 
 static void test_not_a_coroutine(void)
