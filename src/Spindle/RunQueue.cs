@@ -14,28 +14,27 @@ internal sealed class RunQueue
     public bool IsEmpty => Volatile.Read(ref _head) == Volatile.Read(ref _tail) && Volatile.Read(ref _next) is null;
 
     /// <summary>Adds g (owner only). With next, g takes the runnext slot and whatever
-    /// was there goes to the tail. Returns false when the ring is full: the caller
-    /// moves half of it to the global queue.</summary>
-    public bool TryPut(Goroutine g, bool next)
+    /// was there moves to the tail. Returns null when queued, or the goroutine that did
+    /// not fit (g, or the one displaced from runnext) when the ring is full: the caller
+    /// moves it, with half of the ring, to the global queue (Go's runqputslow).
+    /// The new goroutine never leaves runnext again here: putting a displaced one back
+    /// would race with a thief taking the new one, which would then run twice.</summary>
+    public Goroutine? Put(Goroutine g, bool next)
     {
         if (next)
         {
             Goroutine? old = Interlocked.Exchange(ref _next, g);
             if (old is null)
-                return true;
+                return null;
             g = old;
         }
         uint h = Volatile.Read(ref _head);
         uint t = _tail;
         if (t - h >= Capacity)
-        {
-            if (next) // g is the displaced runnext goroutine: put it back
-                Interlocked.Exchange(ref _next, g);
-            return false;
-        }
+            return g;
         _ring[t % Capacity] = g;
         Volatile.Write(ref _tail, t + 1);
-        return true;
+        return null;
     }
 
     /// <summary>Takes half of the ring plus g into a chain for the global queue (owner only).</summary>

@@ -45,10 +45,8 @@ internal sealed class RuntimeMonitor
                 long state = Processor.StateOf(status);
                 long limit = state == Processor.InBlocking ? BlockingThresholdMs
                     : state == Processor.InGoroutine ? HogThresholdMs : -1;
-                if (limit < 0 || now - Volatile.Read(ref p.RunStart) < limit || !p.TryRetake(status))
+                if (limit < 0 || now - Volatile.Read(ref p.RunStart) < limit || !_sched.TryRetake(p, status))
                     continue;
-                Interlocked.Decrement(ref _sched.OwnedPs);
-                Interlocked.Increment(ref _sched.RunningWithoutP);
                 if (state == Processor.InGoroutine)
                 {
                     Interlocked.Increment(ref _sched.HogsRetaken);

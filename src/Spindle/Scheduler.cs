@@ -222,13 +222,14 @@ internal sealed unsafe partial class Scheduler
     /// full queue to the global one.</summary>
     private void RunqPut(Processor p, Goroutine g, bool next)
     {
-        if (p.RunQ.TryPut(g, next))
+        Goroutine? spill = p.RunQ.Put(g, next);
+        if (spill is null)
             return;
         Goroutine? half = p.RunQ.TakeHalfForGlobal(out _);
         lock (_lock)
         {
             _globalQ.PushChain(half);
-            _globalQ.Push(g);
+            _globalQ.Push(spill);
         }
     }
 
@@ -264,10 +265,11 @@ internal sealed unsafe partial class Scheduler
         for (int i = 1; i < n; i++)
         {
             Goroutine? g = _globalQ.Pop();
-            if (g is null || !p.RunQ.TryPut(g, next: false))
+            if (g is null)
+                break;
+            if (p.RunQ.Put(g, next: false) is not null)
             {
-                if (g is not null)
-                    _globalQ.Push(g);
+                _globalQ.Push(g);
                 break;
             }
         }
@@ -704,7 +706,6 @@ internal sealed unsafe partial class Scheduler
                 {
                     // The monitor handed our P to another worker while g ran.
                     m.P = null;
-                    Interlocked.Decrement(ref RunningWithoutP);
                     if (!ReacquireP(m, g, rc))
                         return;
                 }
@@ -731,7 +732,10 @@ internal sealed unsafe partial class Scheduler
 
     /// <summary>After losing its P in a resume, a worker needs one before it may touch the
     /// scheduler again (Go's exitsyscall). Without one, g goes to the global queue, its
-    /// request (if any) left for the worker that runs it next.</summary>
+    /// request (if any) left for the worker that runs it next. The worker counts in
+    /// RunningWithoutP (the monitor counted it, under the lock, when it took the P) until
+    /// g is accounted for again, runnable or finished: deadlock detection must never see
+    /// a moment where g is neither running, queued nor gone.</summary>
     private bool ReacquireP(Machine m, Goroutine g, int rc)
     {
         lock (_lock)
@@ -740,6 +744,7 @@ internal sealed unsafe partial class Scheduler
             if (p is not null)
             {
                 TakeP(m, p);
+                Interlocked.Decrement(ref RunningWithoutP);
                 return true;
             }
             if (rc != SP_CORO_DONE)
@@ -747,11 +752,34 @@ internal sealed unsafe partial class Scheduler
                 g.RequestPending = rc == SP_CORO_REQUEST;
                 g.SetState(GoroutineState.Runnable);
                 _globalQ.Push(g);
+                Interlocked.Decrement(ref RunningWithoutP);
                 return false;
             }
         }
         ExitNative(m, g); // frees g to the global list, as m holds no P
+        lock (_lock)
+        {
+            Interlocked.Decrement(ref RunningWithoutP);
+            // The last goroutine that could wake the others may have just ended, and
+            // every other worker may already be parked: look, as a parking worker would.
+            CheckDeadLocked();
+        }
         return false;
+    }
+
+    /// <summary>The monitor takes p from a worker stuck in one resume (observed: the
+    /// status it saw). Under the lock, so that deadlock detection sees the worker
+    /// counted as running without a P from the moment it lost it.</summary>
+    internal bool TryRetake(Processor p, long observed)
+    {
+        lock (_lock)
+        {
+            if (!p.TryRetake(observed))
+                return false;
+            Interlocked.Decrement(ref OwnedPs);
+            Interlocked.Increment(ref RunningWithoutP);
+            return true;
+        }
     }
 
     private void ExitNative(Machine m, Goroutine g)
