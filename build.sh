@@ -118,7 +118,8 @@ check_bindings() {
 run_dotnet_tests() {
   log "testing managed runtime (xunit)"
   local out passed failed
-  out=$(cd "$ROOT" && timeout 1200 dotnet test tests/Spindle.Tests -c Release \
+  # --blame: if the test host crashes, the output names the test that was running.
+  out=$(cd "$ROOT" && timeout 1200 dotnet test tests/Spindle.Tests -c Release --blame \
         -p:SpindleNativeDir="$BUILD/native/bin" --logger "console;verbosity=normal" 2>&1)
   printf '%s\n' "$out" | grep -E '^\s+(Passed|Failed) [A-Z]|error' | sort -u | head -80 || true
   if [[ $out =~ Total\ tests:\ +([0-9]+) ]]; then

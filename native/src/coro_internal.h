@@ -139,6 +139,9 @@ SP_HIDDEN sp_coro *sp_current(void);
 /* Runs once per thread before its first resume: the overflow handler's
    alternate stack (POSIX) or exception handler (Windows). */
 SP_HIDDEN void sp_fault_thread_init(void);
+/* Whether sp_fault_thread_init gave the calling thread an alternate signal
+   stack of its full size (async-signal-safe: a thread-local read). */
+SP_HIDDEN int sp_fault_thread_has_altstack(void);
 SP_HIDDEN void sp_fault_report_overflow(const sp_coro *co, const void *fault_addr);
 /* Ends the process: code that is not split-stack, reached through a function
    pointer, ran past the reserve below a segment's limit (co may be NULL). */

@@ -26,6 +26,7 @@ static struct sigaction previous_segv, previous_bus;
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
 static SP_THREAD_LOCAL void *tls_altstack;
 static SP_THREAD_LOCAL size_t tls_altstack_size;
+static SP_THREAD_LOCAL int tls_has_altstack; /* one of altstack_size() bytes at least */
 
 /* At least the kernel's minimum for this CPU's signal frame (12 KB or more
    on AMX hosts), never under 64 KB: the handler formats a message. */
@@ -132,8 +133,10 @@ void sp_fault_thread_init(void)
     size_t want = altstack_size();
     stack_t current;
     if (sigaltstack(NULL, &current) == 0 && !(current.ss_flags & SS_DISABLE) &&
-        current.ss_size >= want)
+        current.ss_size >= want) {
+        tls_has_altstack = 1;
         return;
+    }
     void *mem = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
         return; /* overflow then ends in a plain SIGSEGV, still never silent */
@@ -144,7 +147,10 @@ void sp_fault_thread_init(void)
     }
     tls_altstack = mem;
     tls_altstack_size = want;
+    tls_has_altstack = 1;
 }
+
+int sp_fault_thread_has_altstack(void) { return tls_has_altstack; }
 
 void sp_fault_thread_exit(void)
 {
@@ -154,6 +160,7 @@ void sp_fault_thread_exit(void)
     sigaltstack(&off, NULL);
     munmap(tls_altstack, tls_altstack_size);
     tls_altstack = NULL;
+    tls_has_altstack = 0;
 }
 
 #endif /* !_WIN32 */

@@ -735,13 +735,17 @@ public static unsafe partial class SpindleNative
     public static partial byte* sp_stack_guard_mode_name(int mode);
 
     /// <summary>
-    /// Adds SA_ONSTACK to every signal handler installed in the process that lacks
-    /// it (the .NET runtime&apos;s, a library&apos;s), so that a signal arriving while a
-    /// goroutine runs is handled on the thread&apos;s alternate signal stack (every
-    /// thread that resumes a coroutine gets one of at least 64 KiB) and not on a
-    /// 2 KiB segment. Handlers installed later are not changed: call it again, or
-    /// install them with SA_ONSTACK. The managed runtime calls it when a runtime
-    /// starts. Returns how many handlers it changed (0 on Windows).
+    /// Moves every signal handler installed in the process without SA_ONSTACK (the
+    /// .NET runtime&apos;s, a library&apos;s) off goroutine stacks: a signal arriving while a
+    /// goroutine runs on a 2 KiB segment would otherwise put the kernel&apos;s signal
+    /// frame (up to 12 KiB) on the segment. Each such handler is wrapped and
+    /// re-installed with SA_ONSTACK: on a thread that runs coroutines (each gets an
+    /// alternate signal stack of at least 64 KiB) it runs on that stack; on any
+    /// other thread it runs on the interrupted stack, as it did before, so handlers
+    /// never written for small alternate stacks (.NET&apos;s) keep working. Handlers
+    /// installed later are not changed: call it again, or install them with
+    /// SA_ONSTACK. The managed runtime calls it when a runtime starts. Returns how
+    /// many handlers it changed; 0 where stacks are not segmented (nothing to do).
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_signal_handlers_onstack();

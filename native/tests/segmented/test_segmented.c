@@ -242,12 +242,35 @@ static void test_nested_coroutines(void)
 static volatile int signal_seen;
 static volatile int handled_on_altstack;
 
+static volatile uintptr_t handler_frame;
+
 static void on_usr1(int sig)
 {
     (void)sig;
+    volatile char here;
+    handler_frame = (uintptr_t)&here;
     stack_t ss;
     handled_on_altstack = sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK) != 0;
     signal_seen = 1;
+}
+
+static volatile int plain_thread_saw_signal, plain_thread_handler_below_caller;
+
+static void *plain_thread_signal(void *unused)
+{
+    (void)unused;
+    static char small_altstack[16 * 1024];
+    stack_t ss = { .ss_sp = small_altstack, .ss_size = sizeof small_altstack, .ss_flags = 0 };
+    sigaltstack(&ss, NULL);
+    signal_seen = 0;
+    volatile char caller;
+    raise(SIGUSR1);
+    uintptr_t frame = handler_frame, here = (uintptr_t)&caller;
+    plain_thread_saw_signal = signal_seen;
+    plain_thread_handler_below_caller = frame < here && here - frame < 64 * 1024;
+    stack_t off = { .ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE };
+    sigaltstack(&off, NULL);
+    return NULL;
 }
 
 static void *send_usr1(void *target)
@@ -270,7 +293,6 @@ static void test_foreign_handler_moves_off_the_segment(void)
     struct sigaction now;
     sigaction(SIGUSR1, NULL, &now);
     CHECK((now.sa_flags & SA_ONSTACK) != 0);
-    CHECK(now.sa_handler == on_usr1);
     CHECK_EQ(sp_signal_handlers_onstack(), 0); /* nothing left to change */
 
     /* Delivered while a coroutine spins on a segment: handled on the alternate stack. */
@@ -283,6 +305,16 @@ static void test_foreign_handler_moves_off_the_segment(void)
     sp_coro_destroy(co);
     CHECK(signal_seen);
     CHECK(handled_on_altstack);
+
+    /* On a thread that never ran a coroutine, with a small alternate stack of its
+       own (as .NET gives its threads): handled on the thread's stack, as if the
+       handler had no SA_ONSTACK, since it was never written for that stack. */
+    pthread_t plain;
+    pthread_create(&plain, NULL, plain_thread_signal, NULL);
+    pthread_join(plain, NULL);
+    CHECK(plain_thread_saw_signal);
+    CHECK(!handled_on_altstack);
+    CHECK(plain_thread_handler_below_caller);
     sigaction(SIGUSR1, &old, NULL);
 }
 
