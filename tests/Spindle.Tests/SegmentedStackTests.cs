@@ -19,6 +19,11 @@ public class SegmentedStackTests(ITestOutputHelper output)
         Assert.Equal(X64Linux, Runtime.IsSplitStack(program));
         string description = Runtime.DescribeStacks(program);
         Assert.StartsWith(X64Linux ? "segmented" : "reserved", description);
+        var kinds = new long[2];
+        TestPrograms.Run("tp_stack_kind", kinds, maxProcs: 1);
+        int expected = X64Linux ? (int)Interop.sp_stack_kind.SP_STACK_SEGMENTED : (int)Interop.sp_stack_kind.SP_STACK_RESERVED;
+        Assert.Equal(expected, (int)kinds[0]);
+        Assert.Equal(expected, (int)kinds[1]);
     }
 
     [Fact]
@@ -88,7 +93,10 @@ public class SegmentedStackTests(ITestOutputHelper output)
             Assert.Equal(n, io[4]);
             double perGoroutine = (double)(io[2] - io[1]) / n;
             output.WriteLine($"reserved stacks: {perGoroutine:N0} resident bytes per parked goroutine");
-            Assert.True(perGoroutine >= 4096, "a reserved stack holds at least one page");
+            var kinds = new long[2];
+            TestPrograms.Run("tp_stack_kind", kinds, maxProcs: 1);
+            Assert.Equal((int)Interop.sp_stack_kind.SP_STACK_RESERVED, (int)kinds[0]);
+            Assert.Equal((int)Interop.sp_stack_kind.SP_STACK_RESERVED, (int)kinds[1]);
         }
         finally
         {

@@ -227,6 +227,28 @@ EXPORT void tp_start_busy(void *p)
         sp_go(busy, p);
 }
 
+/* ---- stack kinds: io[0] the main goroutine's (sp_coro_stack_kind), io[1] that
+        of a goroutine it starts. */
+typedef struct { int64_t *io; sp_wg wg; } kind_arg;
+
+static void record_kind(void *p)
+{
+    kind_arg *a = p;
+    a->io[1] = sp_coro_stack_kind(sp_coro_self());
+    sp_wg_done(a->wg);
+}
+
+EXPORT void tp_stack_kind(void *p)
+{
+    kind_arg a = { p, 0 };
+    a.io[0] = sp_coro_stack_kind(sp_coro_self());
+    a.io[1] = -1;
+    if (sp_wg_make(&a.wg) != SP_OK || sp_wg_add(a.wg, 1) != SP_OK || sp_go(record_kind, &a) != SP_OK)
+        return;
+    sp_wg_wait(a.wg);
+    sp_wg_release(a.wg);
+}
+
 /* ---- parked memory: io[0] goroutines park in a channel receive; io[1] resident
         bytes before they start, io[2] once all have started and parked, io[3]
         errors, io[4] how many woke when the channel closed. */
