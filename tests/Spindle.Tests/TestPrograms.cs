@@ -62,6 +62,7 @@ internal sealed class AllocationProbe : IDisposable
 {
     private long _threadBefore, _threadAfter, _totalBefore, _totalAfter;
     private int _beforeThread = -1, _afterThread = -2;
+    private long _retakesBefore = -1, _retakesAfter = -2;
 
     public AllocationProbe()
     {
@@ -72,6 +73,8 @@ internal sealed class AllocationProbe : IDisposable
         GC.WaitForPendingFinalizers();
         StartId = Runtime.RegisterCallback(_ =>
         {
+            RuntimeStats stats = Runtime.Stats; // read outside the window: it allocates
+            _retakesBefore = stats.HogsRetaken + stats.BlockingRetaken;
             _beforeThread = Environment.CurrentManagedThreadId;
             _threadBefore = GC.GetAllocatedBytesForCurrentThread();
             return _totalBefore = GC.GetTotalAllocatedBytes(precise: true);
@@ -81,6 +84,8 @@ internal sealed class AllocationProbe : IDisposable
             _totalAfter = GC.GetTotalAllocatedBytes(precise: true);
             _threadAfter = GC.GetAllocatedBytesForCurrentThread();
             _afterThread = Environment.CurrentManagedThreadId;
+            RuntimeStats stats = Runtime.Stats;
+            _retakesAfter = stats.HogsRetaken + stats.BlockingRetaken;
             return _totalAfter;
         });
     }
@@ -89,13 +94,15 @@ internal sealed class AllocationProbe : IDisposable
     public int StartId { get; }
     /// <summary>The callback id to run after it.</summary>
     public int EndId { get; }
-    /// <summary>Both ran, on the same worker thread.</summary>
-    public bool RanOnOneThread => _totalBefore > 0 && _beforeThread == _afterThread;
+    /// <summary>Both ran, on the same worker thread, and the monitor never took its
+    /// processor in between (the worker then waits on the scheduler's lock, whose
+    /// first contention allocates its wait event: not the steady state measured).</summary>
+    public bool RanUndisturbed => _totalBefore > 0 && _beforeThread == _afterThread && _retakesBefore == _retakesAfter;
 
     /// <summary>Runs program at GOMAXPROCS 1 with io = { rounds, 0, start id, end id } until
-    /// one worker thread ran its measured loop from start to end, at most three times: on
-    /// a busy machine the OS may deschedule the worker for 10 ms, and the runtime monitor
-    /// then rightly hands the processor to another worker, which spoils a per-thread count.</summary>
+    /// one worker thread ran its measured loop from start to end undisturbed, at most three
+    /// times: on a busy machine the OS may deschedule the worker for 10 ms, and the runtime
+    /// monitor then rightly takes its processor, which spoils a per-thread count.</summary>
     public static (AllocationProbe Probe, long[] Io) RunOnOneWorker(string program, long rounds)
     {
         for (int attempt = 1; ; attempt++)
@@ -103,7 +110,7 @@ internal sealed class AllocationProbe : IDisposable
             var probe = new AllocationProbe();
             var io = new long[] { rounds, 0, probe.StartId, probe.EndId };
             TestPrograms.Run(program, io, maxProcs: 1);
-            if (probe.RanOnOneThread || attempt == 3)
+            if (probe.RanUndisturbed || attempt == 3)
                 return (probe, io);
             probe.Dispose();
         }
