@@ -37,7 +37,7 @@ internal sealed class RunQueue
         return null;
     }
 
-    /// <summary>Takes half of the ring plus g into a chain for the global queue (owner only).</summary>
+    /// <summary>Takes half of the ring into a chain for the global queue (owner only).</summary>
     public Goroutine? TakeHalfForGlobal(out int count)
     {
         uint h = Volatile.Read(ref _head);
