@@ -259,7 +259,7 @@ static volatile int plain_thread_saw_signal, plain_thread_handler_below_caller;
 static void *plain_thread_signal(void *unused)
 {
     (void)unused;
-    static char small_altstack[16 * 1024];
+    static char small_altstack[64 * 1024]; /* room for any CPU's signal frame */
     stack_t ss = { .ss_sp = small_altstack, .ss_size = sizeof small_altstack, .ss_flags = 0 };
     sigaltstack(&ss, NULL);
     signal_seen = 0;
@@ -306,7 +306,7 @@ static void test_foreign_handler_moves_off_the_segment(void)
     CHECK(signal_seen);
     CHECK(handled_on_altstack);
 
-    /* On a thread that never ran a coroutine, with a small alternate stack of its
+    /* On a thread that never ran a coroutine, with an alternate stack of its
        own (as .NET gives its threads): handled on the thread's stack, as if the
        handler had no SA_ONSTACK, since it was never written for that stack. */
     pthread_t plain;
