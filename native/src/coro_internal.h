@@ -133,6 +133,28 @@ SP_HIDDEN uint64_t sp_next_coro_id(void);
    to the returned stack pointer enters sp_coro_trampoline with co. */
 SP_HIDDEN void *sp_frame_init(sp_coro *co);
 
+/* The split-stack limit slot (x86-64 Linux): signal handlers run with it
+   cleared, so split-stack code a handler calls never looks for a segment. */
+static inline uintptr_t clear_stack_limit(void)
+{
+#if defined(__x86_64__) && defined(__linux__)
+    uintptr_t limit;
+    __asm__ volatile("movq %%fs:0x70, %0\n\tmovq $0, %%fs:0x70" : "=r"(limit) : : "memory");
+    return limit;
+#else
+    return 0;
+#endif
+}
+
+static inline void restore_stack_limit(uintptr_t limit)
+{
+#if defined(__x86_64__) && defined(__linux__)
+    __asm__ volatile("movq %0, %%fs:0x70" : : "r"(limit) : "memory");
+#else
+    (void)limit;
+#endif
+}
+
 /* ---- per-thread state ---------------------------------------------------- */
 
 SP_HIDDEN sp_coro *sp_current(void);

@@ -73,28 +73,6 @@ static void chain(int sig, siginfo_t *info, void *ucontext)
     }
 }
 
-/* The split-stack limit slot (x86-64 Linux): handlers run with it cleared,
-   so split-stack code a handler calls never looks for a segment. */
-static inline uintptr_t clear_stack_limit(void)
-{
-#if defined(__x86_64__) && defined(__linux__)
-    uintptr_t limit;
-    __asm__ volatile("movq %%fs:0x70, %0\n\tmovq $0, %%fs:0x70" : "=r"(limit) : : "memory");
-    return limit;
-#else
-    return 0;
-#endif
-}
-
-static inline void restore_stack_limit(uintptr_t limit)
-{
-#if defined(__x86_64__) && defined(__linux__)
-    __asm__ volatile("movq %0, %%fs:0x70" : : "r"(limit) : "memory");
-#else
-    (void)limit;
-#endif
-}
-
 static void on_fault(int sig, siginfo_t *info, void *ucontext)
 {
     uintptr_t limit = clear_stack_limit();

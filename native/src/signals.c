@@ -47,9 +47,7 @@ static void run_wrapped(int sig, siginfo_t *info, void *context)
     signal_call call = { sig, info, context };
     /* The limit slot still holds a segment's limit if a goroutine was
        interrupted; split-stack code in the handler must not compare against it. */
-    void *limit;
-    __asm__ volatile("movq %%fs:0x70, %0" : "=r"(limit));
-    __asm__ volatile("movq $0, %%fs:0x70" ::: "memory");
+    uintptr_t limit = clear_stack_limit();
 
     stack_t ss;
     uintptr_t sp = (uintptr_t)((ucontext_t *)context)->uc_mcontext.gregs[REG_RSP];
@@ -64,7 +62,7 @@ static void run_wrapped(int sig, siginfo_t *info, void *context)
         sp_run_on_stack(call_wrapped, &call, top);
     }
 
-    __asm__ volatile("movq %0, %%fs:0x70" ::"r"(limit) : "memory");
+    restore_stack_limit(limit);
 }
 
 int sp_signal_handlers_onstack(void)
