@@ -525,6 +525,149 @@ SP_API int sp_is_split_stack(sp_fn fn);
 SP_API const char *sp_version(void);
 
 /* ------------------------------------------------------------------------ */
+/* Run queues and the run loop: the scheduler's native half                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The managed scheduler keeps each processor's (P's) local run queue here, in
+ * native memory, so that a goroutine that yields can be switched for the next
+ * one without a trip through managed code: sp_runq_run resumes goroutines from
+ * the queue itself while they only yield, and returns to its caller for
+ * everything else. A run queue is Go's runq: a ring of SP_RUNQ_CAPACITY
+ * entries that only its owner (the thread holding the P) appends to, while
+ * other threads may steal half of it, plus a runnext slot. C programs that
+ * use the runtime through spindle.h's goroutine calls need none of this.
+ */
+
+/** Slots in a run queue's ring (runnext not counted). */
+#define SP_RUNQ_CAPACITY 256
+
+/** The states sp_runq_run writes into sp_g.state (the managed scheduler's
+    GoroutineState uses the same numbers). */
+enum {
+    SP_G_RUNNABLE = 0, /**< in a run queue */
+    SP_G_RUNNING = 1   /**< being resumed */
+};
+
+/** The processor status word (sp_runq_status): (generation << 8) | state.
+    The states the run loop reads or writes; the scheduler defines others. */
+enum {
+    SP_P_OWNED = 1,        /**< held by a worker, not inside a resume */
+    SP_P_IN_GOROUTINE = 2  /**< held by a worker that is resuming a goroutine */
+};
+
+/** What sp_runq_run hands back in sp_run_result.status besides a resume's
+    own result (SP_CORO_SUSPENDED, SP_CORO_REQUEST, SP_CORO_DONE, SP_E*). */
+enum {
+    /** The goroutine yielded and went back to the queue; the next one is not
+        the loop's to resume (a managed goroutine, one with hold set, or none):
+        sp_run_result.g is NULL and the caller finds the next one itself. */
+    SP_RUN_REQUEUED = 16
+};
+
+/**
+ * A goroutine as the run queues hold it: one per goroutine descriptor of the
+ * scheduler, which owns the memory and reuses it.
+ */
+typedef struct sp_g {
+    /** A native goroutine's coroutine; NULL for a managed goroutine (the run
+        loop never resumes those). */
+    sp_coro *coro;
+    /** The scheduler's index for this record; libspindle never reads it. */
+    int64_t slot;
+    /** Nonzero when the scheduler must see this goroutine before it runs again
+        (a runtime call left pending, a blocking section): the run loop then
+        leaves it in the queue for its caller. */
+    int32_t hold;
+    /** SP_G_RUNNABLE or SP_G_RUNNING as the run loop last set it; the
+        scheduler writes its own states here too. */
+    int32_t state;
+} sp_g;
+
+/** A processor's local run queue (opaque). */
+typedef struct sp_runq sp_runq;
+
+/** What sp_runq_run stopped at. */
+typedef struct sp_run_result {
+    /** The goroutine that status is about (NULL with SP_RUN_REQUEUED). */
+    sp_g *g;
+    /** Its resume's result (SP_CORO_SUSPENDED, SP_CORO_REQUEST, SP_CORO_DONE,
+        or an SP_E* code), or SP_RUN_REQUEUED. */
+    int32_t status;
+    /** 1 when the status word was no longer the one the resume entered with:
+        another thread (the scheduler's monitor) took the P meanwhile, and
+        the caller holds it no more. */
+    int32_t lost;
+    /** Goroutines the loop switched to by itself, after the first. */
+    int64_t switches;
+} sp_run_result;
+
+/** Makes an empty run queue whose status word is 0. Errors: SP_EINVAL
+    (out NULL), SP_ENOMEM. */
+SP_API int sp_runq_create(sp_runq **out);
+
+/** Frees q; it must no longer be used by any thread. SP_EINVAL for NULL. */
+SP_API int sp_runq_destroy(sp_runq *q);
+
+/** The processor status word that goes with q, for the scheduler's atomic
+    operations on it; NULL for a NULL q. @trivial */
+SP_API int64_t *sp_runq_status(sp_runq *q);
+
+/** How many goroutines sp_runq_run has switched to by itself on q, ever (a
+    monitor that sees it change knows no goroutine has held the P since its
+    last look). 0 for NULL. @trivial */
+SP_API uint64_t sp_runq_switches(const sp_runq *q);
+
+/**
+ * Adds g to q (owner only). With next, g takes the runnext slot and the
+ * goroutine it displaces goes to the tail of the ring. Returns NULL when
+ * queued, or the goroutine that did not fit (g, or the displaced one) when the
+ * ring is full: the caller moves it elsewhere, with half of the ring
+ * (sp_runq_take_half). A new runnext goroutine is never handed back: a thief
+ * may already have taken it. A NULL q or g is ignored (NULL). @trivial
+ */
+SP_API sp_g *sp_runq_put(sp_runq *q, sp_g *g, bool next);
+
+/** Takes the next goroutine, runnext first (owner only); NULL when empty.
+    @trivial */
+SP_API sp_g *sp_runq_get(sp_runq *q);
+
+/**
+ * Moves half of victim's ring into q (q's owner only, q's ring empty) and
+ * returns one of the stolen goroutines to run now; with nothing in the
+ * victim's ring, takes its runnext goroutine instead. NULL when there was
+ * nothing to take. @trivial
+ */
+SP_API sp_g *sp_runq_steal(sp_runq *q, sp_runq *victim);
+
+/**
+ * Takes half of q's ring, oldest first, into out (at most capacity entries)
+ * for the global queue (owner only); returns how many, 0 for bad arguments.
+ * @trivial
+ */
+SP_API int sp_runq_take_half(sp_runq *q, sp_g **out, int capacity);
+
+/** Whether q holds nothing, runnext included (a snapshot). true for NULL.
+    @trivial */
+SP_API bool sp_runq_empty(const sp_runq *q);
+
+/**
+ * The run loop (owner only). The caller holds the P, has set the status word
+ * to entered (its generation with SP_P_IN_GOROUTINE, or another state) and
+ * resumes g, a native goroutine. When the goroutine comes back, the status
+ * word goes from entered to the same generation with SP_P_OWNED; if it was
+ * changed meanwhile, the loop stops at once with lost set. While the entered
+ * state is SP_P_IN_GOROUTINE and budget is left, a goroutine that yielded
+ * (sp_gosched, or a bare sp_coro_yield) goes to the tail of the ring, and the
+ * loop resumes the next one itself when it is a native goroutine without
+ * hold (status word back to entered, its state SP_G_RUNNING), counting one
+ * from budget; otherwise it stops with SP_RUN_REQUEUED. Anything else (a
+ * request, an exit, a full ring, budget spent) stops it with that goroutine.
+ * Errors: SP_EINVAL (q, g, g->coro or out NULL); then out is untouched.
+ */
+SP_API int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_result *out);
+
+/* ------------------------------------------------------------------------ */
 /* Goroutine code built with -fsplit-stack                                  */
 /* ------------------------------------------------------------------------ */
 

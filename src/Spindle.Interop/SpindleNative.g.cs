@@ -150,6 +150,67 @@ public unsafe struct sp_case
     public bool* ok;
 }
 
+/// <summary>
+/// A goroutine as the run queues hold it: one per goroutine descriptor of the
+/// scheduler, which owns the memory and reuses it.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct sp_g
+{
+    /// <summary>
+    /// A native goroutine&apos;s coroutine; NULL for a managed goroutine (the run
+    /// loop never resumes those).
+    /// </summary>
+    public sp_coro* coro;
+    /// <summary>
+    /// The scheduler&apos;s index for this record; libspindle never reads it.
+    /// </summary>
+    public long slot;
+    /// <summary>
+    /// Nonzero when the scheduler must see this goroutine before it runs again
+    /// (a runtime call left pending, a blocking section): the run loop then
+    /// leaves it in the queue for its caller.
+    /// </summary>
+    public int hold;
+    /// <summary>
+    /// SP_G_RUNNABLE or SP_G_RUNNING as the run loop last set it; the
+    /// scheduler writes its own states here too.
+    /// </summary>
+    public int state;
+}
+
+/// <remarks>Opaque: only ever used through a pointer.</remarks>
+public struct sp_runq
+{
+}
+
+/// <summary>
+/// What sp_runq_run stopped at.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct sp_run_result
+{
+    /// <summary>
+    /// The goroutine that status is about (NULL with SP_RUN_REQUEUED).
+    /// </summary>
+    public sp_g* g;
+    /// <summary>
+    /// Its resume&apos;s result (SP_CORO_SUSPENDED, SP_CORO_REQUEST, SP_CORO_DONE,
+    /// or an SP_E* code), or SP_RUN_REQUEUED.
+    /// </summary>
+    public int status;
+    /// <summary>
+    /// 1 when the status word was no longer the one the resume entered with:
+    /// another thread (the scheduler&apos;s monitor) took the P meanwhile, and
+    /// the caller holds it no more.
+    /// </summary>
+    public int lost;
+    /// <summary>
+    /// Goroutines the loop switched to by itself, after the first.
+    /// </summary>
+    public long switches;
+}
+
 /// <summary>The functions and constants of spindle.h.</summary>
 public static unsafe partial class SpindleNative
 {
@@ -368,6 +429,33 @@ public static unsafe partial class SpindleNative
     public const int SP_SELECT_MAX_CASES = 65536;
 
     /// <summary>
+    /// in a run queue
+    /// </summary>
+    public const int SP_G_RUNNABLE = 0;
+
+    /// <summary>
+    /// being resumed
+    /// </summary>
+    public const int SP_G_RUNNING = 1;
+
+    /// <summary>
+    /// held by a worker, not inside a resume
+    /// </summary>
+    public const int SP_P_OWNED = 1;
+
+    /// <summary>
+    /// held by a worker that is resuming a goroutine
+    /// </summary>
+    public const int SP_P_IN_GOROUTINE = 2;
+
+    /// <summary>
+    /// The goroutine yielded and went back to the queue; the next one is not
+    /// the loop&apos;s to resume (a managed goroutine, one with hold set, or none):
+    /// sp_run_result.g is NULL and the caller finds the next one itself.
+    /// </summary>
+    public const int SP_RUN_REQUEUED = 16;
+
+    /// <summary>
     /// The default maximum stack of a coroutine: 256 KiB.
     /// </summary>
     public const ulong SP_DEFAULT_MAX_STACK = 262144UL;
@@ -386,6 +474,11 @@ public static unsafe partial class SpindleNative
     /// The largest accepted max_stack: 1 GiB.
     /// </summary>
     public const ulong SP_MAX_MAX_STACK = 1073741824UL;
+
+    /// <summary>
+    /// Slots in a run queue&apos;s ring (runnext not counted).
+    /// </summary>
+    public const ulong SP_RUNQ_CAPACITY = 256UL;
 
     /// <summary>
     /// Returns a static, human-readable name and description of an error code,
@@ -770,4 +863,96 @@ public static unsafe partial class SpindleNative
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial byte* sp_version();
+
+    /// <summary>
+    /// Makes an empty run queue whose status word is 0. Errors: SP_EINVAL
+    /// (out NULL), SP_ENOMEM.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_runq_create(sp_runq** @out);
+
+    /// <summary>
+    /// Frees q; it must no longer be used by any thread. SP_EINVAL for NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_runq_destroy(sp_runq* q);
+
+    /// <summary>
+    /// The processor status word that goes with q, for the scheduler&apos;s atomic
+    /// operations on it; NULL for a NULL q.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial long* sp_runq_status(sp_runq* q);
+
+    /// <summary>
+    /// How many goroutines sp_runq_run has switched to by itself on q, ever (a
+    /// monitor that sees it change knows no goroutine has held the P since its
+    /// last look). 0 for NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial ulong sp_runq_switches(sp_runq* q);
+
+    /// <summary>
+    /// Adds g to q (owner only). With next, g takes the runnext slot and the
+    /// goroutine it displaces goes to the tail of the ring. Returns NULL when
+    /// queued, or the goroutine that did not fit (g, or the displaced one) when the
+    /// ring is full: the caller moves it elsewhere, with half of the ring
+    /// (sp_runq_take_half). A new runnext goroutine is never handed back: a thief
+    /// may already have taken it. A NULL q or g is ignored (NULL).
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial sp_g* sp_runq_put(sp_runq* q, sp_g* g, [MarshalAs(UnmanagedType.U1)] bool next);
+
+    /// <summary>
+    /// Takes the next goroutine, runnext first (owner only); NULL when empty.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial sp_g* sp_runq_get(sp_runq* q);
+
+    /// <summary>
+    /// Moves half of victim&apos;s ring into q (q&apos;s owner only, q&apos;s ring empty) and
+    /// returns one of the stolen goroutines to run now; with nothing in the
+    /// victim&apos;s ring, takes its runnext goroutine instead. NULL when there was
+    /// nothing to take.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial sp_g* sp_runq_steal(sp_runq* q, sp_runq* victim);
+
+    /// <summary>
+    /// Takes half of q&apos;s ring, oldest first, into out (at most capacity entries)
+    /// for the global queue (owner only); returns how many, 0 for bad arguments.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial int sp_runq_take_half(sp_runq* q, sp_g** @out, int capacity);
+
+    /// <summary>
+    /// Whether q holds nothing, runnext included (a snapshot). true for NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    [return: MarshalAs(UnmanagedType.U1)]
+    public static partial bool sp_runq_empty(sp_runq* q);
+
+    /// <summary>
+    /// The run loop (owner only). The caller holds the P, has set the status word
+    /// to entered (its generation with SP_P_IN_GOROUTINE, or another state) and
+    /// resumes g, a native goroutine. When the goroutine comes back, the status
+    /// word goes from entered to the same generation with SP_P_OWNED; if it was
+    /// changed meanwhile, the loop stops at once with lost set. While the entered
+    /// state is SP_P_IN_GOROUTINE and budget is left, a goroutine that yielded
+    /// (sp_gosched, or a bare sp_coro_yield) goes to the tail of the ring, and the
+    /// loop resumes the next one itself when it is a native goroutine without
+    /// hold (status word back to entered, its state SP_G_RUNNING), counting one
+    /// from budget; otherwise it stops with SP_RUN_REQUEUED. Anything else (a
+    /// request, an exit, a full ring, budget spent) stops it with that goroutine.
+    /// Errors: SP_EINVAL (q, g, g-&gt;coro or out NULL); then out is untouched.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_runq_run(sp_runq* q, sp_g* g, long entered, int budget, sp_run_result* @out);
 }

@@ -6,9 +6,21 @@ namespace Spindle;
 /// in steady state.</summary>
 internal sealed unsafe class Goroutine
 {
+    /// <summary>Its record in the native run queues; made by the scheduler's
+    /// <see cref="GoroutineTable"/>, which maps the record back to this G.</summary>
+    public readonly sp_g* Native;
+
+    public Goroutine(sp_g* native) => Native = native;
+
     public long Id;
     public GoroutineKind Kind;
-    public volatile GoroutineState State;
+    /// <summary>Kept in the native record, where the native run loop updates it for the
+    /// goroutines it switches between by itself.</summary>
+    public GoroutineState State
+    {
+        get => (GoroutineState)Volatile.Read(ref Native->state);
+        set => Volatile.Write(ref Native->state, (int)value);
+    }
     public WaitReason Reason;
     /// <summary>When it entered its state, in Environment.TickCount64 milliseconds as
     /// <see cref="CoarseClock"/> holds them: read on every switch, the clock itself would
@@ -19,11 +31,29 @@ internal sealed unsafe class Goroutine
     public Goroutine? Link;
 
     // Native goroutines.
-    public sp_coro* Coro;
+    /// <summary>Its coroutine (also in the native record, where the run loop reads it).</summary>
+    public sp_coro* Coro
+    {
+        get => Native->coro;
+        set => Native->coro = value;
+    }
+
     /// <summary>A runtime call that was posted while its worker had lost its processor:
     /// served by whichever worker runs the goroutine next, before resuming it.</summary>
-    public bool RequestPending;
-    public bool InBlockingSection;
+    public bool RequestPending
+    {
+        get => (Native->hold & HoldRequest) != 0;
+        set => Native->hold = value ? Native->hold | HoldRequest : Native->hold & ~HoldRequest;
+    }
+
+    public bool InBlockingSection
+    {
+        get => (Native->hold & HoldBlocking) != 0;
+        set => Native->hold = value ? Native->hold | HoldBlocking : Native->hold & ~HoldBlocking;
+    }
+
+    // Either keeps the native run loop from resuming it: the scheduler acts first.
+    private const int HoldRequest = 1, HoldBlocking = 2;
 
     // Managed goroutines.
     public Func<Task>? Body;

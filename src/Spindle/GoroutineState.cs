@@ -1,12 +1,14 @@
+using Spindle.Interop;
+
 namespace Spindle;
 
 /// <summary>What a goroutine is doing, as a dump reports it.</summary>
 public enum GoroutineState
 {
     /// <summary>Ready to run, in a run queue.</summary>
-    Runnable,
+    Runnable = SpindleNative.SP_G_RUNNABLE, // the native run loop writes these two
     /// <summary>Running on a worker.</summary>
-    Running,
+    Running = SpindleNative.SP_G_RUNNING,
     /// <summary>Parked until something wakes it (see <see cref="WaitReason"/>).</summary>
     Waiting,
     /// <summary>Inside sp_block_enter/sp_block_exit: running a call that may block its thread.</summary>

@@ -1,35 +1,65 @@
+using static Spindle.Interop.SpindleNative;
+
 namespace Spindle;
 
 /// <summary>A P: the right to run goroutines. GOMAXPROCS of them exist; a worker must
 /// hold one to run goroutines. Its Status word packs a generation with the state, so a
 /// worker that lost its P to the monitor can tell, even if the P has since been taken
 /// up again by another worker.</summary>
-internal sealed class Processor
+internal sealed unsafe class Processor
 {
-    // States (low byte of Status).
-    public const long Idle = 0, Owned = 1, InGoroutine = 2, InBlocking = 3, Retaken = 4, Retired = 5;
+    // States (low byte of Status); the native run loop knows Owned and InGoroutine.
+    public const long Idle = 0, Owned = SP_P_OWNED, InGoroutine = SP_P_IN_GOROUTINE, InBlocking = 3,
+        Retaken = 4, Retired = 5;
 
     /// <summary>A name for events; not its place in the scheduler's array, which
     /// GOMAXPROCS changes may reorder.</summary>
     public readonly int Id;
-    public readonly RunQueue RunQ = new();
+    public readonly RunQueue RunQ;
     public readonly TimerQueue Timers = new();
     /// <summary>Goroutine descriptors to reuse (owner only).</summary>
     public Goroutine? FreeGs;
     public int FreeCount;
 
-    /// <summary>(generation &lt;&lt; 8) | state.</summary>
-    public long Status;
+    private readonly long* _status;
+
+    /// <summary>(generation &lt;&lt; 8) | state; kept with the native run queue, whose run
+    /// loop moves it between InGoroutine and Owned around each resume.</summary>
+    public ref long Status => ref *_status;
     /// <summary>When the current resume started (Environment.TickCount64 ms), for the
     /// monitor, which looks once a millisecond.</summary>
     public long RunStart;
+    // The monitor's last look at the native run loop's switch count, and when it
+    // last saw the count move (monitor only).
+    private ulong _seenSwitches;
+    private long _seenSwitchAt;
+
     public volatile bool Retiring;
     /// <summary>Scheduling rounds on this P (owner only).</summary>
     public uint SchedTick;
 
-    public Processor(int id) => Id = id;
+    public Processor(int id, GoroutineTable goroutines)
+    {
+        Id = id;
+        RunQ = new RunQueue(goroutines);
+        _status = sp_runq_status(RunQ.Native);
+    }
 
     public static long StateOf(long status) => status & 0xff;
+
+    /// <summary>For the monitor: when (ms) it first saw the native run loop's latest
+    /// switch on this P. The loop switches goroutines inside one resume, without
+    /// touching RunStart, so the goroutine running now started no earlier than that.</summary>
+    public long SwitchedSince(long now)
+    {
+        ulong switches = sp_runq_switches(RunQ.Native);
+        if (switches != _seenSwitches)
+        {
+            _seenSwitches = switches;
+            _seenSwitchAt = now;
+        }
+        return _seenSwitchAt;
+    }
 
     /// <summary>Marks the P owned by a new holder: a new generation.</summary>
     public long Acquire()

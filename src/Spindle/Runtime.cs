@@ -191,7 +191,7 @@ public static unsafe class Runtime
             Scheduler s = Require();
             return new RuntimeStats(s.MaxProcs, Volatile.Read(ref s.LiveGoroutines), Volatile.Read(ref s.OwnedPs),
                 Volatile.Read(ref s.PeakOwnedPs), Interlocked.Read(ref s.HogsRetaken),
-                Interlocked.Read(ref s.BlockingRetaken), Interlocked.Read(ref s.CallbackFailures));
+                Interlocked.Read(ref s.BlockingRetaken), Interlocked.Read(ref s.CallbackFailures), s.NativeSwitches());
         }
     }
 
@@ -278,5 +278,7 @@ public static unsafe class Runtime
 /// <param name="HogsRetaken">Processors the monitor took from goroutines that ran too long without a runtime call.</param>
 /// <param name="BlockingRetaken">Processors the monitor took from blocking calls.</param>
 /// <param name="CallbackFailures">Callbacks that threw.</param>
+/// <param name="NativeSwitches">Switches the native run loop made by itself, from a native
+/// goroutine that yielded straight to the next one, without managed code in between.</param>
 public sealed record RuntimeStats(int MaxProcs, int LiveGoroutines, int RunningWorkers, int PeakRunningWorkers,
-    long HogsRetaken, long BlockingRetaken, long CallbackFailures);
+    long HogsRetaken, long BlockingRetaken, long CallbackFailures, long NativeSwitches);

@@ -45,12 +45,13 @@ internal sealed class RuntimeMonitor
                 long state = Processor.StateOf(status);
                 long limit = state == Processor.InBlocking ? BlockingThresholdMs
                     : state == Processor.InGoroutine ? HogThresholdMs : -1;
-                if (limit < 0 || now - Volatile.Read(ref p.RunStart) < limit || !_sched.TryRetake(p, status))
+                long since = Math.Max(Volatile.Read(ref p.RunStart), p.SwitchedSince(now));
+                if (limit < 0 || now - since < limit || !_sched.TryRetake(p, status))
                     continue;
                 if (state == Processor.InGoroutine)
                 {
                     Interlocked.Increment(ref _sched.HogsRetaken);
-                    RuntimeEvents.Log.HogRetaken(p.Id, now - p.RunStart);
+                    RuntimeEvents.Log.HogRetaken(p.Id, now - since);
                 }
                 else
                 {

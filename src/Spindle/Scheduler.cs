@@ -28,8 +28,7 @@ internal sealed unsafe partial class Scheduler
     private readonly List<Machine> _allMs = [];
     private readonly GlobalQueue _globalQ = new();
     private Goroutine? _globalFreeGs;
-    private readonly List<Goroutine> _allGs = [];
-    private readonly Lock _allGsLock = new();
+    private readonly GoroutineTable _goroutines = new();
     private int _nmspinning;
     private volatile bool _stopping;
     private long _nextGoroutineId;
@@ -101,19 +100,16 @@ internal sealed unsafe partial class Scheduler
             if (m.Thread != Thread.CurrentThread)
                 m.Thread.Join(TimeSpan.FromSeconds(2)); // one stuck in a blocking native call stays behind
         // Like a Go program's exit: goroutines still parked are discarded.
-        lock (_allGsLock)
+        _goroutines.ForEach(g =>
         {
-            foreach (Goroutine g in _allGs)
+            Unpark(g);
+            if (g.Kind == GoroutineKind.Native && g.Coro is not null &&
+                g.State is GoroutineState.Runnable or GoroutineState.Waiting)
             {
-                Unpark(g);
-                if (g.Kind == GoroutineKind.Native && g.Coro is not null &&
-                    g.State is GoroutineState.Runnable or GoroutineState.Waiting)
-                {
-                    sp_coro_destroy(g.Coro);
-                    g.Coro = null;
-                }
+                sp_coro_destroy(g.Coro);
+                g.Coro = null;
             }
-        }
+        });
     }
 
     // ---------------------------------------------------------------- goroutines
@@ -137,12 +133,7 @@ internal sealed unsafe partial class Scheduler
                     _globalFreeGs = g.Link;
             }
         }
-        if (g is null)
-        {
-            g = new Goroutine();
-            lock (_allGsLock)
-                _allGs.Add(g);
-        }
+        g ??= _goroutines.Add();
         g.Link = null;
         g.Kind = kind;
         g.Id = Interlocked.Increment(ref _nextGoroutineId);
@@ -495,13 +486,18 @@ internal sealed unsafe partial class Scheduler
             RunTimers(p, p);
             Goroutine? g;
             // Now and then the global queue first, or goroutines that keep a local
-            // queue busy would starve it (Go checks every 61st schedule).
-            if (++p.SchedTick % 61 == 0 && _globalQ.Count > 0)
+            // queue busy would starve it (Go checks every 61st schedule; the native
+            // run loop's switches count as schedules too).
+            if (++p.SchedTick >= GlobalQueueTurn)
             {
-                lock (_lock)
-                    g = _globalQ.Pop();
-                if (g is not null)
-                    return g;
+                p.SchedTick = 0;
+                if (_globalQ.Count > 0)
+                {
+                    lock (_lock)
+                        g = _globalQ.Pop();
+                    if (g is not null)
+                        return g;
+                }
             }
             g = p.RunQ.Get();
             if (g is not null)
@@ -684,6 +680,13 @@ internal sealed unsafe partial class Scheduler
         }
     }
 
+    /// <summary>Schedules between two looks at the global queue first (Go's 61).</summary>
+    private const int GlobalQueueTurn = 61;
+
+    /// <summary>Switches the native run loop may make by itself before it comes back, so
+    /// that timers, the global queue and a retiring P are seen here often enough.</summary>
+    private const int NativeSwitchBudget = GlobalQueueTurn;
+
     private void ExecuteNative(Machine m, Goroutine g)
     {
         while (true)
@@ -701,8 +704,32 @@ internal sealed unsafe partial class Scheduler
                 long nowMs = CoarseClock.NowMs;
                 g.SetState(blocking ? GoroutineState.Blocking : GoroutineState.Running, WaitReason.None, nowMs);
                 long entered = p.EnterResume(blocking ? Processor.InBlocking : Processor.InGoroutine, nowMs);
-                rc = SwitchTimings.Enabled ? SwitchTimings.Resume(m, g.Coro) : sp_coro_resume(g.Coro);
-                if (!p.LeaveResume(entered))
+                bool lost;
+                if (SwitchTimings.Enabled)
+                {
+                    rc = SwitchTimings.Resume(m, g.Coro);
+                    lost = !p.LeaveResume(entered);
+                }
+                else
+                {
+                    // The native run loop switches among goroutines that only yield by
+                    // itself and comes back with the first that wants more.
+                    sp_run_result run;
+                    int err = sp_runq_run(p.RunQ.Native, g.Native, entered, NativeSwitchBudget, &run);
+                    if (err != SP_OK) // no coroutine: reported below
+                        run = new sp_run_result { g = g.Native, status = err, lost = p.LeaveResume(entered) ? 0 : 1 };
+                    p.SchedTick += (uint)run.switches;
+                    if (run.status == SP_RUN_REQUEUED)
+                        return; // g yielded into the queue; the next one is the worker's to find
+                    if (run.g != g.Native)
+                    {
+                        g = _goroutines[run.g];
+                        m.Current = g;
+                    }
+                    rc = run.status;
+                    lost = run.lost != 0;
+                }
+                if (lost)
                 {
                     // The monitor handed our P to another worker while g ran.
                     m.P = null;
@@ -942,7 +969,7 @@ internal sealed unsafe partial class Scheduler
             var grown = new Processor[n];
             Array.Copy(_allPs, grown, _allPs.Length);
             for (int i = _allPs.Length; i < n; i++)
-                grown[i] = new Processor(i);
+                grown[i] = new Processor(i, _goroutines);
             _allPs = grown;
         }
         int old = _maxProcs;
@@ -1007,6 +1034,15 @@ internal sealed unsafe partial class Scheduler
         return old;
     }
 
+    /// <summary>Switches the native run loops have made by themselves, over every P.</summary>
+    public long NativeSwitches()
+    {
+        long sum = 0;
+        foreach (Processor p in _allPs)
+            sum += (long)sp_runq_switches(p.RunQ.Native);
+        return sum;
+    }
+
     /// <summary>Every P, retiring ones included (the monitor watches them all).</summary>
     internal Processor[] AllProcessors => _allPs;
 
@@ -1024,12 +1060,11 @@ internal sealed unsafe partial class Scheduler
     {
         long now = Environment.TickCount64;
         var list = new List<GoroutineInfo>();
-        lock (_allGsLock)
+        _goroutines.ForEach(g =>
         {
-            foreach (Goroutine g in _allGs)
-                if (g.State != GoroutineState.Dead)
-                    list.Add(g.Describe(now));
-        }
+            if (g.State != GoroutineState.Dead)
+                list.Add(g.Describe(now));
+        });
         list.Sort((a, b) => a.Id.CompareTo(b.Id));
         return list;
     }

@@ -2,16 +2,24 @@ using Xunit;
 
 namespace Spindle.Tests;
 
-/// <summary>The local run queue on its own: every goroutine put in comes out exactly
-/// once, whoever takes it (owner, thief, or the spill to the global queue).</summary>
+/// <summary>The local run queue on its own (the native ring of run_queue.c, through its
+/// managed face): every goroutine put in comes out exactly once, whoever takes it
+/// (owner, thief, or the spill to the global queue).</summary>
 public class RunQueueTests
 {
-    private static Goroutine G(long id) => new() { Id = id };
+    private readonly GoroutineTable _table = new();
+
+    private Goroutine G(long id)
+    {
+        Goroutine g = _table.Add();
+        g.Id = id;
+        return g;
+    }
 
     [Fact]
     public void NextOnAFullRingKeepsTheNewGoroutineAndSpillsTheDisplacedOne()
     {
-        var q = new RunQueue();
+        var q = new RunQueue(_table);
         Assert.Null(q.Put(G(-1), next: true)); // runnext
         for (int i = 0; i < RunQueue.Capacity; i++)
             Assert.Null(q.Put(G(i), next: false));
@@ -28,7 +36,7 @@ public class RunQueueTests
     [Fact]
     public void OnAFullRingAPlainPutHandsTheGoroutineBack()
     {
-        var q = new RunQueue();
+        var q = new RunQueue(_table);
         for (int i = 0; i < RunQueue.Capacity; i++)
             Assert.Null(q.Put(G(i), next: false));
         Goroutine extra = G(RunQueue.Capacity);
@@ -42,14 +50,14 @@ public class RunQueueTests
     public void EveryGoroutineComesOutExactlyOnceUnderStealing(int ownerTakesEvery)
     {
         const int n = 1_000_000;
-        var owner = new RunQueue();
+        var owner = new RunQueue(_table);
         var taken = new int[n];
         var spilled = new List<Goroutine>();
         bool done = false;
         var thieves = new Thread[2];
         for (int t = 0; t < thieves.Length; t++)
         {
-            var own = new RunQueue();
+            var own = new RunQueue(_table);
             thieves[t] = new Thread(() =>
             {
                 while (!Volatile.Read(ref done))

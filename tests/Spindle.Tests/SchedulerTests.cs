@@ -23,6 +23,29 @@ public class SchedulerTests
     }
 
     [Fact]
+    public void YieldingNativeGoroutinesAreSwitchedByTheNativeRunLoop()
+    {
+        const int yields = 10_000;
+        using var io = new NativeSlots(2, yields, 0, 0, 0, 0);
+        long switches = 0;
+        Runtime.Run(async () =>
+        {
+            Runtime.Go(TestPrograms.Get("tp_spawn_many"), io.Address);
+            while (io[2] < 2)
+                await Runtime.Sleep(TimeSpan.FromMilliseconds(1));
+            switches = Runtime.Stats.NativeSwitches;
+        }, maxProcs: 1);
+        Assert.Equal(0, io[3]);
+        Assert.Equal(1, io[4]); // each ran to the end once
+        Assert.Equal(1, io[5]);
+        // Two goroutines yield to each other 20,000 times in all. The run loop hands
+        // each yield to the scheduler only when its budget (61 switches) is spent or
+        // the next goroutine is not native (the sleeping main, a few dozen times):
+        // well over half of the switches never leave native code.
+        Assert.True(switches > yields, $"only {switches} of {2 * yields} yields switched natively");
+    }
+
+    [Fact]
     public void BlockingCallDoesNotStopOthersOnOneProcessor()
     {
         var io = new long[3];

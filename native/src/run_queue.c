@@ -1,0 +1,131 @@
+/* A processor's local run queue, after Go's runq (runtime/proc.go): the
+   owner puts and gets, idle workers steal half. */
+#include "run_queue.h"
+
+#include <stdlib.h>
+
+int sp_runq_create(sp_runq **out)
+{
+    if (out == NULL)
+        return SP_EINVAL;
+    sp_runq *q = calloc(1, sizeof *q);
+    *out = q;
+    return q != NULL ? SP_OK : SP_ENOMEM;
+}
+
+int sp_runq_destroy(sp_runq *q)
+{
+    if (q == NULL)
+        return SP_EINVAL;
+    free(q);
+    return SP_OK;
+}
+
+int64_t *sp_runq_status(sp_runq *q) { return q != NULL ? (int64_t *)&q->status : NULL; }
+
+uint64_t sp_runq_switches(const sp_runq *q)
+{
+    return q != NULL ? atomic_load_explicit(&((sp_runq *)q)->switches, memory_order_relaxed) : 0;
+}
+
+sp_g *sp_runq_put(sp_runq *q, sp_g *g, bool next)
+{
+    if (q == NULL || g == NULL)
+        return NULL;
+    if (next) {
+        sp_g *old = atomic_exchange_explicit(&q->next, g, memory_order_acq_rel);
+        if (old == NULL)
+            return NULL;
+        g = old;
+    }
+    return runq_push_tail(q, g) ? NULL : g;
+}
+
+sp_g *sp_runq_get(sp_runq *q)
+{
+    if (q == NULL)
+        return NULL;
+    sp_g *next = atomic_load_explicit(&q->next, memory_order_acquire);
+    if (next != NULL &&
+        atomic_compare_exchange_strong_explicit(&q->next, &next, NULL, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return next;
+    for (;;) {
+        uint32_t h = runq_head(q);
+        uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        if (h == t)
+            return NULL;
+        sp_g *g = atomic_load_explicit(&q->ring[h % SP_RUNQ_CAPACITY], memory_order_relaxed);
+        if (atomic_compare_exchange_weak_explicit(&q->head, &h, h + 1, memory_order_release,
+                                                  memory_order_relaxed))
+            return g;
+    }
+}
+
+sp_g *sp_runq_steal(sp_runq *q, sp_runq *victim)
+{
+    if (q == NULL || victim == NULL || q == victim)
+        return NULL;
+    for (;;) {
+        uint32_t h = runq_head(victim);
+        uint32_t t = atomic_load_explicit(&victim->tail, memory_order_acquire);
+        uint32_t n = t - h;
+        n -= n / 2;
+        if (n > SP_RUNQ_CAPACITY / 2)
+            continue; /* a torn head/tail pair: read again */
+        if (n == 0) {
+            /* Only a runnext goroutine: take it rather than leave a P idle
+               while the victim's worker is busy elsewhere (as Go does). */
+            sp_g *next = atomic_load_explicit(&victim->next, memory_order_acquire);
+            if (next != NULL &&
+                atomic_compare_exchange_strong_explicit(&victim->next, &next, NULL,
+                                                        memory_order_acq_rel, memory_order_acquire))
+                return next;
+            return NULL;
+        }
+        uint32_t mine = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        for (uint32_t i = 0; i < n; i++) {
+            sp_g *g = atomic_load_explicit(&victim->ring[(h + i) % SP_RUNQ_CAPACITY],
+                                           memory_order_relaxed);
+            atomic_store_explicit(&q->ring[(mine + i) % SP_RUNQ_CAPACITY], g, memory_order_relaxed);
+        }
+        if (!atomic_compare_exchange_strong_explicit(&victim->head, &h, h + n, memory_order_acq_rel,
+                                                     memory_order_relaxed))
+            continue;
+        /* Keep the last stolen one to run; publish the rest. */
+        sp_g *run = atomic_load_explicit(&q->ring[(mine + n - 1) % SP_RUNQ_CAPACITY],
+                                         memory_order_relaxed);
+        atomic_store_explicit(&q->tail, mine + n - 1, memory_order_release);
+        return run;
+    }
+}
+
+int sp_runq_take_half(sp_runq *q, sp_g **out, int capacity)
+{
+    if (q == NULL || out == NULL || capacity <= 0)
+        return 0;
+    for (;;) {
+        uint32_t h = runq_head(q);
+        uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        uint32_t n = (t - h) / 2;
+        if (n > (uint32_t)capacity)
+            n = (uint32_t)capacity;
+        if (n == 0)
+            return 0;
+        for (uint32_t i = 0; i < n; i++)
+            out[i] = atomic_load_explicit(&q->ring[(h + i) % SP_RUNQ_CAPACITY], memory_order_relaxed);
+        if (atomic_compare_exchange_strong_explicit(&q->head, &h, h + n, memory_order_acq_rel,
+                                                    memory_order_relaxed))
+            return (int)n;
+        /* A thief took some meanwhile: count again. */
+    }
+}
+
+bool sp_runq_empty(const sp_runq *q)
+{
+    if (q == NULL)
+        return true;
+    sp_runq *m = (sp_runq *)q;
+    return runq_head(m) == atomic_load_explicit(&m->tail, memory_order_acquire) &&
+           atomic_load_explicit(&m->next, memory_order_acquire) == NULL;
+}

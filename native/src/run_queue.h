@@ -1,0 +1,41 @@
+/* A processor's local run queue (Go's runq): shared by the queue operations
+   and the run loop. */
+#ifndef SPINDLE_RUN_QUEUE_H
+#define SPINDLE_RUN_QUEUE_H
+
+#include "coro_internal.h"
+
+#include <stdatomic.h>
+
+struct sp_runq {
+    /* Consumers (the owner and thieves) move head by CAS; only the owner
+       writes tail and the ring slots at and after it. Slots are atomics
+       because a thief reads them while the owner may already reuse them (its
+       CAS on head then fails and it reads again). */
+    _Atomic uint32_t head;
+    _Atomic uint32_t tail;
+    sp_g *_Atomic next;
+    /* The processor status word: (generation << 8) | state. */
+    _Atomic int64_t status;
+    _Atomic uint64_t switches;
+    sp_g *_Atomic ring[SP_RUNQ_CAPACITY];
+};
+
+static inline uint32_t runq_head(sp_runq *q)
+{
+    return atomic_load_explicit(&q->head, memory_order_acquire);
+}
+
+/* Appends g at the tail if there is room (owner only); 0 when full. */
+static inline int runq_push_tail(sp_runq *q, sp_g *g)
+{
+    uint32_t h = runq_head(q);
+    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    if (t - h >= SP_RUNQ_CAPACITY)
+        return 0;
+    atomic_store_explicit(&q->ring[t % SP_RUNQ_CAPACITY], g, memory_order_relaxed);
+    atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+    return 1;
+}
+
+#endif
