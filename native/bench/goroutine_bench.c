@@ -3,26 +3,27 @@
 #define _POSIX_C_SOURCE 200809L
 #include "goroutine_program.h"
 #include "channel_workloads.h"
-#include <stdatomic.h>
 
-static _Atomic int64_t finished;
+static sp_wg yielders;
 
 static void yielder(void *arg)
 {
     int64_t rounds = (int64_t)(intptr_t)arg;
     for (int64_t i = 0; i < rounds; i++)
         sp_gosched();
-    atomic_fetch_add(&finished, 1);
+    sp_wg_done(yielders);
 }
 
-/* Two goroutines on one P yield to each other `rounds` times each: 2 x rounds switches. */
+/* Two goroutines on one P yield to each other `rounds` times each (2 x rounds
+   switches) while main waits, as Go's yieldPair does. */
 EXPORT void bench_yield_pair(void *arg)
 {
-    atomic_store(&finished, 0);
+    sp_wg_make(&yielders);
+    sp_wg_add(yielders, 2);
     sp_go(yielder, arg);
-    yielder(arg);
-    while (atomic_load(&finished) < 2)
-        sp_gosched();
+    sp_go(yielder, arg);
+    sp_wg_wait(yielders);
+    sp_wg_release(yielders);
 }
 
 static sp_wg spawned;

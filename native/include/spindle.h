@@ -618,6 +618,13 @@ SP_API int64_t *sp_runq_status(sp_runq *q);
     last look). 0 for NULL. @trivial */
 SP_API uint64_t sp_runq_switches(const sp_runq *q);
 
+/** 1 while the run loop works on q between two goroutines with the status
+    word at SP_P_IN_GOROUTINE. Whoever takes the P from the loop's thread
+    (a CAS of the status word) must then issue a process-wide memory barrier
+    (membarrier; .NET's Interlocked.MemoryBarrierProcessWide) and wait until
+    this is 0 before anyone else uses q. 0 for NULL. @trivial */
+SP_API int sp_runq_busy(const sp_runq *q);
+
 /**
  * Adds g to q (owner only). With next, g takes the runnext slot and the
  * goroutine it displaces goes to the tail of the ring. Returns NULL when
@@ -654,15 +661,16 @@ SP_API bool sp_runq_empty(const sp_runq *q);
 /**
  * The run loop (owner only). The caller holds the P, has set the status word
  * to entered (its generation with SP_P_IN_GOROUTINE, or another state) and
- * resumes g, a native goroutine. When the goroutine comes back, the status
- * word goes from entered to the same generation with SP_P_OWNED; if it was
- * changed meanwhile, the loop stops at once with lost set. While the entered
- * state is SP_P_IN_GOROUTINE and budget is left, a goroutine that yielded
- * (sp_gosched, or a bare sp_coro_yield) goes to the tail of the ring, and the
- * loop resumes the next one itself when it is a native goroutine without
- * hold (status word back to entered, its state SP_G_RUNNING), counting one
- * from budget; otherwise it stops with SP_RUN_REQUEUED. Anything else (a
- * request, an exit, a full ring, budget spent) stops it with that goroutine.
+ * resumes g, a native goroutine. While the entered state is
+ * SP_P_IN_GOROUTINE and budget is left, a goroutine that yielded (sp_gosched,
+ * or a bare sp_coro_yield) goes to the tail of the ring, and the loop resumes
+ * the next one itself when it is a native goroutine without hold (its state
+ * SP_G_RUNNING, the status word left at entered), counting one from budget;
+ * otherwise it stops with SP_RUN_REQUEUED. Anything else (a request, an
+ * exit, a full ring, budget spent) stops it with that goroutine. When it
+ * stops, the status word goes from entered to the same generation with
+ * SP_P_OWNED; if it had been changed (the P was taken, see sp_runq_busy),
+ * lost is set, and the loop never touched q after it saw the change.
  * Errors: SP_EINVAL (q, g, g->coro or out NULL); then out is untouched.
  */
 SP_API int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_result *out);

@@ -188,6 +188,23 @@ int sp_coro_resume(sp_coro *co)
     return switch_to_coroutine(co, answer);
 }
 
+int sp_coro_transfer(sp_coro *co, sp_coro *n)
+{
+    n->resumer = co->resumer;
+    n->resumer_sp = co->resumer_sp;
+    n->system_sp_slot = co->system_sp_slot == &co->resumer_sp ? &n->resumer_sp : co->system_sp_slot;
+    n->request = NULL;
+    n->state = SP_STATE_RUNNING;
+    co->state = SP_STATE_SUSPENDED;
+    tls_current = n;
+    /* n was suspended by sp_coro_transfer or sp_coro_suspend itself, so both
+       sides return to the same call sites and the return predictor stays
+       right. */
+    return sp_switch_symmetric(&co->sp, n->sp, SP_OK);
+}
+
+int sp_coro_suspend(sp_coro *co) { return switch_to_resumer(co, SP_STATE_SUSPENDED); }
+
 int sp_coro_yield(void)
 {
     sp_coro *co = tls_current;

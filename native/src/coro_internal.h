@@ -33,6 +33,15 @@
    assembly moves a whole register) so that C callers can tail-call it. */
 SP_HIDDEN int sp_switch(void **save_sp, void *load_sp, int transfer);
 SP_HIDDEN void sp_coro_trampoline(void);
+/* The same, ending in a ret, for a switch between two coroutines that both
+   switched out from the same call site (sp_coro_transfer): the return-stack
+   predictor then guesses right. Only x86-64 System V has its own; elsewhere
+   sp_switch already ends in a ret (AArch64) or the jump is kept (Win64). */
+#if defined(__x86_64__) && !defined(_WIN32)
+SP_HIDDEN int sp_switch_symmetric(void **save_sp, void *load_sp, int transfer);
+#else
+#  define sp_switch_symmetric sp_switch
+#endif
 /* Runs fn(arg) with rsp = stack_top and the split-stack limit slot zero, then
    comes back (x86-64 System V only; sp_systemstack). */
 SP_HIDDEN void sp_run_on_stack(sp_fn fn, void *arg, void *stack_top);
@@ -100,6 +109,8 @@ struct sp_coro {
     int32_t flags;            /* SP_CORO_* from the options */
     int32_t kind;             /* SP_STACK_RESERVED or SP_STACK_SEGMENTED */
     int32_t on_system_stack;  /* inside sp_systemstack */
+    int32_t parked_in_yield;  /* suspended inside the run loop's sp_run_yield, so a
+                                 direct switch to it lands there (run_loop.c) */
     sp_stack stack;           /* reserved stacks only */
     struct sp_segment *segments; /* segmented: the first segment (holds this descriptor) */
     size_t segment_bytes;     /* segmented: bytes of all segments held */
@@ -119,6 +130,25 @@ static inline void *sp_system_stack_top(const sp_coro *co)
 {
     return (void *)(((uintptr_t)*co->system_sp_slot - 128) & ~(uintptr_t)15);
 }
+
+/* ---- direct switches (coro.c, for run_loop.c) ---------------------------- */
+
+/* From co, the running coroutine, straight to n, a suspended one that takes
+   co's place under the same resume (same resumer, same system stack): one
+   switch instead of two through the resumer. Returns co's answer when it is
+   resumed again. Not in ASan builds (their fiber annotations pair a
+   coroutine with its resumer). */
+SP_HIDDEN int sp_coro_transfer(sp_coro *co, sp_coro *n);
+/* A bare yield to co's resumer (SP_CORO_SUSPENDED), returning to the caller,
+   not the caller's caller, when co is resumed. */
+SP_HIDDEN int sp_coro_suspend(sp_coro *co);
+
+/* ---- the run loop's yield (run_loop.c) ------------------------------------ */
+
+/* sp_gosched inside the run loop: switches to the next goroutine (directly
+   when it can) and returns 1 with the answer once the caller runs again;
+   0 when the caller is not a goroutine the loop is running here. */
+SP_HIDDEN int sp_run_yield(int *answer);
 
 /* ---- pools (pool.c) ------------------------------------------------------ */
 

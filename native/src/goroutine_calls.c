@@ -34,7 +34,13 @@ int sp_go(sp_fn fn, void *arg)
     return post(SP_OP_GO, (uint64_t)(uintptr_t)fn, (uint64_t)(uintptr_t)arg, NULL);
 }
 
-int sp_gosched(void) { return post(SP_OP_GOSCHED, 0, 0, NULL); }
+int sp_gosched(void)
+{
+    int answer;
+    if (sp_run_yield(&answer)) /* the run loop's own switch, no runtime call */
+        return answer;
+    return post(SP_OP_GOSCHED, 0, 0, NULL);
+}
 int sp_sleep(int64_t nanoseconds) { return post(SP_OP_SLEEP, (uint64_t)nanoseconds, 0, NULL); }
 int sp_block_enter(void) { return post(SP_OP_BLOCK_ENTER, 0, 0, NULL); }
 int sp_block_exit(void) { return post(SP_OP_BLOCK_EXIT, 0, 0, NULL); }

@@ -28,6 +28,11 @@ uint64_t sp_runq_switches(const sp_runq *q)
     return q != NULL ? atomic_load_explicit(&((sp_runq *)q)->switches, memory_order_relaxed) : 0;
 }
 
+int sp_runq_busy(const sp_runq *q)
+{
+    return q != NULL ? atomic_load_explicit(&((sp_runq *)q)->busy, memory_order_acquire) : 0;
+}
+
 sp_g *sp_runq_put(sp_runq *q, sp_g *g, bool next)
 {
     if (q == NULL || g == NULL)

@@ -17,6 +17,10 @@ struct sp_runq {
     sp_g *_Atomic next;
     /* The processor status word: (generation << 8) | state. */
     _Atomic int64_t status;
+    /* 1 while the run loop, between two goroutines, works on the queue with
+       the status word left at IN_GOROUTINE (run_loop.c explains the
+       handshake with the monitor). */
+    _Atomic int32_t busy;
     _Atomic uint64_t switches;
     sp_g *_Atomic ring[SP_RUNQ_CAPACITY];
 };

@@ -34,6 +34,15 @@ static void goroutine_body(void *arg)
     }
 }
 
+/* How a yield the loop hands back looks: a bare yield where sp_gosched
+   switches by itself, its runtime call where it cannot (ASan builds). */
+static int yielded(const sp_g *g, int status)
+{
+    if (status == SP_CORO_SUSPENDED)
+        return sp_coro_pending(g->coro) == NULL;
+    return status == SP_CORO_REQUEST && sp_coro_pending(g->coro)->op == SP_OP_GOSCHED;
+}
+
 static void make_g(sp_g *g, body *b, int64_t slot)
 {
     sp_coro_options opts;
@@ -120,6 +129,8 @@ static void test_steal_half(void)
     sp_runq_destroy(victim);
 }
 
+/* After the first round every goroutine last yielded inside the loop, so the
+   rest are direct switches from one goroutine to the next. */
 static void test_loop_switches_round_robin(void)
 {
     sp_runq *q = new_queue();
@@ -157,10 +168,10 @@ static void test_loop_budget(void)
     sp_runq_put(q, &b, false);
     sp_run_result r;
     CHECK_EQ(sp_runq_run(q, &a, ENTERED, 2, &r), SP_OK);
-    /* Two switches (a->b->a), then a's third yield comes back as its request. */
+    /* Two switches (a->b through the loop, b->a directly), then a's third
+       yield comes back to the scheduler. */
     CHECK(strcmp(log_buf, "aba") == 0);
-    CHECK(r.g == &a && r.status == SP_CORO_REQUEST && r.switches == 2);
-    CHECK_EQ(sp_coro_pending(a.coro)->op, SP_OP_GOSCHED);
+    CHECK(r.g == &a && yielded(&a, r.status) && r.switches == 2);
     CHECK(sp_runq_get(q) == &b);
     finish(&a);
     finish(&b);
@@ -204,7 +215,7 @@ static void test_loop_stops_when_the_processor_is_taken(void)
     sp_run_result r;
     CHECK_EQ(sp_runq_run(q, &a, ENTERED, 100, &r), SP_OK);
     /* The loop no longer owns the queue: a comes back untouched, b not run. */
-    CHECK(r.g == &a && r.lost == 1 && r.status == SP_CORO_REQUEST && r.switches == 0);
+    CHECK(r.g == &a && r.lost == 1 && yielded(&a, r.status) && r.switches == 0);
     CHECK(strcmp(log_buf, "a") == 0);
     CHECK(sp_runq_get(q) == &b && sp_runq_get(q) == NULL);
     finish(&a);

@@ -895,6 +895,17 @@ public static unsafe partial class SpindleNative
     public static partial ulong sp_runq_switches(sp_runq* q);
 
     /// <summary>
+    /// 1 while the run loop works on q between two goroutines with the status
+    /// word at SP_P_IN_GOROUTINE. Whoever takes the P from the loop&apos;s thread
+    /// (a CAS of the status word) must then issue a process-wide memory barrier
+    /// (membarrier; .NET&apos;s Interlocked.MemoryBarrierProcessWide) and wait until
+    /// this is 0 before anyone else uses q. 0 for NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial int sp_runq_busy(sp_runq* q);
+
+    /// <summary>
     /// Adds g to q (owner only). With next, g takes the runnext slot and the
     /// goroutine it displaces goes to the tail of the ring. Returns NULL when
     /// queued, or the goroutine that did not fit (g, or the displaced one) when the
@@ -942,15 +953,16 @@ public static unsafe partial class SpindleNative
     /// <summary>
     /// The run loop (owner only). The caller holds the P, has set the status word
     /// to entered (its generation with SP_P_IN_GOROUTINE, or another state) and
-    /// resumes g, a native goroutine. When the goroutine comes back, the status
-    /// word goes from entered to the same generation with SP_P_OWNED; if it was
-    /// changed meanwhile, the loop stops at once with lost set. While the entered
-    /// state is SP_P_IN_GOROUTINE and budget is left, a goroutine that yielded
-    /// (sp_gosched, or a bare sp_coro_yield) goes to the tail of the ring, and the
-    /// loop resumes the next one itself when it is a native goroutine without
-    /// hold (status word back to entered, its state SP_G_RUNNING), counting one
-    /// from budget; otherwise it stops with SP_RUN_REQUEUED. Anything else (a
-    /// request, an exit, a full ring, budget spent) stops it with that goroutine.
+    /// resumes g, a native goroutine. While the entered state is
+    /// SP_P_IN_GOROUTINE and budget is left, a goroutine that yielded (sp_gosched,
+    /// or a bare sp_coro_yield) goes to the tail of the ring, and the loop resumes
+    /// the next one itself when it is a native goroutine without hold (its state
+    /// SP_G_RUNNING, the status word left at entered), counting one from budget;
+    /// otherwise it stops with SP_RUN_REQUEUED. Anything else (a request, an
+    /// exit, a full ring, budget spent) stops it with that goroutine. When it
+    /// stops, the status word goes from entered to the same generation with
+    /// SP_P_OWNED; if it had been changed (the P was taken, see sp_runq_busy),
+    /// lost is set, and the loop never touched q after it saw the change.
     /// Errors: SP_EINVAL (q, g, g-&gt;coro or out NULL); then out is untouched.
     /// </summary>
     [LibraryImport(LibraryName)]

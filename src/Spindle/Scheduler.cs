@@ -720,7 +720,12 @@ internal sealed unsafe partial class Scheduler
                         run = new sp_run_result { g = g.Native, status = err, lost = p.LeaveResume(entered) ? 0 : 1 };
                     p.SchedTick += (uint)run.switches;
                     if (run.status == SP_RUN_REQUEUED)
-                        return; // g yielded into the queue; the next one is the worker's to find
+                    {
+                        // g yielded into the queue; the next one is the worker's to find.
+                        if (run.lost != 0)
+                            LostPAfterRequeue(m);
+                        return;
+                    }
                     if (run.g != g.Native)
                     {
                         g = _goroutines[run.g];
@@ -794,15 +799,35 @@ internal sealed unsafe partial class Scheduler
         return false;
     }
 
+    /// <summary>The monitor took the P just as the run loop queued the goroutine it
+    /// ran: that goroutine is accounted for (queued), so the worker only stops counting
+    /// itself as running without a P.</summary>
+    private void LostPAfterRequeue(Machine m)
+    {
+        m.P = null;
+        lock (_lock)
+        {
+            Interlocked.Decrement(ref RunningWithoutP);
+            CheckDeadLocked();
+        }
+    }
+
     /// <summary>The monitor takes p from a worker stuck in one resume (observed: the
     /// status it saw). Under the lock, so that deadlock detection sees the worker
-    /// counted as running without a P from the moment it lost it.</summary>
+    /// counted as running without a P from the moment it lost it. The native run loop
+    /// may be between two goroutines, working on p's queue without a locked check of the
+    /// status word: after a process-wide barrier it either sees the change or has raised
+    /// its busy flag, and the P is handed on only once the flag is down (run_loop.c).</summary>
     internal bool TryRetake(Processor p, long observed)
     {
         lock (_lock)
         {
             if (!p.TryRetake(observed))
                 return false;
+            Interlocked.MemoryBarrierProcessWide();
+            var spin = new SpinWait();
+            while (sp_runq_busy(p.RunQ.Native) != 0)
+                spin.SpinOnce(sleep1Threshold: -1);
             Interlocked.Decrement(ref OwnedPs);
             Interlocked.Increment(ref RunningWithoutP);
             return true;
