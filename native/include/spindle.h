@@ -546,7 +546,15 @@ SP_API const char *sp_version(void);
     GoroutineState uses the same numbers). */
 enum {
     SP_G_RUNNABLE = 0, /**< in a run queue */
-    SP_G_RUNNING = 1   /**< being resumed */
+    SP_G_RUNNING = 1,  /**< being resumed */
+    SP_G_WAITING = 2   /**< parked until something readies it */
+};
+
+/** The wait reasons libspindle writes into sp_g.wait_reason (the managed
+    scheduler's WaitReason uses the same numbers). */
+enum {
+    SP_WAIT_CHAN_SEND = 3,
+    SP_WAIT_CHAN_RECV = 4
 };
 
 /** The processor status word (sp_runq_status): (generation << 8) | state.
@@ -562,7 +570,11 @@ enum {
     /** The goroutine yielded and went back to the queue; the next one is not
         the loop's to resume (a managed goroutine, one with hold set, or none):
         sp_run_result.g is NULL and the caller finds the next one itself. */
-    SP_RUN_REQUEUED = 16
+    SP_RUN_REQUEUED = 16,
+    /** The goroutine parked in a channel operation libspindle served itself
+        (its state SP_G_WAITING); sp_run_result.g is NULL and the caller finds
+        the next goroutine itself. */
+    SP_RUN_PARKED = 17
 };
 
 /**
@@ -579,9 +591,15 @@ typedef struct sp_g {
         (a runtime call left pending, a blocking section): the run loop then
         leaves it in the queue for its caller. */
     int32_t hold;
-    /** SP_G_RUNNABLE or SP_G_RUNNING as the run loop last set it; the
-        scheduler writes its own states here too. */
+    /** SP_G_RUNNABLE, SP_G_RUNNING or SP_G_WAITING as libspindle last set
+        it; the scheduler writes its own states here too. */
     int32_t state;
+    /** While waiting: why (SP_WAIT_*, the scheduler's codes otherwise). */
+    int32_t wait_reason;
+    /** While parked in a channel operation of libspindle's own: its waiter,
+        for the scheduler to take out of the queue when it discards the
+        goroutine. */
+    struct sp_chan_waiter *parked_on;
 } sp_g;
 
 /** A processor's local run queue (opaque). */
@@ -674,6 +692,103 @@ SP_API bool sp_runq_empty(const sp_runq *q);
  * Errors: SP_EINVAL (q, g, g->coro or out NULL); then out is untouched.
  */
 SP_API int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_result *out);
+
+/* ------------------------------------------------------------------------ */
+/* Channel state: shared by the managed runtime and the native fast path    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Every channel's buffer, lock and counters live in native memory, so that a
+ * native goroutine running in the run loop can complete a channel operation
+ * without a runtime call: when the channel is made by native code and no
+ * managed party (a thread, a managed goroutine, a select) waits on it,
+ * sp_chan_send and sp_chan_recv hand the element to a parked native goroutine,
+ * use the buffer, or park the caller in the channel's native queues, all on
+ * the goroutine's stack. Everything else (closed channels, selects, C#'s
+ * parties) goes to the managed runtime, which works on the same state under
+ * the same lock and also serves the native queues.
+ */
+
+/** sp_chan_state.flags. */
+enum {
+    SP_CHAN_CLOSED = 1,
+    SP_CHAN_RELEASED = 2,
+    /** Reachable from C#: every operation goes through the managed runtime,
+        which knows who may still wake a waiter (deadlock detection). */
+    SP_CHAN_OUTSIDE = 4
+};
+
+/** A native goroutine parked in a channel's native queue; it lives on that
+    goroutine's stack. */
+typedef struct sp_chan_waiter {
+    /** The goroutine to ready. */
+    sp_g *g;
+    /** The element to send, or where to receive (NULL: discard). */
+    void *elem;
+    struct sp_chan_waiter *prev;
+    struct sp_chan_waiter *next;
+    /** The channel whose queue holds it (NULL once taken out). */
+    struct sp_chan_state *chan;
+    /** Set by whoever completes it: SP_OK, or SP_ECLOSED for a send. */
+    int32_t result;
+    /** Set for a receive: 1 for a value, 0 for a closed channel's zero. */
+    int32_t ok;
+    /** 1 in the send queue, 0 in the receive queue. */
+    int32_t is_send;
+    int32_t reserved;
+} sp_chan_waiter;
+
+/** One channel's state. Every field but elem_size and capacity is read and
+    written only under lock (0 free, 1 held). */
+typedef struct sp_chan_state {
+    int32_t lock;
+    int32_t flags;
+    int32_t elem_size;
+    int32_t capacity;
+    int32_t head;
+    int32_t count;
+    /** Parties the managed runtime has queued on this channel: while any
+        waits, every operation goes through the managed runtime. */
+    int32_t managed_waiters;
+    int32_t reserved;
+    /** The handle it is published under (0 when none). */
+    uint64_t handle;
+    /** capacity * elem_size bytes, or NULL when that is 0. */
+    uint8_t *buffer;
+    sp_chan_waiter *recv_first;
+    sp_chan_waiter *recv_last;
+    sp_chan_waiter *send_first;
+    sp_chan_waiter *send_last;
+} sp_chan_state;
+
+/** Makes a channel's state with an unlocked lock and room for capacity
+    elements. Errors: SP_EINVAL (out NULL, elem_size above SP_CHAN_MAX_ELEM,
+    negative capacity, a buffer above 2 GiB), SP_ENOMEM. */
+SP_API int sp_chan_state_make(sp_chan_state **out, int32_t elem_size, int32_t capacity);
+
+/** Frees ch's buffer and keeps the state for reuse (never returned to the
+    system: a stale handle may still lead a lookup to it, and then finds a
+    different handle there). It must be unpublished and have no waiters.
+    SP_EINVAL for NULL. */
+SP_API int sp_chan_state_free(sp_chan_state *ch);
+
+/** Publishes ch under handle ((generation << 32) | (slot + 1), as the
+    managed handle table makes them), so sp_chan_send and sp_chan_recv find it
+    without the runtime; sets ch->handle. Errors: SP_EINVAL (NULL, handle 0),
+    SP_ENOMEM. */
+SP_API int sp_chan_publish(uint64_t handle, sp_chan_state *ch);
+
+/** Withdraws handle (call with the channel's lock held, after marking it
+    released). Unknown handles are ignored. */
+SP_API void sp_chan_unpublish(uint64_t handle);
+
+/** Under ch's lock: takes the longest-waiting native receiver (senders
+    false) or sender (true) out of its queue; NULL when none. @trivial */
+SP_API sp_chan_waiter *sp_chan_take_waiter(sp_chan_state *ch, bool senders);
+
+/** Under the lock of w's channel: takes w out of its queue (if it is in one).
+    @trivial */
+SP_API void sp_chan_remove_waiter(sp_chan_waiter *w);
 
 /* ------------------------------------------------------------------------ */
 /* Goroutine code built with -fsplit-stack                                  */

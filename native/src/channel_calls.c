@@ -2,6 +2,7 @@
    that need no runtime, then a runtime call the managed scheduler serves (where
    the channel lives, so native goroutines, managed ones and threads share it). */
 #include "runtime_call.h"
+#include "chan_native.h"
 
 
 /* A call that makes an object and returns its handle through out. */
@@ -24,11 +25,21 @@ int sp_chan_make(sp_chan *out, size_t elem_size, size_t capacity)
 
 int sp_chan_send(sp_chan ch, const void *elem)
 {
+    int result;
+    if (sp_chan_fast_send(ch, elem, &result)) /* no runtime call needed */
+        return result;
     return sp_post(SP_OP_CHAN_SEND, ch, (uint64_t)(uintptr_t)elem, 0, NULL);
 }
 
 int sp_chan_recv(sp_chan ch, void *elem, bool *ok)
 {
+    int result;
+    bool received_fast = false;
+    if (sp_chan_fast_recv(ch, elem, &received_fast, &result)) {
+        if (ok != NULL)
+            *ok = result == SP_OK && received_fast;
+        return result;
+    }
     int64_t received = 0;
     int err = sp_post(SP_OP_CHAN_RECV, ch, (uint64_t)(uintptr_t)elem, 0, &received);
     if (ok != NULL)

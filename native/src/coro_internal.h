@@ -149,6 +149,20 @@ SP_HIDDEN int sp_coro_suspend(sp_coro *co);
    when it can) and returns 1 with the answer once the caller runs again;
    0 when the caller is not a goroutine the loop is running here. */
 SP_HIDDEN int sp_run_yield(int *answer);
+/* The goroutine the run loop is running on this thread while it may switch
+   by itself (it holds the processor), when the caller is that goroutine;
+   else NULL. */
+SP_HIDDEN sp_g *sp_run_current(void);
+/* Parks the calling goroutine (sp_run_current), whose waiter is queued under
+   the lock word *locked: marks it waiting for reason and switches to the next
+   goroutine; the lock is released once it is switched out. Returns when it
+   has been readied and resumed. */
+SP_HIDDEN void sp_run_park(int32_t *locked, int32_t reason);
+/* Readying a goroutine on this thread's processor: sp_run_ready_begin says
+   whether it may be done now (the processor is held and runnext or the ring
+   has room), and holds the queue until sp_run_ready puts g in runnext. */
+SP_HIDDEN int sp_run_ready_begin(void);
+SP_HIDDEN void sp_run_ready(sp_g *g);
 
 /* ---- pools (pool.c) ------------------------------------------------------ */
 

@@ -5,6 +5,9 @@
    one switch, whose returns the CPU predicts, instead of two through the
    loop. */
 #include "run_queue.h"
+#include "segment.h"
+
+#include <stdlib.h>
 
 /* The loop running on this thread, while it may switch by itself. */
 typedef struct run_ctx {
@@ -13,14 +16,19 @@ typedef struct run_ctx {
     int64_t entered;  /* the status word while a goroutine runs */
     int64_t switches; /* made by this call of sp_runq_run */
     int32_t budget;
+    /* Set by a goroutine that parks and goes back through the loop (not a
+       direct switch): the channel lock the loop releases once it is out. */
+    int32_t *park_unlock;
 } run_ctx;
 
 static SP_THREAD_LOCAL run_ctx *tls_run;
 #if !defined(SPINDLE_ASAN)
-/* A goroutine that switched directly to the one now running: it goes to the
-   queue as soon as its registers are saved, which is when the one it switched
-   to runs again (sp_run_yield, after the switch). */
+/* What a goroutine that switched directly to the one now running left to do
+   once its registers are saved, which is when the one it switched to runs
+   again (leave, after the switch): queue it (it yielded), or release the
+   channel lock it parked under. */
 static SP_THREAD_LOCAL sp_g *tls_switched_from;
+static SP_THREAD_LOCAL int32_t *tls_unlock_after;
 #endif
 
 /* Whether g came back from its resume only to let others run. */
@@ -102,48 +110,132 @@ static inline void count_switch(run_ctx *c, sp_g *next)
                           memory_order_relaxed);
 }
 
-int sp_run_yield(int *answer)
+sp_g *sp_run_current(void)
 {
 #if defined(SPINDLE_ASAN)
-    (void)answer;
-    return 0;
+    return NULL; /* no direct switches there: everything goes to the runtime */
 #else
     run_ctx *c = tls_run;
-    if (c == NULL || c->current->coro != sp_current())
-        return 0;
-    sp_g *g = c->current;
+    return c != NULL && c->current->coro == sp_current() ? c->current : NULL;
+#endif
+}
+
+static inline void release_word(int32_t *word)
+{
+    atomic_store_explicit((_Atomic int32_t *)word, 0, memory_order_release);
+}
+
+#if !defined(SPINDLE_ASAN)
+
+/* g, the running goroutine, gives up the CPU: it yielded (unlock NULL: it
+   goes back to the queue) or parks (it stays out; *unlock is released once it
+   is switched out). Switches straight to the next goroutine when that one
+   also left through here; else goes back through the loop. Returns g's
+   answer when it runs again. */
+static int leave(run_ctx *c, sp_g *g, int32_t *unlock)
+{
     sp_coro *co = g->coro;
     int got;
     co->parked_in_yield = 1;
     if (c->switches < c->budget) {
         sp_runq *q = c->q;
         if (begin_queue_work(c) &&
-            atomic_load_explicit(&q->tail, memory_order_relaxed) - runq_head(q) < SP_RUNQ_CAPACITY) {
+            (unlock != NULL ||
+             atomic_load_explicit(&q->tail, memory_order_relaxed) - runq_head(q) < SP_RUNQ_CAPACITY)) {
             sp_g *next = take_resumable(q, 1);
             if (next != NULL) {
                 count_switch(c, next);
-                tls_switched_from = g; /* queued by next, with busy still up */
+                tls_switched_from = unlock == NULL ? g : NULL; /* queued by next */
+                tls_unlock_after = unlock;                     /* released by next */
                 got = sp_coro_transfer(co, next->coro);
                 goto resumed;
             }
         }
         end_queue_work(c);
     }
-    /* Through the loop, as a bare yield: it queues g and resumes the next. */
+    c->park_unlock = unlock; /* the loop releases it */
     got = sp_coro_suspend(co);
 resumed:
     co->parked_in_yield = 0;
     sp_g *from = tls_switched_from;
-    if (from != NULL) {
-        /* Its registers are saved now: it may be found and run elsewhere. */
-        tls_switched_from = NULL;
-        from->state = SP_G_RUNNABLE;
+    int32_t *word = tls_unlock_after;
+    if (from != NULL || word != NULL) {
         run_ctx *here = tls_run;
-        runq_push_tail(here->q, from); /* room was checked before the switch */
+        tls_switched_from = NULL;
+        tls_unlock_after = NULL;
+        if (from != NULL) {
+            from->state = SP_G_RUNNABLE;
+            runq_push_tail(here->q, from); /* room was checked before the switch */
+        } else {
+            release_word(word);
+        }
         end_queue_work(here);
     }
-    *answer = got;
+    return got;
+}
+#endif
+
+int sp_run_yield(int *answer)
+{
+#if defined(SPINDLE_ASAN)
+    (void)answer;
+    return 0;
+#else
+    sp_g *g = sp_run_current();
+    if (g == NULL)
+        return 0;
+    *answer = leave(tls_run, g, NULL);
     return 1;
+#endif
+}
+
+void sp_run_park(int32_t *locked, int32_t reason)
+{
+#if defined(SPINDLE_ASAN)
+    (void)locked;
+    (void)reason;
+    abort(); /* sp_run_current is NULL there: no caller */
+#else
+    run_ctx *c = tls_run;
+    sp_g *g = c->current;
+#if SP_HAVE_SEGMENTS
+    /* As sp_coro_request does: a parked goroutine holds about 2 KiB, and an
+       overrun of the reserve is reported now. */
+    if (g->coro->kind == SP_STACK_SEGMENTED)
+        sp_segment_drop_large_cache(g->coro);
+#endif
+    g->wait_reason = reason;
+    g->state = SP_G_WAITING;
+    leave(c, g, locked);
+#endif
+}
+
+int sp_run_ready_begin(void)
+{
+#if defined(SPINDLE_ASAN)
+    return 0;
+#else
+    run_ctx *c = tls_run;
+    sp_runq *q = c->q;
+    if (begin_queue_work(c) &&
+        (atomic_load_explicit(&q->next, memory_order_relaxed) == NULL ||
+         atomic_load_explicit(&q->tail, memory_order_relaxed) - runq_head(q) < SP_RUNQ_CAPACITY))
+        return 1;
+    end_queue_work(c);
+    return 0;
+#endif
+}
+
+void sp_run_ready(sp_g *g)
+{
+#if defined(SPINDLE_ASAN)
+    (void)g;
+#else
+    run_ctx *c = tls_run;
+    g->wait_reason = 0;
+    g->state = SP_G_RUNNABLE;
+    sp_runq_put(c->q, g, true); /* room checked by sp_run_ready_begin */
+    end_queue_work(c);
 #endif
 }
 
@@ -159,6 +251,30 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
     for (;;) {
         rc = sp_coro_resume(g->coro);
         g = c.current; /* direct switches may have changed who came back */
+        if (c.park_unlock != NULL) {
+            /* g parked in a channel and is switched out: its lock may go. It
+               is in the channel's queue, not the run queue. */
+            release_word(c.park_unlock);
+            c.park_unlock = NULL;
+            int held = begin_queue_work(&c);
+            if (held && c.switches < budget) {
+                sp_g *next = take_resumable(q, 0);
+                if (next != NULL) {
+                    count_switch(&c, next);
+                    end_queue_work(&c);
+                    g = next;
+                    continue;
+                }
+            }
+            int64_t seen = entered;
+            int lost = !held || !atomic_compare_exchange_strong_explicit(
+                                    &q->status, &seen, owned, memory_order_acq_rel, memory_order_acquire);
+            end_queue_work(&c);
+            tls_run = NULL;
+            *out = (sp_run_result){ .g = NULL, .status = SP_RUN_PARKED, .lost = lost,
+                                    .switches = c.switches };
+            return SP_OK;
+        }
         if (may_switch && c.switches < budget && only_yielded(g, rc)) {
             if (!begin_queue_work(&c)) {
                 end_queue_work(&c);

@@ -173,10 +173,20 @@ public unsafe struct sp_g
     /// </summary>
     public int hold;
     /// <summary>
-    /// SP_G_RUNNABLE or SP_G_RUNNING as the run loop last set it; the
-    /// scheduler writes its own states here too.
+    /// SP_G_RUNNABLE, SP_G_RUNNING or SP_G_WAITING as libspindle last set
+    /// it; the scheduler writes its own states here too.
     /// </summary>
     public int state;
+    /// <summary>
+    /// While waiting: why (SP_WAIT_*, the scheduler&apos;s codes otherwise).
+    /// </summary>
+    public int wait_reason;
+    /// <summary>
+    /// While parked in a channel operation of libspindle&apos;s own: its waiter,
+    /// for the scheduler to take out of the queue when it discards the
+    /// goroutine.
+    /// </summary>
+    public sp_chan_waiter* parked_on;
 }
 
 /// <remarks>Opaque: only ever used through a pointer.</remarks>
@@ -209,6 +219,75 @@ public unsafe struct sp_run_result
     /// Goroutines the loop switched to by itself, after the first.
     /// </summary>
     public long switches;
+}
+
+/// <summary>
+/// A native goroutine parked in a channel&apos;s native queue; it lives on that
+/// goroutine&apos;s stack.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct sp_chan_waiter
+{
+    /// <summary>
+    /// The goroutine to ready.
+    /// </summary>
+    public sp_g* g;
+    /// <summary>
+    /// The element to send, or where to receive (NULL: discard).
+    /// </summary>
+    public void* elem;
+    public sp_chan_waiter* prev;
+    public sp_chan_waiter* next;
+    /// <summary>
+    /// The channel whose queue holds it (NULL once taken out).
+    /// </summary>
+    public sp_chan_state* chan;
+    /// <summary>
+    /// Set by whoever completes it: SP_OK, or SP_ECLOSED for a send.
+    /// </summary>
+    public int result;
+    /// <summary>
+    /// Set for a receive: 1 for a value, 0 for a closed channel&apos;s zero.
+    /// </summary>
+    public int ok;
+    /// <summary>
+    /// 1 in the send queue, 0 in the receive queue.
+    /// </summary>
+    public int is_send;
+    public int reserved;
+}
+
+/// <summary>
+/// One channel&apos;s state. Every field but elem_size and capacity is read and
+/// written only under lock (0 free, 1 held).
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct sp_chan_state
+{
+    public int @lock;
+    public int flags;
+    public int elem_size;
+    public int capacity;
+    public int head;
+    public int count;
+    /// <summary>
+    /// Parties the managed runtime has queued on this channel: while any
+    /// waits, every operation goes through the managed runtime.
+    /// </summary>
+    public int managed_waiters;
+    public int reserved;
+    /// <summary>
+    /// The handle it is published under (0 when none).
+    /// </summary>
+    public ulong handle;
+    /// <summary>
+    /// capacity * elem_size bytes, or NULL when that is 0.
+    /// </summary>
+    public byte* buffer;
+    public sp_chan_waiter* recv_first;
+    public sp_chan_waiter* recv_last;
+    public sp_chan_waiter* send_first;
+    public sp_chan_waiter* send_last;
 }
 
 /// <summary>The functions and constants of spindle.h.</summary>
@@ -439,6 +518,15 @@ public static unsafe partial class SpindleNative
     public const int SP_G_RUNNING = 1;
 
     /// <summary>
+    /// parked until something readies it
+    /// </summary>
+    public const int SP_G_WAITING = 2;
+
+    public const int SP_WAIT_CHAN_SEND = 3;
+
+    public const int SP_WAIT_CHAN_RECV = 4;
+
+    /// <summary>
     /// held by a worker, not inside a resume
     /// </summary>
     public const int SP_P_OWNED = 1;
@@ -454,6 +542,23 @@ public static unsafe partial class SpindleNative
     /// sp_run_result.g is NULL and the caller finds the next one itself.
     /// </summary>
     public const int SP_RUN_REQUEUED = 16;
+
+    /// <summary>
+    /// The goroutine parked in a channel operation libspindle served itself
+    /// (its state SP_G_WAITING); sp_run_result.g is NULL and the caller finds
+    /// the next goroutine itself.
+    /// </summary>
+    public const int SP_RUN_PARKED = 17;
+
+    public const int SP_CHAN_CLOSED = 1;
+
+    public const int SP_CHAN_RELEASED = 2;
+
+    /// <summary>
+    /// Reachable from C#: every operation goes through the managed runtime,
+    /// which knows who may still wake a waiter (deadlock detection).
+    /// </summary>
+    public const int SP_CHAN_OUTSIDE = 4;
 
     /// <summary>
     /// The default maximum stack of a coroutine: 256 KiB.
@@ -967,4 +1072,52 @@ public static unsafe partial class SpindleNative
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_runq_run(sp_runq* q, sp_g* g, long entered, int budget, sp_run_result* @out);
+
+    /// <summary>
+    /// Makes a channel&apos;s state with an unlocked lock and room for capacity
+    /// elements. Errors: SP_EINVAL (out NULL, elem_size above SP_CHAN_MAX_ELEM,
+    /// negative capacity, a buffer above 2 GiB), SP_ENOMEM.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_chan_state_make(sp_chan_state** @out, int elem_size, int capacity);
+
+    /// <summary>
+    /// Frees ch&apos;s buffer and keeps the state for reuse (never returned to the
+    /// system: a stale handle may still lead a lookup to it, and then finds a
+    /// different handle there). It must be unpublished and have no waiters.
+    /// SP_EINVAL for NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_chan_state_free(sp_chan_state* ch);
+
+    /// <summary>
+    /// Publishes ch under handle ((generation &lt;&lt; 32) | (slot + 1), as the
+    /// managed handle table makes them), so sp_chan_send and sp_chan_recv find it
+    /// without the runtime; sets ch-&gt;handle. Errors: SP_EINVAL (NULL, handle 0),
+    /// SP_ENOMEM.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_chan_publish(ulong handle, sp_chan_state* ch);
+
+    /// <summary>
+    /// Withdraws handle (call with the channel&apos;s lock held, after marking it
+    /// released). Unknown handles are ignored.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial void sp_chan_unpublish(ulong handle);
+
+    /// <summary>
+    /// Under ch&apos;s lock: takes the longest-waiting native receiver (senders
+    /// false) or sender (true) out of its queue; NULL when none.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial sp_chan_waiter* sp_chan_take_waiter(sp_chan_state* ch, [MarshalAs(UnmanagedType.U1)] bool senders);
+
+    /// <summary>
+    /// Under the lock of w&apos;s channel: takes w out of its queue (if it is in one).
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial void sp_chan_remove_waiter(sp_chan_waiter* w);
 }

@@ -21,7 +21,13 @@ internal sealed unsafe class Goroutine
         get => (GoroutineState)Volatile.Read(ref Native->state);
         set => Volatile.Write(ref Native->state, (int)value);
     }
-    public WaitReason Reason;
+    /// <summary>In the native record too: native goroutines that park in a channel
+    /// without a runtime call set it there.</summary>
+    public WaitReason Reason
+    {
+        get => (WaitReason)Native->wait_reason;
+        set => Native->wait_reason = (int)value;
+    }
     /// <summary>When it entered its state, in Environment.TickCount64 milliseconds as
     /// <see cref="CoarseClock"/> holds them: read on every switch, the clock itself would
     /// cost a system call each time on this VM.</summary>

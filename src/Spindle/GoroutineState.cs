@@ -10,7 +10,7 @@ public enum GoroutineState
     /// <summary>Running on a worker.</summary>
     Running = SpindleNative.SP_G_RUNNING,
     /// <summary>Parked until something wakes it (see <see cref="WaitReason"/>).</summary>
-    Waiting,
+    Waiting = SpindleNative.SP_G_WAITING,
     /// <summary>Inside sp_block_enter/sp_block_exit: running a call that may block its thread.</summary>
     Blocking,
     /// <summary>Finished.</summary>
@@ -27,9 +27,9 @@ public enum WaitReason
     /// <summary>A wait group's counter to reach zero.</summary>
     WaitGroup,
     /// <summary>A channel send.</summary>
-    ChanSend,
+    ChanSend = SpindleNative.SP_WAIT_CHAN_SEND, // libspindle writes these two
     /// <summary>A channel receive.</summary>
-    ChanReceive,
+    ChanReceive = SpindleNative.SP_WAIT_CHAN_RECV,
     /// <summary>A send on the nil channel: forever.</summary>
     ChanSendNilChan,
     /// <summary>A receive from the nil channel: forever.</summary>

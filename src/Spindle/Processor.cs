@@ -37,6 +37,8 @@ internal sealed unsafe class Processor
     public volatile bool Retiring;
     /// <summary>Scheduling rounds on this P (owner only).</summary>
     public uint SchedTick;
+    /// <summary>Runtime calls served on this P (owner only; summed for the stats).</summary>
+    public long RuntimeCalls;
 
     public Processor(int id, GoroutineTable goroutines)
     {

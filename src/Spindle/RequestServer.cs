@@ -16,6 +16,7 @@ internal sealed unsafe partial class Scheduler
             return false;
         }
         req->result = SP_OK;
+        m.P!.RuntimeCalls++;
         switch (req->op)
         {
             case SP_OP_GO:

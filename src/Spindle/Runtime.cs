@@ -191,7 +191,7 @@ public static unsafe class Runtime
             Scheduler s = Require();
             return new RuntimeStats(s.MaxProcs, Volatile.Read(ref s.LiveGoroutines), Volatile.Read(ref s.OwnedPs),
                 Volatile.Read(ref s.PeakOwnedPs), Interlocked.Read(ref s.HogsRetaken),
-                Interlocked.Read(ref s.BlockingRetaken), Interlocked.Read(ref s.CallbackFailures), s.NativeSwitches());
+                Interlocked.Read(ref s.BlockingRetaken), Interlocked.Read(ref s.CallbackFailures), s.NativeSwitches(), s.RuntimeCalls());
         }
     }
 
@@ -279,6 +279,9 @@ public static unsafe class Runtime
 /// <param name="BlockingRetaken">Processors the monitor took from blocking calls.</param>
 /// <param name="CallbackFailures">Callbacks that threw.</param>
 /// <param name="NativeSwitches">Switches the native run loop made by itself, from a native
-/// goroutine that yielded straight to the next one, without managed code in between.</param>
+/// goroutine that yielded or parked in a channel straight to the next one, without managed
+/// code in between.</param>
+/// <param name="RuntimeCalls">Calls of native goroutines the managed scheduler served (a
+/// channel operation a goroutine completed or parked in by itself is not one).</param>
 public sealed record RuntimeStats(int MaxProcs, int LiveGoroutines, int RunningWorkers, int PeakRunningWorkers,
-    long HogsRetaken, long BlockingRetaken, long CallbackFailures, long NativeSwitches);
+    long HogsRetaken, long BlockingRetaken, long CallbackFailures, long NativeSwitches, long RuntimeCalls);

@@ -6,7 +6,9 @@ namespace Spindle;
 /// P from a worker that has been inside one resume too long, a blocking call past
 /// <see cref="BlockingThresholdMs"/> or a goroutine that makes no runtime call past
 /// <see cref="HogThresholdMs"/>, and hands it to another worker, so the remaining
-/// goroutines keep running. It also wakes a worker when a timer is due and all are idle.</summary>
+/// goroutines keep running. It also wakes a worker when a timer is due and all are idle,
+/// or when goroutines wait in a queue while a processor is idle (native code that readies
+/// goroutines wakes no worker itself).</summary>
 internal sealed class RuntimeMonitor
 {
     /// <summary>Go retakes a P from a syscall after 20 us; with millisecond resume
@@ -59,7 +61,7 @@ internal sealed class RuntimeMonitor
                 }
                 _sched.Handoff(p);
             }
-            if (_sched.NextTimerDeadline() <= Stopwatch.GetTimestamp())
+            if (_sched.NextTimerDeadline() <= Stopwatch.GetTimestamp() || _sched.QueuedWorkWhileIdle())
                 _sched.Wakep();
         }
     }

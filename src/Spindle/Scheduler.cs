@@ -193,6 +193,15 @@ internal sealed unsafe partial class Scheduler
         return SP_OK;
     }
 
+    /// <summary>Readies a native goroutine that parked in a channel without a runtime
+    /// call (chan_fast.c), once another party completed its operation.</summary>
+    internal void ReadyParkedNative(sp_g* native)
+    {
+        Goroutine g = _goroutines[native];
+        g.SetState(GoroutineState.Runnable);
+        Ready(g, next: true);
+    }
+
     /// <summary>Starts a managed goroutine running body.</summary>
     public long SpawnManaged(Func<Task> body, bool isMain = false)
     {
@@ -586,6 +595,19 @@ internal sealed unsafe partial class Scheduler
         return false;
     }
 
+    /// <summary>A processor is idle while goroutines wait in some local queue.</summary>
+    internal bool QueuedWorkWhileIdle()
+    {
+        if (_idlePCount == 0)
+            return false;
+        Processor[] all = _allPs;
+        int n = _maxProcs;
+        for (int i = 0; i < n && i < all.Length; i++)
+            if (!all[i].RunQ.IsEmpty)
+                return true;
+        return false;
+    }
+
     public long NextTimerDeadline()
     {
         long next = long.MaxValue;
@@ -718,10 +740,18 @@ internal sealed unsafe partial class Scheduler
                     int err = sp_runq_run(p.RunQ.Native, g.Native, entered, NativeSwitchBudget, &run);
                     if (err != SP_OK) // no coroutine: reported below
                         run = new sp_run_result { g = g.Native, status = err, lost = p.LeaveResume(entered) ? 0 : 1 };
-                    p.SchedTick += (uint)run.switches;
-                    if (run.status == SP_RUN_REQUEUED)
+                    if (run.switches != 0)
                     {
-                        // g yielded into the queue; the next one is the worker's to find.
+                        p.SchedTick += (uint)run.switches;
+                        // Goroutines readied in native code woke no idle worker (Go's
+                        // ready calls wakep each time): one look per run of the loop.
+                        if (_idlePCount != 0 && !p.RunQ.IsEmpty)
+                            Wakep();
+                    }
+                    if (run.status is SP_RUN_REQUEUED or SP_RUN_PARKED)
+                    {
+                        // g yielded into the queue or parked in a channel's native queue;
+                        // the next one is the worker's to find.
                         if (run.lost != 0)
                             LostPAfterRequeue(m);
                         return;
@@ -799,9 +829,9 @@ internal sealed unsafe partial class Scheduler
         return false;
     }
 
-    /// <summary>The monitor took the P just as the run loop queued the goroutine it
-    /// ran: that goroutine is accounted for (queued), so the worker only stops counting
-    /// itself as running without a P.</summary>
+    /// <summary>The monitor took the P just as the run loop queued or parked the
+    /// goroutine it ran: that goroutine is accounted for (queued, or waiting in a
+    /// channel), so the worker only stops counting itself as running without a P.</summary>
     private void LostPAfterRequeue(Machine m)
     {
         m.P = null;
@@ -1065,6 +1095,16 @@ internal sealed unsafe partial class Scheduler
         long sum = 0;
         foreach (Processor p in _allPs)
             sum += (long)sp_runq_switches(p.RunQ.Native);
+        return sum;
+    }
+
+    /// <summary>Runtime calls of native goroutines served here, over every P (each P's
+    /// count read without its owner's lock: a figure for stats, not a fence).</summary>
+    public long RuntimeCalls()
+    {
+        long sum = 0;
+        foreach (Processor p in _allPs)
+            sum += Volatile.Read(ref p.RuntimeCalls);
         return sum;
     }
 

@@ -175,7 +175,7 @@ internal sealed unsafe class HeaderParser : IDisposable
                 size = clang_getArraySize(t);
                 t = clang_getArrayElementType(t);
             }
-            return new FieldDecl(Take(clang_getCursorSpelling(f)), TypeMap.ToCSharp(t), size, Doc(f));
+            return new FieldDecl(TypeMap.Identifier(Take(clang_getCursorSpelling(f))), TypeMap.ToCSharp(t), size, Doc(f));
         }).ToList();
         int existing = model.Structs.FindIndex(s => s.Name == name);
         var decl = new StructDecl(name, fields, fields.Count == 0, Doc(c));

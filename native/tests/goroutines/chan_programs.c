@@ -553,3 +553,102 @@ EXPORT void tp_select_parked(void *p)
     CHECK(io, sp_chan_release(x.a) == SP_OK);
     sp_wg_release(s.done);
 }
+
+/* ---- the fast path: a ping-pong of io[2] round trips between two native
+        goroutines; results io[3] the last value back, io[4] done. io[0]/io[1]
+        errors (CHECK). */
+static sp_chan fast_ping, fast_pong;
+
+static void fast_ponger(void *p)
+{
+    int64_t *io = p;
+    int64_t v;
+    for (int64_t i = 0; i < io[2]; i++) {
+        CHECK(io, sp_chan_recv(fast_ping, &v, NULL) == SP_OK);
+        v++;
+        CHECK(io, sp_chan_send(fast_pong, &v) == SP_OK);
+    }
+}
+
+EXPORT void tp_fast_pingpong(void *p)
+{
+    int64_t *io = p;
+    int64_t v = 0;
+    CHECK(io, sp_chan_make(&fast_ping, sizeof v, 0) == SP_OK);
+    CHECK(io, sp_chan_make(&fast_pong, sizeof v, 0) == SP_OK);
+    sp_go(fast_ponger, io);
+    for (int64_t i = 0; i < io[2]; i++) {
+        CHECK(io, sp_chan_send(fast_ping, &v) == SP_OK);
+        CHECK(io, sp_chan_recv(fast_pong, &v, NULL) == SP_OK);
+    }
+    io[3] = v;
+    sp_chan_release(fast_ping);
+    sp_chan_release(fast_pong);
+    io[4] = 1;
+}
+
+/* ---- native goroutines parked without a runtime call, completed from C#:
+        io[2] a channel this program made, on which a goroutine receives (value
+        into io[4], ok into io[5]); io[3] an unbuffered channel on which another
+        sends 99 (its result into io[6]); io[7] counts finished goroutines. */
+static void csharp_completes_recv(void *p)
+{
+    int64_t *io = p;
+    int64_t v = -1;
+    bool ok = true;
+    CHECK(io, sp_chan_recv((sp_chan)io[2], &v, &ok) == SP_OK);
+    io[4] = v;
+    io[5] = ok;
+    atomic_fetch_add((_Atomic int64_t *)&io[7], 1);
+}
+
+static void csharp_completes_send(void *p)
+{
+    int64_t *io = p;
+    int64_t v = 99;
+    io[6] = sp_chan_send((sp_chan)io[3], &v);
+    atomic_fetch_add((_Atomic int64_t *)&io[7], 1);
+}
+
+EXPORT void tp_park_for_csharp(void *p)
+{
+    int64_t *io = p;
+    sp_chan a, b;
+    CHECK(io, sp_chan_make(&a, sizeof(int64_t), 0) == SP_OK);
+    CHECK(io, sp_chan_make(&b, sizeof(int64_t), 0) == SP_OK);
+    sp_go(csharp_completes_recv, io);
+    sp_go(csharp_completes_send, io);
+    io[3] = (int64_t)b;
+    atomic_store((_Atomic int64_t *)&io[2], (int64_t)a); /* last: C# waits for it */
+}
+
+/* ---- a goroutine left parked when main returns must leave no waiter behind:
+        io[2] a buffered channel (capacity 1) made here, on which a goroutine
+        receives and stays parked. tp_send_then_receive (a later runtime) sends
+        io[3] on it and receives it back into io[4]. */
+static void stays_parked(void *p)
+{
+    int64_t *io = p;
+    int64_t v;
+    sp_chan_recv((sp_chan)io[2], &v, NULL);
+    io[5] = 1; /* never */
+}
+
+EXPORT void tp_leave_parked(void *p)
+{
+    int64_t *io = p;
+    sp_chan ch;
+    CHECK(io, sp_chan_make(&ch, sizeof(int64_t), 1) == SP_OK);
+    io[2] = (int64_t)ch;
+    sp_go(stays_parked, io);
+    CHECK(io, sp_sleep(5 * 1000 * 1000) == SP_OK); /* the receiver parks meanwhile */
+}
+
+EXPORT void tp_send_then_receive(void *p)
+{
+    int64_t *io = p;
+    int64_t v = io[3], back = 0;
+    CHECK(io, sp_chan_send((sp_chan)io[2], &v) == SP_OK);
+    CHECK(io, sp_chan_recv((sp_chan)io[2], &back, NULL) == SP_OK);
+    io[4] = back;
+}

@@ -61,7 +61,7 @@ public sealed unsafe class Chan<T> where T : unmanaged
             // lock: releasing takes the table's lock, then the channel's.
             lock (s_registering)
             {
-                if (Volatile.Read(ref Core.Released))
+                if (Core.Released)
                     throw new ObjectDisposedException("Chan", "spindle: the channel's handle was released");
                 return Core.Handle != 0 ? Core.Handle : Registry.Channels.Add(Core);
             }

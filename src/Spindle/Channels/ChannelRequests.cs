@@ -162,8 +162,13 @@ internal sealed unsafe partial class Scheduler
 
     /// <summary>Takes a goroutine that is parked in a channel operation or lock out of
     /// every queue, so no one delivers to it after its stack is gone (runtime stopping).</summary>
-    private static void Unpark(Goroutine g)
+    private static unsafe void Unpark(Goroutine g)
     {
+        if (g.Native->parked_on != null)
+        {
+            ChannelCore.RemoveNativeWaiter(g.Native->parked_on);
+            g.Native->parked_on = null;
+        }
         Parker? p = g.ParkedOn;
         if (p is null || !p.TryClaim(-1))
             return;

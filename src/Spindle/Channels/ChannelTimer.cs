@@ -65,7 +65,7 @@ internal sealed unsafe class ChannelTimer
     public bool Fire(long now)
     {
         long ns = ToNanoseconds(now);
-        Parker? woken = null;
+        Woken woken = default;
         bool again;
         Channel.Lock.Enter();
         if (_stopped)
@@ -80,7 +80,7 @@ internal sealed unsafe class ChannelTimer
         else if (PeriodTicks == 0)
             StopLocked();
         Channel.Lock.Exit();
-        woken?.Wake();
+        woken.Wake();
         return again;
     }
 

@@ -20,7 +20,7 @@ internal static unsafe class SelectEngine
             return RunOne(p, single, block, reason);
         Span<int> locks = p.LockOrder();
         LockAll(p, locks);
-        Parker? woken = null;
+        Woken woken = default;
         bool outside = false;
         foreach (int i in p.PollOrder())
         {
@@ -35,7 +35,7 @@ internal static unsafe class SelectEngine
                 continue;
             UnlockAll(p, locks);
             Performed(p, i, status, ok);
-            woken?.Wake();
+            woken.Wake();
             return true;
         }
         if (!block)
@@ -57,7 +57,7 @@ internal static unsafe class SelectEngine
     private static bool RunOne(Parker p, ChannelCore ch, bool block, WaitReason reason)
     {
         Waiter w = p.Case(0);
-        Parker? woken = null;
+        Woken woken = default;
         bool ok = false;
         ch.Lock.Enter();
         ChanStatus status = w.IsSend ? ch.TrySendLocked(w.Elem, ref woken) : ch.TryRecvLocked(w.Elem, out ok, ref woken);
@@ -73,7 +73,7 @@ internal static unsafe class SelectEngine
         }
         ch.Lock.Exit();
         Performed(p, 0, status, ok);
-        woken?.Wake();
+        woken.Wake();
         return true;
     }
 

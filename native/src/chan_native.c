@@ -1,0 +1,179 @@
+/* Channel state in native memory: allocation, the handle mirror that lets a
+   goroutine find a channel without the runtime, and the native waiter queues.
+   The fast path that uses them is chan_fast.c. */
+#include "chan_native.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- states: never returned to the system (see sp_chan_state_free) ------- */
+
+typedef struct state_node {
+    sp_chan_state state; /* first: a state's address is its node's */
+    struct state_node *next_free;
+} state_node;
+
+static sp_lock free_lock;
+static state_node *free_states;
+
+int sp_chan_state_make(sp_chan_state **out, int32_t elem_size, int32_t capacity)
+{
+    if (out == NULL)
+        return SP_EINVAL;
+    *out = NULL;
+    if (elem_size < 0 || elem_size > SP_CHAN_MAX_ELEM || capacity < 0 ||
+        (int64_t)elem_size * capacity > INT32_MAX)
+        return SP_EINVAL;
+    size_t bytes = (size_t)elem_size * (size_t)capacity;
+    uint8_t *buffer = NULL;
+    if (bytes > 0 && (buffer = malloc(bytes)) == NULL)
+        return SP_ENOMEM;
+    sp_lock_acquire(&free_lock);
+    state_node *node = free_states;
+    if (node != NULL)
+        free_states = node->next_free;
+    sp_lock_release(&free_lock);
+    sp_chan_state fresh = { .elem_size = elem_size, .capacity = capacity, .buffer = buffer };
+    if (node == NULL) {
+        if ((node = calloc(1, sizeof *node)) == NULL) {
+            free(buffer);
+            return SP_ENOMEM;
+        }
+        node->state = fresh;
+    } else {
+        /* A lookup through a stale handle may hold the lock for a moment (it
+           then finds another handle and lets go): take it rather than
+           overwrite it. */
+        chan_lock(&node->state);
+        fresh.lock = 1;
+        node->state = fresh;
+        chan_unlock(&node->state);
+    }
+    *out = &node->state;
+    return SP_OK;
+}
+
+int sp_chan_state_free(sp_chan_state *ch)
+{
+    if (ch == NULL)
+        return SP_EINVAL;
+    chan_lock(ch);
+    free(ch->buffer);
+    ch->buffer = NULL;
+    ch->handle = 0;
+    ch->flags = SP_CHAN_RELEASED;
+    chan_unlock(ch);
+    state_node *node = (state_node *)ch;
+    sp_lock_acquire(&free_lock);
+    node->next_free = free_states;
+    free_states = node;
+    sp_lock_release(&free_lock);
+    return SP_OK;
+}
+
+/* ---- the handle mirror: slot -> (handle, state), read without a lock ------ */
+
+#define CHUNK_BITS 16
+#define CHUNK_SIZE (1u << CHUNK_BITS)
+#define CHUNKS 1024 /* 64 Mi channels */
+
+typedef struct mirror_entry {
+    _Atomic uint64_t handle;
+    sp_chan_state *_Atomic state;
+} mirror_entry;
+
+static mirror_entry *_Atomic chunks[CHUNKS];
+static sp_lock chunk_lock;
+
+static mirror_entry *entry_of(uint64_t handle, int make)
+{
+    uint32_t slot = (uint32_t)handle - 1;
+    if ((uint32_t)handle == 0 || slot / CHUNK_SIZE >= CHUNKS)
+        return NULL;
+    mirror_entry *chunk = atomic_load_explicit(&chunks[slot / CHUNK_SIZE], memory_order_acquire);
+    if (chunk == NULL && make) {
+        sp_lock_acquire(&chunk_lock);
+        chunk = atomic_load_explicit(&chunks[slot / CHUNK_SIZE], memory_order_relaxed);
+        if (chunk == NULL) {
+            chunk = calloc(CHUNK_SIZE, sizeof *chunk);
+            atomic_store_explicit(&chunks[slot / CHUNK_SIZE], chunk, memory_order_release);
+        }
+        sp_lock_release(&chunk_lock);
+    }
+    return chunk != NULL ? &chunk[slot % CHUNK_SIZE] : NULL;
+}
+
+int sp_chan_publish(uint64_t handle, sp_chan_state *ch)
+{
+    if (handle == 0 || ch == NULL)
+        return SP_EINVAL;
+    mirror_entry *e = entry_of(handle, 1);
+    if (e == NULL)
+        return SP_ENOMEM;
+    ch->handle = handle;
+    atomic_store_explicit(&e->state, ch, memory_order_release);
+    atomic_store_explicit(&e->handle, handle, memory_order_release);
+    return SP_OK;
+}
+
+void sp_chan_unpublish(uint64_t handle)
+{
+    mirror_entry *e = entry_of(handle, 0);
+    uint64_t expected = handle;
+    if (e != NULL)
+        atomic_compare_exchange_strong(&e->handle, &expected, 0);
+}
+
+sp_chan_state *sp_chan_lookup(uint64_t handle)
+{
+    mirror_entry *e = entry_of(handle, 0);
+    if (e == NULL || atomic_load_explicit(&e->handle, memory_order_acquire) != handle)
+        return NULL;
+    return atomic_load_explicit(&e->state, memory_order_acquire);
+}
+
+/* ---- the native waiter queues (under the channel's lock) ------------------ */
+
+void sp_chan_enqueue(sp_chan_state *ch, sp_chan_waiter *w)
+{
+    sp_chan_waiter **first = w->is_send ? &ch->send_first : &ch->recv_first;
+    sp_chan_waiter **last = w->is_send ? &ch->send_last : &ch->recv_last;
+    w->chan = ch;
+    w->next = NULL;
+    w->prev = *last;
+    if (*last != NULL)
+        (*last)->next = w;
+    else
+        *first = w;
+    *last = w;
+}
+
+void sp_chan_remove_waiter(sp_chan_waiter *w)
+{
+    sp_chan_state *ch = w != NULL ? w->chan : NULL;
+    if (ch == NULL)
+        return;
+    sp_chan_waiter **first = w->is_send ? &ch->send_first : &ch->recv_first;
+    sp_chan_waiter **last = w->is_send ? &ch->send_last : &ch->recv_last;
+    if (w->prev != NULL)
+        w->prev->next = w->next;
+    else
+        *first = w->next;
+    if (w->next != NULL)
+        w->next->prev = w->prev;
+    else
+        *last = w->prev;
+    w->prev = w->next = NULL;
+    w->chan = NULL;
+}
+
+sp_chan_waiter *sp_chan_take_waiter(sp_chan_state *ch, bool senders)
+{
+    if (ch == NULL)
+        return NULL;
+    sp_chan_waiter *w = senders ? ch->send_first : ch->recv_first;
+    if (w != NULL)
+        sp_chan_remove_waiter(w);
+    return w;
+}
