@@ -6,14 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static SP_THREAD_LOCAL sp_coro *tls_current;
+SP_THREAD_LOCAL sp_coro *sp_tls_current;
 static SP_THREAD_LOCAL int tls_thread_ready;
 #if defined(SPINDLE_VALGRIND)
 static int under_valgrind; /* set at each thread's first resume (the same answer each time) */
 #endif
 
-sp_coro *sp_current(void) { return tls_current; }
-sp_coro *sp_coro_self(void) { return tls_current; }
+sp_coro *sp_coro_self(void) { return sp_tls_current; }
 
 /* SP_OK for a live descriptor; SP_ESTALE for a destroyed one; SP_EINVAL otherwise. */
 static int check_live(const sp_coro *co)
@@ -144,7 +143,7 @@ static inline int switch_to_coroutine(sp_coro *co, int answer)
 static inline int switch_to_resumer(sp_coro *co, int state)
 {
     co->state = state;
-    tls_current = co->resumer;
+    sp_tls_current = co->resumer;
 #if defined(SPINDLE_ASAN)
     SP_ASAN_START_SWITCH(&co->asan_fake_stack, co->asan_resumer_bottom, co->asan_resumer_size);
     int answer = sp_switch(&co->sp, co->resumer_sp, state);
@@ -172,19 +171,19 @@ int sp_coro_resume(sp_coro *co)
     }
     int answer = co->state == SP_STATE_REQUEST ? co->request->result : SP_OK;
     /* The thread's own stack stays free below its outermost resume. */
-    co->system_sp_slot = tls_current != NULL ? tls_current->system_sp_slot : &co->resumer_sp;
+    co->system_sp_slot = sp_tls_current != NULL ? sp_tls_current->system_sp_slot : &co->resumer_sp;
 #if defined(SPINDLE_VALGRIND)
     /* memcheck marks what lies below a thread's stack pointer inaccessible;
        __morestack and sp_systemstack will run there while co does. */
-    if (SP_UNLIKELY(under_valgrind) && tls_current == NULL) {
+    if (SP_UNLIKELY(under_valgrind) && sp_tls_current == NULL) {
         char *below = (char *)__builtin_frame_address(0) - 256;
         SP_VG_MAKE_UNDEFINED(below - 16 * 1024, 16 * 1024);
     }
 #endif
-    co->resumer = tls_current;
+    co->resumer = sp_tls_current;
     co->request = NULL;
     co->state = SP_STATE_RUNNING;
-    tls_current = co;
+    sp_tls_current = co;
     return switch_to_coroutine(co, answer);
 }
 
@@ -196,7 +195,7 @@ int sp_coro_transfer(sp_coro *co, sp_coro *n)
     n->request = NULL;
     n->state = SP_STATE_RUNNING;
     co->state = SP_STATE_SUSPENDED;
-    tls_current = n;
+    sp_tls_current = n;
     /* n was suspended by sp_coro_transfer or sp_coro_suspend itself, so both
        sides return to the same call sites and the return predictor stays
        right. */
@@ -207,7 +206,7 @@ int sp_coro_suspend(sp_coro *co) { return switch_to_resumer(co, SP_STATE_SUSPEND
 
 int sp_coro_yield(void)
 {
-    sp_coro *co = tls_current;
+    sp_coro *co = sp_tls_current;
     if (co == NULL)
         return SP_ENOTGOROUTINE;
     return switch_to_resumer(co, SP_STATE_SUSPENDED);
@@ -215,7 +214,7 @@ int sp_coro_yield(void)
 
 int sp_coro_request(sp_request *req)
 {
-    sp_coro *co = tls_current;
+    sp_coro *co = sp_tls_current;
     if (co == NULL)
         return SP_ENOTGOROUTINE;
     if (req == NULL || req->op < 1)
@@ -244,7 +243,7 @@ void sp_coro_entry(sp_coro *co)
     SP_ASAN_FINISH_SWITCH(NULL, &co->asan_resumer_bottom, &co->asan_resumer_size);
     co->fn(co->arg);
     co->state = SP_STATE_DONE;
-    tls_current = co->resumer;
+    sp_tls_current = co->resumer;
     /* A NULL fake-stack slot tells ASan this stack is finished for good. */
     SP_ASAN_START_SWITCH(NULL, co->asan_resumer_bottom, co->asan_resumer_size);
     sp_switch(&co->sp, co->resumer_sp, SP_STATE_DONE);
@@ -297,7 +296,7 @@ int sp_systemstack(sp_fn fn, void *arg)
 {
     if (fn == NULL)
         return SP_EINVAL;
-    sp_coro *co = tls_current;
+    sp_coro *co = sp_tls_current;
 #if defined(__x86_64__) && !defined(_WIN32) && !defined(SPINDLE_ASAN)
     if (co != NULL && !co->on_system_stack) {
         co->on_system_stack = 1;

@@ -201,7 +201,10 @@ static inline void restore_stack_limit(uintptr_t limit)
 
 /* ---- per-thread state ---------------------------------------------------- */
 
-SP_HIDDEN sp_coro *sp_current(void);
+/* The coroutine running on this thread (coro.c keeps it), read inline: the
+   run loop and the channel fast path ask on every operation. */
+extern SP_HIDDEN SP_THREAD_LOCAL sp_coro *sp_tls_current;
+static inline sp_coro *sp_current(void) { return sp_tls_current; }
 /* Runs once per thread before its first resume: the overflow handler's
    alternate stack (POSIX) or exception handler (Windows). */
 SP_HIDDEN void sp_fault_thread_init(void);
