@@ -74,41 +74,33 @@ int sp_chan_state_free(sp_chan_state *ch)
 
 /* ---- the handle mirror: slot -> (handle, state), read without a lock ------ */
 
-#define CHUNK_BITS 16
-#define CHUNK_SIZE (1u << CHUNK_BITS)
-#define CHUNKS 1024 /* 64 Mi channels */
-
-typedef struct mirror_entry {
-    _Atomic uint64_t handle;
-    sp_chan_state *_Atomic state;
-} mirror_entry;
-
-static mirror_entry *_Atomic chunks[CHUNKS];
+sp_chan_mirror_entry *_Atomic sp_chan_mirror[SP_CHAN_MIRROR_CHUNKS];
 static sp_lock chunk_lock;
 
-static mirror_entry *entry_of(uint64_t handle, int make)
+static sp_chan_mirror_entry *entry_of(uint64_t handle, int make)
 {
     uint32_t slot = (uint32_t)handle - 1;
-    if ((uint32_t)handle == 0 || slot / CHUNK_SIZE >= CHUNKS)
+    if ((uint32_t)handle == 0 || slot / SP_CHAN_MIRROR_CHUNK >= SP_CHAN_MIRROR_CHUNKS)
         return NULL;
-    mirror_entry *chunk = atomic_load_explicit(&chunks[slot / CHUNK_SIZE], memory_order_acquire);
+    sp_chan_mirror_entry *_Atomic *at = &sp_chan_mirror[slot / SP_CHAN_MIRROR_CHUNK];
+    sp_chan_mirror_entry *chunk = atomic_load_explicit(at, memory_order_acquire);
     if (chunk == NULL && make) {
         sp_lock_acquire(&chunk_lock);
-        chunk = atomic_load_explicit(&chunks[slot / CHUNK_SIZE], memory_order_relaxed);
+        chunk = atomic_load_explicit(at, memory_order_relaxed);
         if (chunk == NULL) {
-            chunk = calloc(CHUNK_SIZE, sizeof *chunk);
-            atomic_store_explicit(&chunks[slot / CHUNK_SIZE], chunk, memory_order_release);
+            chunk = calloc(SP_CHAN_MIRROR_CHUNK, sizeof *chunk);
+            atomic_store_explicit(at, chunk, memory_order_release);
         }
         sp_lock_release(&chunk_lock);
     }
-    return chunk != NULL ? &chunk[slot % CHUNK_SIZE] : NULL;
+    return chunk != NULL ? &chunk[slot % SP_CHAN_MIRROR_CHUNK] : NULL;
 }
 
 int sp_chan_publish(uint64_t handle, sp_chan_state *ch)
 {
     if (handle == 0 || ch == NULL)
         return SP_EINVAL;
-    mirror_entry *e = entry_of(handle, 1);
+    sp_chan_mirror_entry *e = entry_of(handle, 1);
     if (e == NULL)
         return SP_ENOMEM;
     ch->handle = handle;
@@ -119,18 +111,10 @@ int sp_chan_publish(uint64_t handle, sp_chan_state *ch)
 
 void sp_chan_unpublish(uint64_t handle)
 {
-    mirror_entry *e = entry_of(handle, 0);
+    sp_chan_mirror_entry *e = entry_of(handle, 0);
     uint64_t expected = handle;
     if (e != NULL)
         atomic_compare_exchange_strong(&e->handle, &expected, 0);
-}
-
-sp_chan_state *sp_chan_lookup(uint64_t handle)
-{
-    mirror_entry *e = entry_of(handle, 0);
-    if (e == NULL || atomic_load_explicit(&e->handle, memory_order_acquire) != handle)
-        return NULL;
-    return atomic_load_explicit(&e->state, memory_order_acquire);
 }
 
 /* ---- the native waiter queues (under the channel's lock) ------------------ */

@@ -13,6 +13,7 @@
 typedef struct run_ctx {
     sp_runq *q;
     sp_g *current;    /* the goroutine being resumed */
+    sp_coro *current_coro; /* its coroutine (one load less for sp_run_current) */
     int64_t entered;  /* the status word while a goroutine runs */
     int64_t switches; /* made by this call of sp_runq_run */
     int32_t budget;
@@ -103,6 +104,7 @@ static inline void count_switch(run_ctx *c, sp_g *next)
 {
     next->state = SP_G_RUNNING;
     c->current = next;
+    c->current_coro = next->coro;
     c->switches++;
     /* Only this thread writes the count: no locked add. */
     atomic_store_explicit(&c->q->switches,
@@ -116,7 +118,7 @@ sp_g *sp_run_current(void)
     return NULL; /* no direct switches there: everything goes to the runtime */
 #else
     run_ctx *c = tls_run;
-    return c != NULL && c->current->coro == sp_current() ? c->current : NULL;
+    return c != NULL && c->current_coro == sp_current() ? c->current : NULL;
 #endif
 }
 
@@ -244,7 +246,7 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
     if (q == NULL || g == NULL || g->coro == NULL || out == NULL)
         return SP_EINVAL;
     const int64_t owned = (entered & ~(int64_t)0xff) | SP_P_OWNED;
-    run_ctx c = { .q = q, .current = g, .entered = entered, .budget = budget };
+    run_ctx c = { .q = q, .current = g, .current_coro = g->coro, .entered = entered, .budget = budget };
     const int may_switch = (entered & 0xff) == SP_P_IN_GOROUTINE && budget > 0;
     tls_run = may_switch ? &c : NULL;
     int rc;
