@@ -607,10 +607,11 @@ typedef struct sp_runq sp_runq;
 
 /** What sp_runq_run stopped at. */
 typedef struct sp_run_result {
-    /** The goroutine that status is about (NULL with SP_RUN_REQUEUED). */
+    /** The goroutine that status is about (NULL with SP_RUN_REQUEUED and
+        SP_RUN_PARKED). */
     sp_g *g;
     /** Its resume's result (SP_CORO_SUSPENDED, SP_CORO_REQUEST, SP_CORO_DONE,
-        or an SP_E* code), or SP_RUN_REQUEUED. */
+        or an SP_E* code), SP_RUN_REQUEUED or SP_RUN_PARKED. */
     int32_t status;
     /** 1 when the status word was no longer the one the resume entered with:
         another thread (the scheduler's monitor) took the P meanwhile, and
@@ -684,8 +685,13 @@ SP_API bool sp_runq_empty(const sp_runq *q);
  * or a bare sp_coro_yield) goes to the tail of the ring, and the loop resumes
  * the next one itself when it is a native goroutine without hold (its state
  * SP_G_RUNNING, the status word left at entered), counting one from budget;
- * otherwise it stops with SP_RUN_REQUEUED. Anything else (a request, an
- * exit, a full ring, budget spent) stops it with that goroutine. When it
+ * otherwise it stops with SP_RUN_REQUEUED. A goroutine that parks in a
+ * channel operation libspindle serves itself (see sp_chan_state) is left in
+ * the channel's queue, and the loop goes on the same way, or stops with
+ * SP_RUN_PARKED. Yields and parks go straight from one goroutine to the next
+ * when they can, so the goroutine that comes back may not be g. Anything
+ * else (a request, an exit, a full ring, budget spent) stops it with that
+ * goroutine. When it
  * stops, the status word goes from entered to the same generation with
  * SP_P_OWNED; if it had been changed (the P was taken, see sp_runq_busy),
  * lost is set, and the loop never touched q after it saw the change.

@@ -201,12 +201,13 @@ public struct sp_runq
 public unsafe struct sp_run_result
 {
     /// <summary>
-    /// The goroutine that status is about (NULL with SP_RUN_REQUEUED).
+    /// The goroutine that status is about (NULL with SP_RUN_REQUEUED and
+    /// SP_RUN_PARKED).
     /// </summary>
     public sp_g* g;
     /// <summary>
     /// Its resume&apos;s result (SP_CORO_SUSPENDED, SP_CORO_REQUEST, SP_CORO_DONE,
-    /// or an SP_E* code), or SP_RUN_REQUEUED.
+    /// or an SP_E* code), SP_RUN_REQUEUED or SP_RUN_PARKED.
     /// </summary>
     public int status;
     /// <summary>
@@ -1063,8 +1064,13 @@ public static unsafe partial class SpindleNative
     /// or a bare sp_coro_yield) goes to the tail of the ring, and the loop resumes
     /// the next one itself when it is a native goroutine without hold (its state
     /// SP_G_RUNNING, the status word left at entered), counting one from budget;
-    /// otherwise it stops with SP_RUN_REQUEUED. Anything else (a request, an
-    /// exit, a full ring, budget spent) stops it with that goroutine. When it
+    /// otherwise it stops with SP_RUN_REQUEUED. A goroutine that parks in a
+    /// channel operation libspindle serves itself (see sp_chan_state) is left in
+    /// the channel&apos;s queue, and the loop goes on the same way, or stops with
+    /// SP_RUN_PARKED. Yields and parks go straight from one goroutine to the next
+    /// when they can, so the goroutine that comes back may not be g. Anything
+    /// else (a request, an exit, a full ring, budget spent) stops it with that
+    /// goroutine. When it
     /// stops, the status word goes from entered to the same generation with
     /// SP_P_OWNED; if it had been changed (the P was taken, see sp_runq_busy),
     /// lost is set, and the loop never touched q after it saw the change.

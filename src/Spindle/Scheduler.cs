@@ -14,8 +14,10 @@ namespace Spindle;
 /// one goroutine, and hands it to another M.
 ///
 /// No managed frame ever runs on a goroutine stack: native goroutines reach the
-/// scheduler through runtime calls, which return from sp_coro_resume to this code on the
-/// M's own stack; managed goroutines are async methods whose steps run here too.
+/// scheduler through runtime calls, which return from the native run loop (sp_runq_run)
+/// to this code on the M's own stack; managed goroutines are async methods whose steps
+/// run here too. The local run queues are native, and the run loop serves yields and
+/// plain channel operations of native goroutines itself (run_loop.c, chan_fast.c).
 /// </summary>
 internal sealed unsafe partial class Scheduler
 {
@@ -734,8 +736,8 @@ internal sealed unsafe partial class Scheduler
                 }
                 else
                 {
-                    // The native run loop switches among goroutines that only yield by
-                    // itself and comes back with the first that wants more.
+                    // The native run loop switches by itself among goroutines that yield
+                    // or park in a channel, and comes back with the first that wants more.
                     sp_run_result run;
                     int err = sp_runq_run(p.RunQ.Native, g.Native, entered, NativeSwitchBudget, &run);
                     if (err != SP_OK) // no coroutine: reported below
