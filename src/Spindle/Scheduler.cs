@@ -394,14 +394,19 @@ internal sealed unsafe partial class Scheduler
     /// if it has anything to do, else makes it idle (Go's handoffp).</summary>
     public void Handoff(Processor p)
     {
-        bool work = !p.RunQ.IsEmpty || _globalQ.Count > 0 || p.Timers.Next() != long.MaxValue;
-        if (work && !p.Retiring && !_stopping)
-        {
-            StartM(p, spinning: false);
-            return;
-        }
         lock (_lock)
-            IdleOrRetirePLocked(p);
+        {
+            // Decided under the lock: a worker that lost this P may be putting its
+            // goroutine on the global queue (ReacquireP) at this moment, and must not
+            // find the P still owned while this makes it idle with work waiting.
+            bool work = !p.RunQ.IsEmpty || _globalQ.Count > 0 || p.Timers.Next() != long.MaxValue;
+            if (!work || p.Retiring || _stopping)
+            {
+                IdleOrRetirePLocked(p);
+                return;
+            }
+        }
+        StartM(p, spinning: false);
     }
 
     /// <summary>The body of every worker thread.</summary>
@@ -597,11 +602,13 @@ internal sealed unsafe partial class Scheduler
         return false;
     }
 
-    /// <summary>A processor is idle while goroutines wait in some local queue.</summary>
+    /// <summary>A processor is idle while goroutines wait in some queue.</summary>
     internal bool QueuedWorkWhileIdle()
     {
         if (_idlePCount == 0)
             return false;
+        if (_globalQ.Count > 0)
+            return true;
         Processor[] all = _allPs;
         int n = _maxProcs;
         for (int i = 0; i < n && i < all.Length; i++)
