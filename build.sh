@@ -209,10 +209,12 @@ cmd_bench() {
   log "callgrind: instructions per switch"
   "$ROOT/native/bench/callgrind_switch.sh" "$BUILD/bench/bin"
   require_dotnet && build_native || exit 1
+  local failed=0
   log "goroutines: Spindle, Task.Run and Go side by side (takes a few minutes)"
-  "$ROOT/bench/run.sh" "$BUILD"
+  "$ROOT/bench/run.sh" "$BUILD" || { echo "bench: the side-by-side run failed"; failed=1; }
   log "segmented stacks: parked memory against Go and reserved stacks, the hot split"
-  "$ROOT/bench/segments.sh" "$BUILD"
+  "$ROOT/bench/segments.sh" "$BUILD" || { echo "bench: the segmented-stack run failed"; failed=1; }
+  return $failed
 }
 
 cmd_bindings() {
