@@ -40,41 +40,6 @@ static inline int only_yielded(const sp_g *g, int rc)
     return rc == SP_CORO_REQUEST && g->coro->request->op == SP_OP_GOSCHED;
 }
 
-/* Whether the loop may resume g itself (direct: by a direct switch, which
-   lands in sp_run_yield, so g must have been suspended there). */
-static inline int resumable(const sp_g *g, int direct)
-{
-    return g->coro != NULL && g->hold == 0 && (!direct || g->coro->parked_in_yield);
-}
-
-/* The next goroutine, taken only if the loop may resume it itself; NULL
-   otherwise (it stays queued for the scheduler). Peeking first is safe: the
-   CAS that takes an entry succeeds only if it is still the one peeked at. */
-static sp_g *take_resumable(sp_runq *q, int direct)
-{
-    sp_g *next = atomic_load_explicit(&q->next, memory_order_acquire);
-    if (next != NULL) {
-        if (!resumable(next, direct))
-            return NULL;
-        if (atomic_compare_exchange_strong_explicit(&q->next, &next, NULL, memory_order_acq_rel,
-                                                    memory_order_acquire))
-            return next;
-        /* A thief took it: the ring is next. */
-    }
-    for (;;) {
-        uint32_t h = runq_head(q);
-        uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-        if (h == t)
-            return NULL;
-        sp_g *g = atomic_load_explicit(&q->ring[h % SP_RUNQ_CAPACITY], memory_order_relaxed);
-        if (!resumable(g, direct))
-            return NULL;
-        if (atomic_compare_exchange_weak_explicit(&q->head, &h, h + 1, memory_order_release,
-                                                  memory_order_relaxed))
-            return g;
-    }
-}
-
 /*
  * The handshake with the monitor. The status word says IN_GOROUTINE for as
  * long as the loop keeps switching, and the monitor may take the P (CAS to
@@ -144,7 +109,7 @@ static int leave(run_ctx *c, sp_g *g, int32_t *unlock)
         if (begin_queue_work(c) &&
             (unlock != NULL ||
              atomic_load_explicit(&q->tail, memory_order_relaxed) - runq_head(q) < SP_RUNQ_CAPACITY)) {
-            sp_g *next = take_resumable(q, 1);
+            sp_g *next = runq_take(q, 1, 1);
             if (next != NULL) {
                 count_switch(c, next);
                 tls_switched_from = unlock == NULL ? g : NULL; /* queued by next */
@@ -260,7 +225,7 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
             c.park_unlock = NULL;
             int held = begin_queue_work(&c);
             if (held && c.switches < budget) {
-                sp_g *next = take_resumable(q, 0);
+                sp_g *next = runq_take(q, 1, 0);
                 if (next != NULL) {
                     count_switch(&c, next);
                     end_queue_work(&c);
@@ -288,7 +253,7 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
                 g->coro->request->result = SP_OK;
             g->state = SP_G_RUNNABLE;
             if (runq_push_tail(q, g)) {
-                sp_g *next = take_resumable(q, 0);
+                sp_g *next = runq_take(q, 1, 0);
                 if (next == NULL) {
                     /* g is queued; the next one is the scheduler's to run. */
                     int64_t seen = entered;

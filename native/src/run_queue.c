@@ -46,26 +46,7 @@ sp_g *sp_runq_put(sp_runq *q, sp_g *g, bool next)
     return runq_push_tail(q, g) ? NULL : g;
 }
 
-sp_g *sp_runq_get(sp_runq *q)
-{
-    if (q == NULL)
-        return NULL;
-    sp_g *next = atomic_load_explicit(&q->next, memory_order_acquire);
-    if (next != NULL &&
-        atomic_compare_exchange_strong_explicit(&q->next, &next, NULL, memory_order_acq_rel,
-                                                memory_order_acquire))
-        return next;
-    for (;;) {
-        uint32_t h = runq_head(q);
-        uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-        if (h == t)
-            return NULL;
-        sp_g *g = atomic_load_explicit(&q->ring[h % SP_RUNQ_CAPACITY], memory_order_relaxed);
-        if (atomic_compare_exchange_weak_explicit(&q->head, &h, h + 1, memory_order_release,
-                                                  memory_order_relaxed))
-            return g;
-    }
-}
+sp_g *sp_runq_get(sp_runq *q) { return q != NULL ? runq_take(q, 0, 0) : NULL; }
 
 sp_g *sp_runq_steal(sp_runq *q, sp_runq *victim)
 {

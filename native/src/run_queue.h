@@ -42,4 +42,41 @@ static inline int runq_push_tail(sp_runq *q, sp_g *g)
     return 1;
 }
 
+/* Whether the run loop may resume g itself (direct: by a direct switch,
+   which lands in the loop's leave(), so g must have been suspended there). */
+static inline int runq_resumable(const sp_g *g, int direct)
+{
+    return g->coro != NULL && g->hold == 0 && (!direct || g->coro->parked_in_yield);
+}
+
+/* The next goroutine, runnext first (owner only); NULL when empty. With
+   only_resumable, only one the run loop may resume itself (runq_resumable),
+   and NULL while the next one stays queued for the scheduler. Peeking first
+   is safe: the CAS that takes an entry succeeds only if it is still the one
+   looked at. */
+static inline sp_g *runq_take(sp_runq *q, int only_resumable, int direct)
+{
+    sp_g *next = atomic_load_explicit(&q->next, memory_order_acquire);
+    if (next != NULL) {
+        if (only_resumable && !runq_resumable(next, direct))
+            return NULL;
+        if (atomic_compare_exchange_strong_explicit(&q->next, &next, NULL, memory_order_acq_rel,
+                                                    memory_order_acquire))
+            return next;
+        /* A thief took it: the ring is next. */
+    }
+    for (;;) {
+        uint32_t h = runq_head(q);
+        uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        if (h == t)
+            return NULL;
+        sp_g *g = atomic_load_explicit(&q->ring[h % SP_RUNQ_CAPACITY], memory_order_relaxed);
+        if (only_resumable && !runq_resumable(g, direct))
+            return NULL;
+        if (atomic_compare_exchange_weak_explicit(&q->head, &h, h + 1, memory_order_release,
+                                                  memory_order_relaxed))
+            return g;
+    }
+}
+
 #endif

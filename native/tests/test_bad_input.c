@@ -136,6 +136,42 @@ static void test_resume_finished(void)
     CHECK_EQ(sp_coro_destroy(co), SP_OK);
 }
 
+/* The channel-state entries the managed runtime uses: bounds, NULLs, unknown
+   handles, empty queues. */
+static void test_channel_state_bad_input(void)
+{
+    sp_chan_state *ch = (sp_chan_state *)&ch; /* overwritten with NULL on error */
+    CHECK_EQ(sp_chan_state_make(NULL, 8, 1), SP_EINVAL);
+    CHECK_EQ(sp_chan_state_make(&ch, -1, 1), SP_EINVAL);
+    CHECK(ch == NULL);
+    CHECK_EQ(sp_chan_state_make(&ch, SP_CHAN_MAX_ELEM + 1, 1), SP_EINVAL);
+    CHECK_EQ(sp_chan_state_make(&ch, 8, -1), SP_EINVAL);
+    CHECK_EQ(sp_chan_state_make(&ch, SP_CHAN_MAX_ELEM, INT32_MAX), SP_EINVAL); /* above 2 GiB */
+    CHECK_EQ(sp_chan_state_free(NULL), SP_EINVAL);
+    CHECK_EQ(sp_chan_publish(0, NULL), SP_EINVAL);
+    CHECK(sp_chan_take_waiter(NULL, true) == NULL);
+    sp_chan_remove_waiter(NULL);
+    sp_chan_unpublish(12345); /* never published: ignored */
+
+    CHECK_EQ(sp_chan_state_make(&ch, 8, 4), SP_OK);
+    CHECK(ch != NULL && ch->lock == 0 && ch->flags == 0 && ch->count == 0 && ch->capacity == 4);
+    CHECK(ch->buffer != NULL);
+    CHECK_EQ(sp_chan_publish(0, ch), SP_EINVAL);
+    CHECK_EQ(sp_chan_publish(((uint64_t)1 << 32) | 1, ch), SP_OK);
+    CHECK_EQ(ch->handle, ((uint64_t)1 << 32) | 1);
+    CHECK(sp_chan_take_waiter(ch, false) == NULL && sp_chan_take_waiter(ch, true) == NULL);
+    sp_chan_waiter lone = { 0 }; /* in no queue: removing it changes nothing */
+    sp_chan_remove_waiter(&lone);
+    sp_chan_unpublish(((uint64_t)1 << 32) | 1);
+    CHECK_EQ(sp_chan_state_free(ch), SP_OK);
+    /* A state comes back from the pool clean, with an unlocked lock. */
+    sp_chan_state *again = NULL;
+    CHECK_EQ(sp_chan_state_make(&again, 0, 0), SP_OK);
+    CHECK(again != NULL && again->lock == 0 && again->flags == 0 && again->handle == 0 &&
+          again->buffer == NULL && again->recv_first == NULL && again->send_first == NULL);
+    CHECK_EQ(sp_chan_state_free(again), SP_OK);
+}
+
 static void test_error_names(void)
 {
     const int codes[] = { SP_OK, SP_EINVAL, SP_ENOMEM, SP_ECLOSED, SP_ENOTGOROUTINE,
@@ -162,6 +198,7 @@ int main(void)
     RUN(test_resume_finished);
     RUN(test_goroutine_calls_outside_a_runtime);
     RUN(test_goroutine_calls_become_requests);
+    RUN(test_channel_state_bad_input);
     RUN(test_error_names);
     return test_summary();
 }
