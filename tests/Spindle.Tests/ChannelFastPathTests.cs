@@ -72,4 +72,24 @@ public class ChannelFastPathTests
         Assert.Equal(7, io[4]);
         Assert.Equal(0, io[5]);
     }
+
+    [Fact]
+    public void TheFastPathKeepsItsPromisesAfterTheMonitorTookTheProcessor()
+    {
+        // A goroutine spins 15 ms without a runtime call, so the monitor hands its P to
+        // another worker; its next channel operations run without the P, where the fast
+        // path must leave the queue alone and the scheduler account for both goroutines.
+        const int rounds = 20;
+        using var io = new NativeSlots(0, 0, rounds, 15_000_000, 0);
+        long retaken = 0;
+        Runtime.Run(async () =>
+        {
+            Runtime.Go(TestPrograms.Get("tp_hog_then_channel"), io.Address);
+            while (io[4] < rounds)
+                await Runtime.Sleep(TimeSpan.FromMilliseconds(1));
+            retaken = Runtime.Stats.HogsRetaken;
+        }, maxProcs: 1);
+        AssertNoFailedCheck(io[0], io[1]);
+        Assert.True(io[4] == rounds, $"{io[4]} of {rounds} rounds ({retaken} processors retaken)");
+    }
 }
