@@ -38,16 +38,10 @@ static inline sp_chan_state *sp_chan_lookup(uint64_t handle)
 /* Queues w (w->is_send says which queue) under ch's lock. */
 SP_HIDDEN void sp_chan_enqueue(sp_chan_state *ch, sp_chan_waiter *w);
 
-/* The channel lock: the same word the managed runtime takes with a
-   compare-exchange (sp_lock's layout is one int). Uncontended, one exchange
-   inline; sp_lock_acquire waits otherwise. */
-static inline void chan_lock(sp_chan_state *ch)
-{
-    if (__atomic_exchange_n(&ch->lock, 1, __ATOMIC_ACQUIRE) != 0)
-        sp_lock_acquire((sp_lock *)&ch->lock);
-}
-
-static inline void chan_unlock(sp_chan_state *ch) { __atomic_store_n(&ch->lock, 0, __ATOMIC_RELEASE); }
+/* The channel lock: an sp_lock (one int), the same word the managed runtime
+   takes with a compare-exchange. */
+static inline void chan_lock(sp_chan_state *ch) { sp_lock_acquire((sp_lock *)&ch->lock); }
+static inline void chan_unlock(sp_chan_state *ch) { sp_lock_release((sp_lock *)&ch->lock); }
 
 /* sp_chan_send and sp_chan_recv without a runtime call (chan_fast.c): 1 when
    done here, with the call's result in *result; 0 when the runtime must

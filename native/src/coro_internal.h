@@ -109,8 +109,8 @@ struct sp_coro {
     int32_t flags;            /* SP_CORO_* from the options */
     int32_t kind;             /* SP_STACK_RESERVED or SP_STACK_SEGMENTED */
     int32_t on_system_stack;  /* inside sp_systemstack */
-    int32_t parked_in_yield;  /* suspended inside the run loop's sp_run_yield, so a
-                                 direct switch to it lands there (run_loop.c) */
+    int32_t parked_in_loop;   /* suspended in the run loop's leave() (a yield or a
+                                 park), so a direct switch to it lands there */
     sp_stack stack;           /* reserved stacks only */
     struct sp_segment *segments; /* segmented: the first segment (holds this descriptor) */
     size_t segment_bytes;     /* segmented: bytes of all segments held */
@@ -220,8 +220,18 @@ SP_HIDDEN void sp_fault_report_segment_overrun(const sp_coro *co);
 
 /* A spin lock for rarely contended global state; zero is unlocked. */
 typedef struct sp_lock { int held; } sp_lock;
-SP_HIDDEN void sp_lock_acquire(sp_lock *l);
-SP_HIDDEN void sp_lock_release(sp_lock *l);
+/* Waits until l is free and takes it (platform_<os>.c: yields the thread). */
+SP_HIDDEN void sp_lock_wait(sp_lock *l);
+/* Taking and releasing are inline: one exchange uncontended. Channels' locks
+   are the same word (sp_chan_state.lock), which the managed runtime takes
+   with a compare-exchange. */
+static inline void sp_lock_acquire(sp_lock *l)
+{
+    if (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE) != 0)
+        sp_lock_wait(l);
+}
+
+static inline void sp_lock_release(sp_lock *l) { __atomic_store_n(&l->held, 0, __ATOMIC_RELEASE); }
 /* Makes sure sp_thread_exiting runs when the calling thread exits. */
 SP_HIDDEN void sp_arm_thread_exit(void);
 /* Per-thread clean-up (coro.c): pool cache, alternate signal stack. */

@@ -7,17 +7,12 @@
 #include <sched.h>
 #include <unistd.h>
 
-void sp_lock_acquire(sp_lock *l)
+void sp_lock_wait(sp_lock *l)
 {
-    while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE) != 0) {
+    do {
         while (__atomic_load_n(&l->held, __ATOMIC_RELAXED) != 0)
             sched_yield();
-    }
-}
-
-void sp_lock_release(sp_lock *l)
-{
-    __atomic_store_n(&l->held, 0, __ATOMIC_RELEASE);
+    } while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE) != 0);
 }
 
 static pthread_key_t exit_key;

@@ -1,9 +1,9 @@
 /* The run loop: resumes goroutines from a processor's run queue while they
    only yield, with no trip through managed code; everything else goes back
-   to the scheduler. A goroutine that yields inside the loop (sp_gosched)
-   switches straight to the next one when that one also last yielded here:
-   one switch, whose returns the CPU predicts, instead of two through the
-   loop. */
+   to the scheduler. A goroutine that yields (sp_gosched) or parks in a
+   channel (chan_fast.c) inside the loop switches straight to the next one
+   when that one also last left here: one switch, whose returns the CPU
+   predicts, instead of two through the loop. */
 #include "run_queue.h"
 #include "segment.h"
 
@@ -87,11 +87,6 @@ sp_g *sp_run_current(void)
 #endif
 }
 
-static inline void release_word(int32_t *word)
-{
-    atomic_store_explicit((_Atomic int32_t *)word, 0, memory_order_release);
-}
-
 #if !defined(SPINDLE_ASAN)
 
 /* g, the running goroutine, gives up the CPU: it yielded (unlock NULL: it
@@ -103,7 +98,7 @@ static int leave(run_ctx *c, sp_g *g, int32_t *unlock)
 {
     sp_coro *co = g->coro;
     int got;
-    co->parked_in_yield = 1;
+    co->parked_in_loop = 1;
     if (c->switches < c->budget) {
         sp_runq *q = c->q;
         if (begin_queue_work(c) &&
@@ -123,7 +118,7 @@ static int leave(run_ctx *c, sp_g *g, int32_t *unlock)
     c->park_unlock = unlock; /* the loop releases it */
     got = sp_coro_suspend(co);
 resumed:
-    co->parked_in_yield = 0;
+    co->parked_in_loop = 0;
     sp_g *from = tls_switched_from;
     int32_t *word = tls_unlock_after;
     if (from != NULL || word != NULL) {
@@ -134,7 +129,7 @@ resumed:
             from->state = SP_G_RUNNABLE;
             runq_push_tail(here->q, from); /* room was checked before the switch */
         } else {
-            release_word(word);
+            sp_lock_release((sp_lock *)word);
         }
         end_queue_work(here);
     }
@@ -206,78 +201,64 @@ void sp_run_ready(sp_g *g)
 #endif
 }
 
+/* Ends a call of sp_runq_run with g (or NULL) and status. Unless the loop
+   already saw the P taken (lost), the status word goes back from entered to
+   owned, which fails if it was taken meanwhile; the busy flag drops only then,
+   so the monitor waits for a loop that was still working on the queue. */
+static int finish(run_ctx *c, sp_run_result *out, sp_g *g, int32_t status, int lost)
+{
+    if (!lost) {
+        int64_t seen = c->entered;
+        int64_t owned = (c->entered & ~(int64_t)0xff) | SP_P_OWNED;
+        lost = !atomic_compare_exchange_strong_explicit(&c->q->status, &seen, owned,
+                                                        memory_order_acq_rel, memory_order_acquire);
+    }
+    end_queue_work(c);
+    tls_run = NULL;
+    *out = (sp_run_result){ .g = g, .status = status, .lost = lost, .switches = c->switches };
+    return SP_OK;
+}
+
 int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_result *out)
 {
     if (q == NULL || g == NULL || g->coro == NULL || out == NULL)
         return SP_EINVAL;
-    const int64_t owned = (entered & ~(int64_t)0xff) | SP_P_OWNED;
     run_ctx c = { .q = q, .current = g, .current_coro = g->coro, .entered = entered, .budget = budget };
     const int may_switch = (entered & 0xff) == SP_P_IN_GOROUTINE && budget > 0;
     tls_run = may_switch ? &c : NULL;
-    int rc;
     for (;;) {
-        rc = sp_coro_resume(g->coro);
+        int rc = sp_coro_resume(g->coro);
         g = c.current; /* direct switches may have changed who came back */
         if (c.park_unlock != NULL) {
             /* g parked in a channel and is switched out: its lock may go. It
                is in the channel's queue, not the run queue. */
-            release_word(c.park_unlock);
+            sp_lock_release((sp_lock *)c.park_unlock);
             c.park_unlock = NULL;
             int held = begin_queue_work(&c);
-            if (held && c.switches < budget) {
-                sp_g *next = runq_take(q, 1, 0);
-                if (next != NULL) {
-                    count_switch(&c, next);
-                    end_queue_work(&c);
-                    g = next;
-                    continue;
-                }
-            }
-            int64_t seen = entered;
-            int lost = !held || !atomic_compare_exchange_strong_explicit(
-                                    &q->status, &seen, owned, memory_order_acq_rel, memory_order_acquire);
+            sp_g *next = held && c.switches < budget ? runq_take(q, 1, 0) : NULL;
+            if (next == NULL)
+                return finish(&c, out, NULL, SP_RUN_PARKED, !held);
+            count_switch(&c, next);
             end_queue_work(&c);
-            tls_run = NULL;
-            *out = (sp_run_result){ .g = NULL, .status = SP_RUN_PARKED, .lost = lost,
-                                    .switches = c.switches };
-            return SP_OK;
+            g = next;
+            continue;
         }
-        if (may_switch && c.switches < budget && only_yielded(g, rc)) {
-            if (!begin_queue_work(&c)) {
-                end_queue_work(&c);
-                tls_run = NULL;
-                *out = (sp_run_result){ .g = g, .status = rc, .lost = 1, .switches = c.switches };
-                return SP_OK;
-            }
-            if (rc == SP_CORO_REQUEST)
-                g->coro->request->result = SP_OK;
-            g->state = SP_G_RUNNABLE;
-            if (runq_push_tail(q, g)) {
-                sp_g *next = runq_take(q, 1, 0);
-                if (next == NULL) {
-                    /* g is queued; the next one is the scheduler's to run. */
-                    int64_t seen = entered;
-                    int lost = !atomic_compare_exchange_strong_explicit(
-                        &q->status, &seen, owned, memory_order_acq_rel, memory_order_acquire);
-                    end_queue_work(&c);
-                    tls_run = NULL;
-                    *out = (sp_run_result){ .g = NULL, .status = SP_RUN_REQUEUED, .lost = lost,
-                                            .switches = c.switches };
-                    return SP_OK;
-                }
-                count_switch(&c, next);
-                end_queue_work(&c);
-                g = next;
-                continue;
-            }
+        if (!may_switch || c.switches >= budget || !only_yielded(g, rc))
+            return finish(&c, out, g, rc, 0);
+        if (!begin_queue_work(&c))
+            return finish(&c, out, g, rc, 1);
+        if (rc == SP_CORO_REQUEST)
+            g->coro->request->result = SP_OK;
+        g->state = SP_G_RUNNABLE;
+        if (!runq_push_tail(q, g)) {
             g->state = SP_G_RUNNING; /* the ring is full: the scheduler spills it */
-            end_queue_work(&c);
+            return finish(&c, out, g, rc, 0);
         }
-        tls_run = NULL;
-        int64_t seen = entered;
-        int lost = !atomic_compare_exchange_strong_explicit(&q->status, &seen, owned,
-                                                            memory_order_acq_rel, memory_order_acquire);
-        *out = (sp_run_result){ .g = g, .status = rc, .lost = lost, .switches = c.switches };
-        return SP_OK;
+        sp_g *next = runq_take(q, 1, 0);
+        if (next == NULL) /* g is queued; the next one is the scheduler's to run */
+            return finish(&c, out, NULL, SP_RUN_REQUEUED, 0);
+        count_switch(&c, next);
+        end_queue_work(&c);
+        g = next;
     }
 }

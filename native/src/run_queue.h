@@ -46,7 +46,7 @@ static inline int runq_push_tail(sp_runq *q, sp_g *g)
    which lands in the loop's leave(), so g must have been suspended there). */
 static inline int runq_resumable(const sp_g *g, int direct)
 {
-    return g->coro != NULL && g->hold == 0 && (!direct || g->coro->parked_in_yield);
+    return g->coro != NULL && g->hold == 0 && (!direct || g->coro->parked_in_loop);
 }
 
 /* The next goroutine, runnext first (owner only); NULL when empty. With

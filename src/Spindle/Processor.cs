@@ -24,7 +24,8 @@ internal sealed unsafe class Processor
     private readonly long* _status;
 
     /// <summary>(generation &lt;&lt; 8) | state; kept with the native run queue, whose run
-    /// loop moves it between InGoroutine and Owned around each resume.</summary>
+    /// loop leaves it at InGoroutine while it switches between goroutines and sets it to
+    /// Owned when it returns.</summary>
     public ref long Status => ref *_status;
     /// <summary>When the current resume started (Environment.TickCount64 ms), for the
     /// monitor, which looks once a millisecond.</summary>
