@@ -258,6 +258,8 @@ static void test_bad_input(void)
     CHECK_EQ(sp_runq_destroy(NULL), SP_EINVAL);
     CHECK(sp_runq_status(NULL) == NULL);
     CHECK_EQ(sp_runq_switches(NULL), 0);
+    CHECK_EQ(sp_runq_busy(NULL), 0);
+    CHECK_EQ(sp_runq_busy(q), 0); /* no loop is working on it */
     CHECK(sp_runq_put(NULL, &empty, false) == NULL);
     CHECK(sp_runq_put(q, NULL, true) == NULL && sp_runq_empty(q));
     CHECK(sp_runq_get(NULL) == NULL);
