@@ -547,7 +547,10 @@ SP_API const char *sp_version(void);
 enum {
     SP_G_RUNNABLE = 0, /**< in a run queue */
     SP_G_RUNNING = 1,  /**< being resumed */
-    SP_G_WAITING = 2   /**< parked until something readies it */
+    SP_G_WAITING = 2,  /**< parked until something readies it */
+    /** A record that holds no goroutine (finished, free, or never used); 3
+        is the scheduler's own (a blocking section). */
+    SP_G_DEAD = 4
 };
 
 /** The wait reasons libspindle writes into sp_g.wait_reason (the managed
@@ -574,32 +577,59 @@ enum {
     /** The goroutine parked in a channel operation libspindle served itself
         (its state SP_G_WAITING); sp_run_result.g is NULL and the caller finds
         the next goroutine itself. */
-    SP_RUN_PARKED = 17
+    SP_RUN_PARKED = 17,
+    /** The goroutine finished and the loop freed its record itself (see
+        sp_runq_attach); sp_run_result.g is NULL and the caller finds the next
+        goroutine itself. */
+    SP_RUN_EXITED = 18
+};
+
+/** sp_g.flags. */
+enum {
+    /** A managed goroutine (an async method): the run loop never resumes it. */
+    SP_G_MANAGED = 1,
+    /** Its exit must go back to the scheduler (the main goroutine): the run
+        loop does not finish it by itself. */
+    SP_G_EXIT_TO_SCHEDULER = 2
 };
 
 /**
- * A goroutine as the run queues hold it: one per goroutine descriptor of the
- * scheduler, which owns the memory and reuses it.
+ * A goroutine as the run queues hold it. Records are made and reused by an
+ * sp_sched (sp_sched_new_g), which owns their memory; the slot numbers them
+ * in the order they were made.
  */
 typedef struct sp_g {
-    /** A native goroutine's coroutine; NULL for a managed goroutine (the run
-        loop never resumes those). */
+    /** A native goroutine's coroutine: NULL for a managed goroutine, and for a
+        native one that has not run yet (fn and arg say what it will run; its
+        stack is taken when it first runs, from the cache its worker's last
+        finished goroutine went back to). */
     sp_coro *coro;
-    /** The scheduler's index for this record; libspindle never reads it. */
+    /** The record's number in its sp_sched, from 0 (sp_sched_record). */
     int64_t slot;
     /** Nonzero when the scheduler must see this goroutine before it runs again
         (a runtime call left pending, a blocking section): the run loop then
         leaves it in the queue for its caller. */
     int32_t hold;
-    /** SP_G_RUNNABLE, SP_G_RUNNING or SP_G_WAITING as libspindle last set
-        it; the scheduler writes its own states here too. */
+    /** SP_G_RUNNABLE, SP_G_RUNNING, SP_G_WAITING or SP_G_DEAD as libspindle
+        last set it; the scheduler writes its own states here too. */
     int32_t state;
     /** While waiting: why (SP_WAIT_*, the scheduler's codes otherwise). */
     int32_t wait_reason;
+    /** SP_G_MANAGED, SP_G_EXIT_TO_SCHEDULER. */
+    int32_t flags;
     /** While parked in a channel operation of libspindle's own: its waiter,
         for the scheduler to take out of the queue when it discards the
         goroutine. */
     struct sp_chan_waiter *parked_on;
+    /** The goroutine's id: 1, 2, ... in its sp_sched, never reused. */
+    int64_t id;
+    /** When it entered its state, in sp_clock_ms() milliseconds. */
+    int64_t since_ms;
+    /** A native goroutine that has not run yet: what it will run. */
+    sp_fn fn;
+    void *arg;
+    /** The link of the global run queue and of the free lists. */
+    struct sp_g *link;
 } sp_g;
 
 /** A processor's local run queue (opaque). */
@@ -689,15 +719,120 @@ SP_API bool sp_runq_empty(const sp_runq *q);
  * channel operation libspindle serves itself (see sp_chan_state) is left in
  * the channel's queue, and the loop goes on the same way, or stops with
  * SP_RUN_PARKED. Yields and parks go straight from one goroutine to the next
- * when they can, so the goroutine that comes back may not be g. Anything
- * else (a request, an exit, a full ring, budget spent) stops it with that
- * goroutine. When it
+ * when they can, so the goroutine that comes back may not be g. On a queue
+ * attached to an sp_sched, a goroutine that finishes (without
+ * SP_G_EXIT_TO_SCHEDULER) is freed by the loop, which goes on the same way or
+ * stops with SP_RUN_EXITED, and a goroutine that has not run yet gets its
+ * coroutine (sp_g_start) before it runs. Anything else (a request, a full
+ * ring, budget spent, no memory for a stack) stops it with that goroutine.
+ * When it
  * stops, the status word goes from entered to the same generation with
  * SP_P_OWNED; if it had been changed (the P was taken, see sp_runq_busy),
  * lost is set, and the loop never touched q after it saw the change.
- * Errors: SP_EINVAL (q, g, g->coro or out NULL); then out is untouched.
+ * Errors: SP_EINVAL (q, g or out NULL, or g has neither a coroutine nor a
+ * function); then out is untouched.
  */
 SP_API int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_result *out);
+
+/* ------------------------------------------------------------------------ */
+/* Goroutine records, the global run queue, and spawns without the runtime  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * An sp_sched is the native half of one managed scheduler: it makes and
+ * reuses the sp_g records, keeps the global run queue, numbers goroutines and
+ * counts the live ones. A run queue attached to it (sp_runq_attach) keeps a
+ * free list of records and its share of the live count, so that a native
+ * goroutine in the run loop can start another (sp_go) and finish without a
+ * runtime call: the new record goes to runnext (the one it displaces to the
+ * ring, half of a full ring to the global queue, as Go's newproc does), and a
+ * finished goroutine's stack goes back to its thread's cache and its record
+ * to the free list while the loop goes on with the next one.
+ */
+typedef struct sp_sched sp_sched;
+
+/** Makes an sp_sched whose native goroutines get stacks of kind (SP_STACK_*)
+    and max_stack bytes (0: the kind's default), as sp_coro_options says.
+    Errors: SP_EINVAL (out NULL, bad kind or size), SP_ENOMEM. */
+SP_API int sp_sched_create(sp_sched **out, int32_t stack_kind, size_t max_stack);
+
+/** Frees s and every record it made; neither may be used by any thread any
+    more, and the coroutines of unfinished goroutines must have been destroyed.
+    SP_EINVAL for NULL. */
+SP_API int sp_sched_destroy(sp_sched *s);
+
+/** Ties q to s: q's free list and live count then serve s, and the run loop
+    on q finishes native goroutines and serves sp_go itself. A queue is
+    attached once. Errors: SP_EINVAL (NULL), SP_ESTATE (already attached). */
+SP_API int sp_runq_attach(sp_runq *q, sp_sched *s);
+
+/**
+ * A record for a new goroutine, from q's free list when q is given (q's owner
+ * only; q attached to s), else from s's: its id set, flags, hold, coro and
+ * parked_on cleared, state SP_G_RUNNABLE, and counted live. NULL for bad
+ * arguments or no memory.
+ */
+SP_API sp_g *sp_sched_new_g(sp_sched *s, sp_runq *q);
+
+/** Makes g, a record from sp_sched_new_g, a native goroutine that will run
+    fn(arg) on a stack of s's kind, taken when it first runs (sp_g_start).
+    Errors: SP_EINVAL (NULL), SP_ENOTSPLIT or SP_ENOTSUP (s's stack kind does
+    not suit fn, as sp_coro_create says). */
+SP_API int sp_g_init_native(sp_sched *s, sp_g *g, sp_fn fn, void *arg);
+
+/** Gives g, a native goroutine that has not run yet, its coroutine (the run
+    loop does this itself); SP_OK at once when it has one. Errors: SP_EINVAL
+    (NULL, or no fn), SP_ENOMEM. */
+SP_API int sp_g_start(sp_sched *s, sp_g *g);
+
+/** Takes g (finished, its coroutine destroyed or never made) out of the live
+    count and back to q's free list (q's owner only), or to s's when q is
+    NULL; its state becomes SP_G_DEAD. Ignores NULL s or g. @trivial */
+SP_API void sp_sched_free_g(sp_sched *s, sp_runq *q, sp_g *g);
+
+/** Moves q's free records to s's (q's owner only, as its P retires). @trivial */
+SP_API void sp_sched_drain_free(sp_sched *s, sp_runq *q);
+
+/** Goroutines started and not finished: s's count plus those of its
+    attached queues. Exact only while no queue's owner runs (the scheduler's
+    deadlock check), a snapshot otherwise. 0 for NULL. @trivial */
+SP_API int64_t sp_sched_live(const sp_sched *s);
+
+/** How many records s has made (slots 0 .. n-1). 0 for NULL. @trivial */
+SP_API int64_t sp_sched_records(const sp_sched *s);
+
+/** The record in slot, or NULL when there is none. @trivial */
+SP_API sp_g *sp_sched_record(const sp_sched *s, int64_t slot);
+
+/** Appends g to s's global run queue. Ignores NULL. @trivial */
+SP_API void sp_sched_global_push(sp_sched *s, sp_g *g);
+
+/** Takes the oldest goroutine from s's global run queue; NULL when empty.
+    @trivial */
+SP_API sp_g *sp_sched_global_pop(sp_sched *s);
+
+/** Goroutines in s's global run queue (a snapshot). 0 for NULL. @trivial */
+SP_API int64_t sp_sched_global_count(const sp_sched *s);
+
+/**
+ * Go's globrunqget: takes a fair share of s's global queue for q (q's owner
+ * only; at most count / procs + 1, and no more than half a ring) and returns
+ * the first to run now, the rest in q's ring. NULL when the queue is empty.
+ * @trivial
+ */
+SP_API sp_g *sp_sched_global_take(sp_sched *s, sp_runq *q, int32_t procs);
+
+/**
+ * Adds g to q as sp_runq_put does (q's owner only); when the ring is full,
+ * moves half of it and the goroutine that did not fit to s's global queue
+ * (Go's runqputslow). @trivial
+ */
+SP_API void sp_runq_put_spill(sp_runq *q, sp_sched *s, sp_g *g, bool next);
+
+/** The runtime's coarse clock in milliseconds, which goroutine records are
+    stamped with (sp_g.since_ms): its word, written by whoever keeps it (the
+    managed scheduler's monitor, once a millisecond). Never NULL. @trivial */
+SP_API int64_t *sp_clock_ms(void);
 
 /* ------------------------------------------------------------------------ */
 /* Channel state: shared by the managed runtime and the native fast path    */
@@ -795,6 +930,42 @@ SP_API sp_chan_waiter *sp_chan_take_waiter(sp_chan_state *ch, bool senders);
 /** Under the lock of w's channel: takes w out of its queue (if it is in one).
     @trivial */
 SP_API void sp_chan_remove_waiter(sp_chan_waiter *w);
+
+/* ------------------------------------------------------------------------ */
+/* Wait group state: shared by the managed runtime and the native fast path */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A wait group made by sp_wg_make keeps its counter in native memory, found
+ * by its handle without the runtime: sp_wg_add completes natively unless it
+ * brings the counter to zero with goroutines waiting, and sp_wg_wait returns
+ * natively when the counter is already zero. Waking and parking are the
+ * managed runtime's, which changes the same fields under the same lock.
+ */
+typedef struct sp_wg_state {
+    /** The lock: an sp_lock word (0 free, 1 held), which the managed runtime
+        takes with a compare-exchange. */
+    int32_t lock;
+    /** Goroutines parked in sp_wg_wait (kept by the managed runtime). */
+    int32_t waiters;
+    int64_t count;
+    /** The handle it is published under; 0 once released. */
+    uint64_t handle;
+} sp_wg_state;
+
+/** A zeroed state, from a free list of states that are never returned to the
+    system (a stale handle's lookup may still read one). Errors: SP_EINVAL
+    (out NULL), SP_ENOMEM. */
+SP_API int sp_wg_state_make(sp_wg_state **out);
+
+/** Withdraws wg's handle and gives the state back to the free list; wg must
+    not be used again. SP_EINVAL for NULL. */
+SP_API int sp_wg_state_free(sp_wg_state *wg);
+
+/** Publishes wg under handle ((generation << 32) | (slot + 1)); sets
+    wg->handle. Errors: SP_EINVAL (NULL, handle 0 or beyond 64 Mi slots),
+    SP_ENOMEM. */
+SP_API int sp_wg_publish(uint64_t handle, sp_wg_state *wg);
 
 /* ------------------------------------------------------------------------ */
 /* Goroutine code built with -fsplit-stack                                  */

@@ -72,50 +72,19 @@ int sp_chan_state_free(sp_chan_state *ch)
     return SP_OK;
 }
 
-/* ---- the handle mirror: slot -> (handle, state), read without a lock ------ */
+/* ---- publishing by handle ------------------------------------------------ */
 
-sp_chan_mirror_entry *_Atomic sp_chan_mirror[SP_CHAN_MIRROR_CHUNKS];
-static sp_lock chunk_lock;
-
-static sp_chan_mirror_entry *entry_of(uint64_t handle, int make)
-{
-    uint32_t slot = (uint32_t)handle - 1;
-    if ((uint32_t)handle == 0 || slot / SP_CHAN_MIRROR_CHUNK >= SP_CHAN_MIRROR_CHUNKS)
-        return NULL;
-    sp_chan_mirror_entry *_Atomic *at = &sp_chan_mirror[slot / SP_CHAN_MIRROR_CHUNK];
-    sp_chan_mirror_entry *chunk = atomic_load_explicit(at, memory_order_acquire);
-    if (chunk == NULL && make) {
-        sp_lock_acquire(&chunk_lock);
-        chunk = atomic_load_explicit(at, memory_order_relaxed);
-        if (chunk == NULL) {
-            chunk = calloc(SP_CHAN_MIRROR_CHUNK, sizeof *chunk);
-            atomic_store_explicit(at, chunk, memory_order_release);
-        }
-        sp_lock_release(&chunk_lock);
-    }
-    return chunk != NULL ? &chunk[slot % SP_CHAN_MIRROR_CHUNK] : NULL;
-}
+sp_mirror sp_chan_handles;
 
 int sp_chan_publish(uint64_t handle, sp_chan_state *ch)
 {
     if (handle == 0 || ch == NULL)
         return SP_EINVAL;
-    sp_chan_mirror_entry *e = entry_of(handle, 1);
-    if (e == NULL)
-        return SP_ENOMEM;
     ch->handle = handle;
-    atomic_store_explicit(&e->state, ch, memory_order_release);
-    atomic_store_explicit(&e->handle, handle, memory_order_release);
-    return SP_OK;
+    return sp_mirror_publish(&sp_chan_handles, handle, ch);
 }
 
-void sp_chan_unpublish(uint64_t handle)
-{
-    sp_chan_mirror_entry *e = entry_of(handle, 0);
-    uint64_t expected = handle;
-    if (e != NULL)
-        atomic_compare_exchange_strong(&e->handle, &expected, 0);
-}
+void sp_chan_unpublish(uint64_t handle) { sp_mirror_unpublish(&sp_chan_handles, handle); }
 
 /* ---- the native waiter queues (under the channel's lock) ------------------ */
 

@@ -3,38 +3,20 @@
 #ifndef SPINDLE_CHAN_NATIVE_H
 #define SPINDLE_CHAN_NATIVE_H
 
-#include "coro_internal.h"
+#include "handle_mirror.h"
 
 #include <stdatomic.h>
 
-/* The handle mirror: slot (the handle's low 32 bits - 1) -> (handle, state),
-   in chunks allocated on first use and read without a lock. */
-#define SP_CHAN_MIRROR_CHUNK (1u << 16)
-#define SP_CHAN_MIRROR_CHUNKS 1024 /* 64 Mi channels */
-
-typedef struct sp_chan_mirror_entry {
-    _Atomic uint64_t handle;
-    sp_chan_state *_Atomic state;
-} sp_chan_mirror_entry;
-
-extern SP_HIDDEN sp_chan_mirror_entry *_Atomic sp_chan_mirror[SP_CHAN_MIRROR_CHUNKS];
+/* Channels published by handle (chan_native.c). */
+extern SP_HIDDEN sp_mirror sp_chan_handles;
 
 /* The state published under handle, or NULL; lock it and compare its
    handle before trusting it (it may have been released and reused). */
 static inline sp_chan_state *sp_chan_lookup(uint64_t handle)
 {
-    uint32_t slot = (uint32_t)handle - 1;
-    if ((uint32_t)handle == 0 || slot / SP_CHAN_MIRROR_CHUNK >= SP_CHAN_MIRROR_CHUNKS)
-        return NULL;
-    sp_chan_mirror_entry *chunk =
-        atomic_load_explicit(&sp_chan_mirror[slot / SP_CHAN_MIRROR_CHUNK], memory_order_acquire);
-    if (chunk == NULL)
-        return NULL;
-    sp_chan_mirror_entry *e = &chunk[slot % SP_CHAN_MIRROR_CHUNK];
-    if (atomic_load_explicit(&e->handle, memory_order_acquire) != handle)
-        return NULL;
-    return atomic_load_explicit(&e->state, memory_order_acquire);
+    return (sp_chan_state *)sp_mirror_lookup(&sp_chan_handles, handle);
 }
+
 /* Queues w (w->is_send says which queue) under ch's lock. */
 SP_HIDDEN void sp_chan_enqueue(sp_chan_state *ch, sp_chan_waiter *w);
 

@@ -68,6 +68,13 @@ static int check_options(const sp_coro_options *opts, sp_fn fn, int *kind, size_
     return SP_OK;
 }
 
+int sp_coro_check(sp_fn fn, const sp_coro_options *opts)
+{
+    size_t max_stack, initial;
+    int kind;
+    return fn == NULL ? SP_EINVAL : check_options(opts, fn, &kind, &max_stack, &initial);
+}
+
 int sp_coro_create(sp_coro **out, sp_fn fn, void *arg, const sp_coro_options *opts)
 {
     if (out != NULL)

@@ -131,6 +131,11 @@ static inline void *sp_system_stack_top(const sp_coro *co)
     return (void *)(((uintptr_t)*co->system_sp_slot - 128) & ~(uintptr_t)15);
 }
 
+/* What sp_coro_create(fn, opts) would answer before it takes any memory:
+   SP_OK, or the error it would give (a spawn checks at once, and creates the
+   coroutine when the goroutine first runs). */
+SP_HIDDEN int sp_coro_check(sp_fn fn, const sp_coro_options *opts);
+
 /* ---- direct switches (coro.c, for run_loop.c) ---------------------------- */
 
 /* From co, the running coroutine, straight to n, a suspended one that takes
@@ -163,6 +168,11 @@ SP_HIDDEN void sp_run_park(int32_t *locked, int32_t reason);
    has room), and holds the queue until sp_run_ready puts g in runnext. */
 SP_HIDDEN int sp_run_ready_begin(void);
 SP_HIDDEN void sp_run_ready(sp_g *g);
+
+/* sp_go inside the run loop: starts fn(arg) in a new record in runnext and
+   returns 1 with the answer; 0 when the runtime must serve it (not in the
+   loop, the P taken, no record). */
+SP_HIDDEN int sp_run_spawn(sp_fn fn, void *arg, int *result);
 
 /* ---- pools (pool.c) ------------------------------------------------------ */
 

@@ -1,6 +1,7 @@
 /* The goroutine-facing runtime calls: each fills a request record on the
    goroutine's stack and parks until the scheduler has served it. */
 #include "runtime_call.h"
+#include "wg_native.h"
 
 #include <string.h>
 
@@ -31,6 +32,9 @@ int sp_go(sp_fn fn, void *arg)
         return SP_ENOTGOROUTINE;
     if (fn == NULL)
         return SP_EINVAL;
+    int answer;
+    if (sp_run_spawn(fn, arg, &answer)) /* the run loop's own spawn, no runtime call */
+        return answer;
     return post(SP_OP_GO, (uint64_t)(uintptr_t)fn, (uint64_t)(uintptr_t)arg, NULL);
 }
 
@@ -66,7 +70,24 @@ int sp_wg_make(sp_wg *out)
     return err;
 }
 
-int sp_wg_add(sp_wg wg, int delta) { return post(SP_OP_WG_ADD, wg, (uint64_t)(int64_t)delta, NULL); }
+int sp_wg_add(sp_wg wg, int delta)
+{
+    if (sp_current_goroutine() == NULL)
+        return SP_ENOTGOROUTINE;
+    int answer;
+    if (sp_wg_fast_add(wg, delta, &answer))
+        return answer;
+    return post(SP_OP_WG_ADD, wg, (uint64_t)(int64_t)delta, NULL);
+}
+
 int sp_wg_done(sp_wg wg) { return sp_wg_add(wg, -1); }
-int sp_wg_wait(sp_wg wg) { return post(SP_OP_WG_WAIT, wg, 0, NULL); }
+
+int sp_wg_wait(sp_wg wg)
+{
+    if (sp_current_goroutine() == NULL)
+        return SP_ENOTGOROUTINE;
+    if (sp_wg_fast_wait(wg))
+        return SP_OK;
+    return post(SP_OP_WG_WAIT, wg, 0, NULL);
+}
 int sp_wg_release(sp_wg wg) { return post(SP_OP_WG_RELEASE, wg, 0, NULL); }

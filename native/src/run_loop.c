@@ -68,6 +68,7 @@ static inline void end_queue_work(const run_ctx *c)
 static inline void count_switch(run_ctx *c, sp_g *next)
 {
     next->state = SP_G_RUNNING;
+    next->since_ms = __atomic_load_n(&sp_clock_word, __ATOMIC_RELAXED);
     c->current = next;
     c->current_coro = next->coro;
     c->switches++;
@@ -219,16 +220,90 @@ static int finish(run_ctx *c, sp_run_result *out, sp_g *g, int32_t status, int l
     return SP_OK;
 }
 
+#if !defined(SPINDLE_ASAN)
+/* sp_go inside the loop, run on the thread's own stack (sp_systemstack): a
+   new record, possibly a chunk of them or a spill of half the ring, is more
+   than the reserve below a goroutine's stack segment holds. */
+typedef struct spawn_call {
+    run_ctx *c;
+    sp_fn fn;
+    void *arg;
+    int handled;
+    int result;
+} spawn_call;
+
+static void spawn_on_system_stack(void *arg)
+{
+    spawn_call *call = arg;
+    run_ctx *c = call->c;
+    sp_runq *q = c->q;
+    if (!begin_queue_work(c)) {
+        end_queue_work(c); /* the P was taken: the runtime serves it */
+        return;
+    }
+    sp_g *g = sp_sched_take_g(q);
+    if (g != NULL) {
+        call->handled = 1;
+        call->result = sp_sched_init_g(q->sched, g, call->fn, call->arg);
+        if (call->result == SP_OK)
+            sp_sched_put_spill(q, g, 1); /* runnext, as Go's newproc */
+        else
+            sp_sched_give_g(q, g);
+    }
+    end_queue_work(c);
+}
+#endif
+
+int sp_run_spawn(sp_fn fn, void *arg, int *result)
+{
+#if defined(SPINDLE_ASAN)
+    (void)fn;
+    (void)arg;
+    (void)result;
+    return 0;
+#else
+    if (sp_run_current() == NULL || tls_run->q->sched == NULL)
+        return 0;
+    spawn_call call = { .c = tls_run, .fn = fn, .arg = arg };
+    sp_systemstack(spawn_on_system_stack, &call);
+    *result = call.result;
+    return call.handled;
+#endif
+}
+
 int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_result *out)
 {
-    if (q == NULL || g == NULL || g->coro == NULL || out == NULL)
+    if (q == NULL || g == NULL || out == NULL || (g->coro == NULL && !(runq_fresh(g) && q->sched != NULL)))
         return SP_EINVAL;
     run_ctx c = { .q = q, .current = g, .current_coro = g->coro, .entered = entered, .budget = budget };
     const int may_switch = (entered & 0xff) == SP_P_IN_GOROUTINE && budget > 0;
     tls_run = may_switch ? &c : NULL;
     for (;;) {
+        if (g->coro == NULL) {
+            /* First run: its stack comes from the cache the last finished
+               goroutine went back to. */
+            int err = sp_sched_start_g(q->sched, g);
+            if (err != SP_OK)
+                return finish(&c, out, g, err, 0);
+            c.current_coro = g->coro;
+        }
         int rc = sp_coro_resume(g->coro);
         g = c.current; /* direct switches may have changed who came back */
+        if (rc == SP_CORO_DONE && may_switch && q->sched != NULL && !(g->flags & SP_G_EXIT_TO_SCHEDULER)) {
+            /* Finished: its stack goes back to this thread's cache and its
+               record to the P's free list (Go's goexit0 and gfput). */
+            if (!begin_queue_work(&c))
+                return finish(&c, out, g, rc, 1);
+            sp_coro_destroy(g->coro);
+            sp_sched_give_g(q, g);
+            sp_g *next = c.switches < budget ? runq_take(q, 1, 0) : NULL;
+            if (next == NULL)
+                return finish(&c, out, NULL, SP_RUN_EXITED, 0);
+            count_switch(&c, next);
+            end_queue_work(&c);
+            g = next;
+            continue;
+        }
         if (c.park_unlock != NULL) {
             /* g parked in a channel and is switched out: its lock may go. It
                is in the channel's queue, not the run queue. */

@@ -22,8 +22,34 @@ struct sp_runq {
        handshake with the monitor). */
     _Atomic int32_t busy;
     _Atomic uint64_t switches;
+    /* The P's share of its sp_sched (sched.c), owner only: free records, a
+       block of goroutine ids, and how many goroutines it started minus how
+       many it finished (written by the owner alone, read by anyone). */
+    struct sp_sched *sched;
+    sp_runq *sched_next;      /* the sched's list of attached queues */
+    sp_g *free_head;
+    int32_t free_count;
+    int64_t id_next, id_end;
+    _Atomic int64_t live;
     sp_g *_Atomic ring[SP_RUNQ_CAPACITY];
 };
+
+/* ---- records, free lists and the global queue (sched.c) -------------------- */
+
+/* The coarse clock records are stamped from (sp_clock_ms). */
+extern SP_HIDDEN int64_t sp_clock_word;
+
+/* sp_sched_new_g and sp_sched_free_g for the run loop's own spawns and exits. */
+SP_HIDDEN sp_g *sp_sched_take_g(sp_runq *q);
+SP_HIDDEN void sp_sched_give_g(sp_runq *q, sp_g *g);
+/* sp_g_init_native and sp_g_start with q's sched. */
+SP_HIDDEN int sp_sched_init_g(struct sp_sched *s, sp_g *g, sp_fn fn, void *arg);
+SP_HIDDEN int sp_sched_start_g(struct sp_sched *s, sp_g *g);
+/* sp_runq_put_spill for the run loop. */
+SP_HIDDEN void sp_sched_put_spill(sp_runq *q, sp_g *g, int next);
+
+/* Whether g is a native goroutine that has not run yet. */
+static inline int runq_fresh(const sp_g *g) { return g->coro == NULL && g->fn != NULL; }
 
 static inline uint32_t runq_head(sp_runq *q)
 {
@@ -46,7 +72,11 @@ static inline int runq_push_tail(sp_runq *q, sp_g *g)
    which lands in the loop's leave(), so g must have been suspended there). */
 static inline int runq_resumable(const sp_g *g, int direct)
 {
-    return g->coro != NULL && g->hold == 0 && (!direct || g->coro->parked_in_loop);
+    if (g->hold != 0)
+        return 0;
+    if (g->coro == NULL) /* a fresh one is started first: never by a direct switch */
+        return !direct && g->fn != NULL;
+    return !direct || g->coro->parked_in_loop;
 }
 
 /* The next goroutine, runnext first (owner only); NULL when empty. With

@@ -151,19 +151,22 @@ public unsafe struct sp_case
 }
 
 /// <summary>
-/// A goroutine as the run queues hold it: one per goroutine descriptor of the
-/// scheduler, which owns the memory and reuses it.
+/// A goroutine as the run queues hold it. Records are made and reused by an
+/// sp_sched (sp_sched_new_g), which owns their memory; the slot numbers them
+/// in the order they were made.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public unsafe struct sp_g
 {
     /// <summary>
-    /// A native goroutine&apos;s coroutine; NULL for a managed goroutine (the run
-    /// loop never resumes those).
+    /// A native goroutine&apos;s coroutine: NULL for a managed goroutine, and for a
+    /// native one that has not run yet (fn and arg say what it will run; its
+    /// stack is taken when it first runs, from the cache its worker&apos;s last
+    /// finished goroutine went back to).
     /// </summary>
     public sp_coro* coro;
     /// <summary>
-    /// The scheduler&apos;s index for this record; libspindle never reads it.
+    /// The record&apos;s number in its sp_sched, from 0 (sp_sched_record).
     /// </summary>
     public long slot;
     /// <summary>
@@ -173,8 +176,8 @@ public unsafe struct sp_g
     /// </summary>
     public int hold;
     /// <summary>
-    /// SP_G_RUNNABLE, SP_G_RUNNING or SP_G_WAITING as libspindle last set
-    /// it; the scheduler writes its own states here too.
+    /// SP_G_RUNNABLE, SP_G_RUNNING, SP_G_WAITING or SP_G_DEAD as libspindle
+    /// last set it; the scheduler writes its own states here too.
     /// </summary>
     public int state;
     /// <summary>
@@ -182,11 +185,32 @@ public unsafe struct sp_g
     /// </summary>
     public int wait_reason;
     /// <summary>
+    /// SP_G_MANAGED, SP_G_EXIT_TO_SCHEDULER.
+    /// </summary>
+    public int flags;
+    /// <summary>
     /// While parked in a channel operation of libspindle&apos;s own: its waiter,
     /// for the scheduler to take out of the queue when it discards the
     /// goroutine.
     /// </summary>
     public sp_chan_waiter* parked_on;
+    /// <summary>
+    /// The goroutine&apos;s id: 1, 2, ... in its sp_sched, never reused.
+    /// </summary>
+    public long id;
+    /// <summary>
+    /// When it entered its state, in sp_clock_ms() milliseconds.
+    /// </summary>
+    public long since_ms;
+    /// <summary>
+    /// A native goroutine that has not run yet: what it will run.
+    /// </summary>
+    public delegate* unmanaged<void*, void> fn;
+    public void* arg;
+    /// <summary>
+    /// The link of the global run queue and of the free lists.
+    /// </summary>
+    public sp_g* link;
 }
 
 /// <remarks>Opaque: only ever used through a pointer.</remarks>
@@ -220,6 +244,11 @@ public unsafe struct sp_run_result
     /// Goroutines the loop switched to by itself, after the first.
     /// </summary>
     public long switches;
+}
+
+/// <remarks>Opaque: only ever used through a pointer.</remarks>
+public struct sp_sched
+{
 }
 
 /// <summary>
@@ -289,6 +318,25 @@ public unsafe struct sp_chan_state
     public sp_chan_waiter* recv_last;
     public sp_chan_waiter* send_first;
     public sp_chan_waiter* send_last;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct sp_wg_state
+{
+    /// <summary>
+    /// The lock: an sp_lock word (0 free, 1 held), which the managed runtime
+    /// takes with a compare-exchange.
+    /// </summary>
+    public int @lock;
+    /// <summary>
+    /// Goroutines parked in sp_wg_wait (kept by the managed runtime).
+    /// </summary>
+    public int waiters;
+    public long count;
+    /// <summary>
+    /// The handle it is published under; 0 once released.
+    /// </summary>
+    public ulong handle;
 }
 
 /// <summary>The functions and constants of spindle.h.</summary>
@@ -523,6 +571,12 @@ public static unsafe partial class SpindleNative
     /// </summary>
     public const int SP_G_WAITING = 2;
 
+    /// <summary>
+    /// A record that holds no goroutine (finished, free, or never used); 3
+    /// is the scheduler&apos;s own (a blocking section).
+    /// </summary>
+    public const int SP_G_DEAD = 4;
+
     public const int SP_WAIT_CHAN_SEND = 3;
 
     public const int SP_WAIT_CHAN_RECV = 4;
@@ -550,6 +604,24 @@ public static unsafe partial class SpindleNative
     /// the next goroutine itself.
     /// </summary>
     public const int SP_RUN_PARKED = 17;
+
+    /// <summary>
+    /// The goroutine finished and the loop freed its record itself (see
+    /// sp_runq_attach); sp_run_result.g is NULL and the caller finds the next
+    /// goroutine itself.
+    /// </summary>
+    public const int SP_RUN_EXITED = 18;
+
+    /// <summary>
+    /// A managed goroutine (an async method): the run loop never resumes it.
+    /// </summary>
+    public const int SP_G_MANAGED = 1;
+
+    /// <summary>
+    /// Its exit must go back to the scheduler (the main goroutine): the run
+    /// loop does not finish it by itself.
+    /// </summary>
+    public const int SP_G_EXIT_TO_SCHEDULER = 2;
 
     public const int SP_CHAN_CLOSED = 1;
 
@@ -1068,16 +1140,158 @@ public static unsafe partial class SpindleNative
     /// channel operation libspindle serves itself (see sp_chan_state) is left in
     /// the channel&apos;s queue, and the loop goes on the same way, or stops with
     /// SP_RUN_PARKED. Yields and parks go straight from one goroutine to the next
-    /// when they can, so the goroutine that comes back may not be g. Anything
-    /// else (a request, an exit, a full ring, budget spent) stops it with that
-    /// goroutine. When it
+    /// when they can, so the goroutine that comes back may not be g. On a queue
+    /// attached to an sp_sched, a goroutine that finishes (without
+    /// SP_G_EXIT_TO_SCHEDULER) is freed by the loop, which goes on the same way or
+    /// stops with SP_RUN_EXITED, and a goroutine that has not run yet gets its
+    /// coroutine (sp_g_start) before it runs. Anything else (a request, a full
+    /// ring, budget spent, no memory for a stack) stops it with that goroutine.
+    /// When it
     /// stops, the status word goes from entered to the same generation with
     /// SP_P_OWNED; if it had been changed (the P was taken, see sp_runq_busy),
     /// lost is set, and the loop never touched q after it saw the change.
-    /// Errors: SP_EINVAL (q, g, g-&gt;coro or out NULL); then out is untouched.
+    /// Errors: SP_EINVAL (q, g or out NULL, or g has neither a coroutine nor a
+    /// function); then out is untouched.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_runq_run(sp_runq* q, sp_g* g, long entered, int budget, sp_run_result* @out);
+
+    /// <summary>
+    /// Makes an sp_sched whose native goroutines get stacks of kind (SP_STACK_*)
+    /// and max_stack bytes (0: the kind&apos;s default), as sp_coro_options says.
+    /// Errors: SP_EINVAL (out NULL, bad kind or size), SP_ENOMEM.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_sched_create(sp_sched** @out, int stack_kind, nuint max_stack);
+
+    /// <summary>
+    /// Frees s and every record it made; neither may be used by any thread any
+    /// more, and the coroutines of unfinished goroutines must have been destroyed.
+    /// SP_EINVAL for NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_sched_destroy(sp_sched* s);
+
+    /// <summary>
+    /// Ties q to s: q&apos;s free list and live count then serve s, and the run loop
+    /// on q finishes native goroutines and serves sp_go itself. A queue is
+    /// attached once. Errors: SP_EINVAL (NULL), SP_ESTATE (already attached).
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_runq_attach(sp_runq* q, sp_sched* s);
+
+    /// <summary>
+    /// A record for a new goroutine, from q&apos;s free list when q is given (q&apos;s owner
+    /// only; q attached to s), else from s&apos;s: its id set, flags, hold, coro and
+    /// parked_on cleared, state SP_G_RUNNABLE, and counted live. NULL for bad
+    /// arguments or no memory.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial sp_g* sp_sched_new_g(sp_sched* s, sp_runq* q);
+
+    /// <summary>
+    /// Makes g, a record from sp_sched_new_g, a native goroutine that will run
+    /// fn(arg) on a stack of s&apos;s kind, taken when it first runs (sp_g_start).
+    /// Errors: SP_EINVAL (NULL), SP_ENOTSPLIT or SP_ENOTSUP (s&apos;s stack kind does
+    /// not suit fn, as sp_coro_create says).
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_g_init_native(sp_sched* s, sp_g* g, delegate* unmanaged<void*, void> fn, void* arg);
+
+    /// <summary>
+    /// Gives g, a native goroutine that has not run yet, its coroutine (the run
+    /// loop does this itself); SP_OK at once when it has one. Errors: SP_EINVAL
+    /// (NULL, or no fn), SP_ENOMEM.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_g_start(sp_sched* s, sp_g* g);
+
+    /// <summary>
+    /// Takes g (finished, its coroutine destroyed or never made) out of the live
+    /// count and back to q&apos;s free list (q&apos;s owner only), or to s&apos;s when q is
+    /// NULL; its state becomes SP_G_DEAD. Ignores NULL s or g.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial void sp_sched_free_g(sp_sched* s, sp_runq* q, sp_g* g);
+
+    /// <summary>
+    /// Moves q&apos;s free records to s&apos;s (q&apos;s owner only, as its P retires).
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial void sp_sched_drain_free(sp_sched* s, sp_runq* q);
+
+    /// <summary>
+    /// Goroutines started and not finished: s&apos;s count plus those of its
+    /// attached queues. Exact only while no queue&apos;s owner runs (the scheduler&apos;s
+    /// deadlock check), a snapshot otherwise. 0 for NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial long sp_sched_live(sp_sched* s);
+
+    /// <summary>
+    /// How many records s has made (slots 0 .. n-1). 0 for NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial long sp_sched_records(sp_sched* s);
+
+    /// <summary>
+    /// The record in slot, or NULL when there is none.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial sp_g* sp_sched_record(sp_sched* s, long slot);
+
+    /// <summary>
+    /// Appends g to s&apos;s global run queue. Ignores NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial void sp_sched_global_push(sp_sched* s, sp_g* g);
+
+    /// <summary>
+    /// Takes the oldest goroutine from s&apos;s global run queue; NULL when empty.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial sp_g* sp_sched_global_pop(sp_sched* s);
+
+    /// <summary>
+    /// Goroutines in s&apos;s global run queue (a snapshot). 0 for NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial long sp_sched_global_count(sp_sched* s);
+
+    /// <summary>
+    /// Go&apos;s globrunqget: takes a fair share of s&apos;s global queue for q (q&apos;s owner
+    /// only; at most count / procs + 1, and no more than half a ring) and returns
+    /// the first to run now, the rest in q&apos;s ring. NULL when the queue is empty.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial sp_g* sp_sched_global_take(sp_sched* s, sp_runq* q, int procs);
+
+    /// <summary>
+    /// Adds g to q as sp_runq_put does (q&apos;s owner only); when the ring is full,
+    /// moves half of it and the goroutine that did not fit to s&apos;s global queue
+    /// (Go&apos;s runqputslow).
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial void sp_runq_put_spill(sp_runq* q, sp_sched* s, sp_g* g, [MarshalAs(UnmanagedType.U1)] bool next);
+
+    /// <summary>
+    /// The runtime&apos;s coarse clock in milliseconds, which goroutine records are
+    /// stamped with (sp_g.since_ms): its word, written by whoever keeps it (the
+    /// managed scheduler&apos;s monitor, once a millisecond). Never NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial long* sp_clock_ms();
 
     /// <summary>
     /// Makes a channel&apos;s state with an unlocked lock and room for capacity
@@ -1126,4 +1340,27 @@ public static unsafe partial class SpindleNative
     [LibraryImport(LibraryName)]
     [SuppressGCTransition]
     public static partial void sp_chan_remove_waiter(sp_chan_waiter* w);
+
+    /// <summary>
+    /// A zeroed state, from a free list of states that are never returned to the
+    /// system (a stale handle&apos;s lookup may still read one). Errors: SP_EINVAL
+    /// (out NULL), SP_ENOMEM.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_wg_state_make(sp_wg_state** @out);
+
+    /// <summary>
+    /// Withdraws wg&apos;s handle and gives the state back to the free list; wg must
+    /// not be used again. SP_EINVAL for NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_wg_state_free(sp_wg_state* wg);
+
+    /// <summary>
+    /// Publishes wg under handle ((generation &lt;&lt; 32) | (slot + 1)); sets
+    /// wg-&gt;handle. Errors: SP_EINVAL (NULL, handle 0 or beyond 64 Mi slots),
+    /// SP_ENOMEM.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_wg_publish(ulong handle, sp_wg_state* wg);
 }

@@ -7,17 +7,26 @@ namespace Spindle;
 /// and clock_gettime were 5% of a channel ping-pong's profile). Go's sysmon ticks the
 /// same way. Times read here lag the clock by up to one monitor period.
 /// </summary>
-internal static class CoarseClock
+internal static unsafe class CoarseClock
 {
-    private static long s_nowMs = Environment.TickCount64;
+    // libspindle's word (sp_clock_ms), which the native run loop and the goroutine
+    // records it starts and finishes are stamped from.
+    private static readonly long* s_nowMs = Init();
 
-    public static long NowMs => Volatile.Read(ref s_nowMs);
+    private static long* Init()
+    {
+        long* word = Interop.SpindleNative.sp_clock_ms();
+        Volatile.Write(ref *word, Environment.TickCount64);
+        return word;
+    }
+
+    public static long NowMs => Volatile.Read(ref *s_nowMs);
 
     /// <summary>Reads the clock (the monitor, each look); returns it.</summary>
     public static long Tick()
     {
         long now = Environment.TickCount64;
-        Volatile.Write(ref s_nowMs, now);
+        Volatile.Write(ref *s_nowMs, now);
         return now;
     }
 }

@@ -1,40 +1,27 @@
+using Spindle.Interop;
+using static Spindle.Interop.SpindleNative;
+
 namespace Spindle;
 
-/// <summary>The global run queue: an intrusive FIFO under the scheduler's lock.</summary>
-internal sealed class GlobalQueue
+/// <summary>The global run queue, kept by the scheduler's native half (sched.c) under
+/// its own lock: the native run loop spills half of a full local queue there itself.</summary>
+internal sealed unsafe class GlobalQueue(GoroutineTable table)
 {
-    private Goroutine? _head, _tail;
+    public long Count => sp_sched_global_count(table.Sched);
 
-    public int Count { get; private set; }
-
-    public void Push(Goroutine g)
-    {
-        g.Link = null;
-        if (_tail is null) _head = g; else _tail.Link = g;
-        _tail = g;
-        Count++;
-    }
-
-    public void PushChain(Goroutine? first)
-    {
-        while (first is not null)
-        {
-            Goroutine? next = first.Link;
-            Push(first);
-            first = next;
-        }
-    }
+    public void Push(Goroutine g) => sp_sched_global_push(table.Sched, g.Native);
 
     public Goroutine? Pop()
     {
-        Goroutine? g = _head;
-        if (g is null)
-            return null;
-        _head = g.Link;
-        if (_head is null)
-            _tail = null;
-        g.Link = null;
-        Count--;
-        return g;
+        sp_g* g = sp_sched_global_pop(table.Sched);
+        return g is null ? null : table[g];
+    }
+
+    /// <summary>Go's globrunqget: a fair share for p among procs processors; the first to
+    /// run now, the rest into p's local queue.</summary>
+    public Goroutine? TakeBatch(Processor p, int procs)
+    {
+        sp_g* g = sp_sched_global_take(table.Sched, p.RunQ.Native, procs);
+        return g is null ? null : table[g];
     }
 }

@@ -1,4 +1,5 @@
 using Spindle.Interop;
+using static Spindle.Interop.SpindleNative;
 
 namespace Spindle;
 
@@ -12,8 +13,13 @@ internal sealed unsafe class Goroutine
 
     public Goroutine(sp_g* native) => Native = native;
 
-    public long Id;
-    public GoroutineKind Kind;
+    /// <summary>Numbered by the native record (1, 2, ... in each runtime).</summary>
+    public long Id => Native->id;
+    public GoroutineKind Kind
+    {
+        get => (Native->flags & SP_G_MANAGED) != 0 ? GoroutineKind.Managed : GoroutineKind.Native;
+        set => Native->flags = value == GoroutineKind.Managed ? Native->flags | SP_G_MANAGED : Native->flags & ~SP_G_MANAGED;
+    }
     /// <summary>Kept in the native record, where the native run loop updates it for the
     /// goroutines it switches between by itself.</summary>
     public GoroutineState State
@@ -30,10 +36,15 @@ internal sealed unsafe class Goroutine
     }
     /// <summary>When it entered its state, in Environment.TickCount64 milliseconds as
     /// <see cref="CoarseClock"/> holds them: read on every switch, the clock itself would
-    /// cost a system call each time on this VM.</summary>
-    public long StateSince;
+    /// cost a system call each time on this VM. In the native record, which the run loop
+    /// stamps when it switches by itself.</summary>
+    public long StateSince
+    {
+        get => Native->since_ms;
+        set => Native->since_ms = value;
+    }
 
-    /// <summary>Intrusive link for run queues, free lists and waiter lists.</summary>
+    /// <summary>Intrusive link for wait groups' waiter lists.</summary>
     public Goroutine? Link;
 
     // Native goroutines.
@@ -81,7 +92,13 @@ internal sealed unsafe class Goroutine
     /// <summary>The continuation a managed sleep resumes with when its timer fires.</summary>
     public Action? TimerContinuation;
 
-    public bool IsMain;
+    /// <summary>The main goroutine: its end ends the program, so the run loop leaves its
+    /// exit to the scheduler.</summary>
+    public bool IsMain
+    {
+        get => (Native->flags & SP_G_EXIT_TO_SCHEDULER) != 0;
+        set => Native->flags = value ? Native->flags | SP_G_EXIT_TO_SCHEDULER : Native->flags & ~SP_G_EXIT_TO_SCHEDULER;
+    }
 
     public void SetState(GoroutineState state, WaitReason reason = WaitReason.None) =>
         SetState(state, reason, CoarseClock.NowMs);

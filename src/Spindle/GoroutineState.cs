@@ -14,7 +14,7 @@ public enum GoroutineState
     /// <summary>Inside sp_block_enter/sp_block_exit: running a call that may block its thread.</summary>
     Blocking,
     /// <summary>Finished.</summary>
-    Dead,
+    Dead = SpindleNative.SP_G_DEAD,
 }
 
 /// <summary>Why a goroutine is waiting.</summary>

@@ -1,80 +1,87 @@
-using System.Runtime.InteropServices;
 using Spindle.Interop;
+using static Spindle.Interop.SpindleNative;
 
 namespace Spindle;
 
-/// <summary>Every goroutine descriptor a scheduler has made, by slot, each with the
-/// native record (sp_g) that the native run queues hold in its place. Descriptors are
-/// reused, never removed, so a record found in a queue always maps back to its G.
-/// Records live in native chunks freed with the table.</summary>
+/// <summary>The goroutine records of one scheduler, made and reused by its native half
+/// (sp_sched: records, free lists, ids, the live count, the global run queue), with
+/// the managed descriptor of each record made on first use. The native run loop starts
+/// and finishes goroutines without managed code, so most records of a program that
+/// only spawns, yields and uses channels never get a descriptor. A record keeps its
+/// descriptor for good, whatever goroutine it holds next.</summary>
 internal sealed unsafe class GoroutineTable
 {
     private const int ChunkBits = 12;
     private const int ChunkSize = 1 << ChunkBits;
+    private const int MaxChunks = 16384; // sched.c's limit: 64 Mi records
 
-    private readonly Lock _lock = new();
-    // Readers index these without the lock: a chunk is filled in before any of its
-    // records can reach a queue, and a grown array keeps every chunk of the old one.
-    private volatile Goroutine[]?[] _chunks = new Goroutine[]?[16];
-    private sp_g*[] _nativeChunks = new sp_g*[16];
-    private int _count;
+    private readonly Goroutine?[]?[] _chunks = new Goroutine?[]?[MaxChunks];
 
-    /// <summary>How many descriptors exist.</summary>
-    public int Count => Volatile.Read(ref _count);
-
-    /// <summary>A new descriptor with its own slot and native record.</summary>
-    public Goroutine Add()
+    public GoroutineTable(GoroutineStacks stacks, long maxStack)
     {
-        lock (_lock)
-        {
-            int slot = _count;
-            int chunk = slot >> ChunkBits;
-            if (chunk == _chunks.Length)
-            {
-                var grown = new Goroutine[]?[_chunks.Length * 2];
-                Array.Copy(_chunks, grown, _chunks.Length);
-                var grownNative = new sp_g*[grown.Length];
-                Array.Copy(_nativeChunks, grownNative, _nativeChunks.Length);
-                _nativeChunks = grownNative;
-                _chunks = grown;
-            }
-            if (_chunks[chunk] is null)
-            {
-                _nativeChunks[chunk] = (sp_g*)NativeMemory.AllocZeroed((nuint)ChunkSize, (nuint)sizeof(sp_g));
-                _chunks[chunk] = new Goroutine[ChunkSize];
-            }
-            sp_g* native = _nativeChunks[chunk] + (slot & (ChunkSize - 1));
-            native->slot = slot;
-            var g = new Goroutine(native);
-            _chunks[chunk]![slot & (ChunkSize - 1)] = g;
-            Volatile.Write(ref _count, slot + 1);
-            return g;
-        }
+        sp_sched* s;
+        int err = sp_sched_create(&s, (int)stacks, (nuint)maxStack);
+        if (err != SP_OK)
+            throw new InvalidOperationException($"spindle: cannot make a scheduler: {SpindleError.Describe(err)}");
+        Sched = s;
     }
 
-    /// <summary>The descriptor of a native record this table made.</summary>
+    /// <summary>The native half, which processors' run queues are attached to.</summary>
+    public sp_sched* Sched { get; }
+
+    /// <summary>Goroutines started and not finished (exact while no worker holds a P).</summary>
+    public int Live => (int)sp_sched_live(Sched);
+
+    /// <summary>A record for a new goroutine, from p's free list when the caller holds p,
+    /// counted live; its descriptor.</summary>
+    public Goroutine New(Processor? p)
+    {
+        sp_g* native = sp_sched_new_g(Sched, p is null ? null : p.RunQ.Native);
+        if (native is null)
+            throw new OutOfMemoryException("spindle: no memory for a goroutine record");
+        return this[native];
+    }
+
+    /// <summary>Gives a finished goroutine's record back (to p's free list when the
+    /// caller holds p) and takes it out of the live count.</summary>
+    public void Free(Processor? p, Goroutine g) =>
+        sp_sched_free_g(Sched, p is null ? null : p.RunQ.Native, g.Native);
+
+    /// <summary>The descriptor of a record of this table, made on first use.</summary>
     public Goroutine this[sp_g* native]
     {
         get
         {
             long slot = native->slot;
-            return _chunks[slot >> ChunkBits]![slot & (ChunkSize - 1)];
+            Goroutine?[] chunk = _chunks[slot >> ChunkBits] ?? MakeChunk(slot >> ChunkBits);
+            ref Goroutine? entry = ref chunk[slot & (ChunkSize - 1)];
+            return Volatile.Read(ref entry) ?? MakeDescriptor(ref entry, native);
         }
     }
 
-    /// <summary>Calls visit on every descriptor made so far, dead ones included.</summary>
-    public void ForEach(Action<Goroutine> visit)
+    private Goroutine?[] MakeChunk(long index)
     {
-        int n = Count;
-        Goroutine[]?[] chunks = _chunks;
-        for (int i = 0; i < n; i++)
-            visit(chunks[i >> ChunkBits]![i & (ChunkSize - 1)]);
+        Interlocked.CompareExchange(ref _chunks[index], new Goroutine?[ChunkSize], null);
+        return _chunks[index]!;
     }
 
-    ~GoroutineTable()
+    private static Goroutine MakeDescriptor(ref Goroutine? entry, sp_g* native)
     {
-        foreach (sp_g* chunk in _nativeChunks)
-            if (chunk is not null)
-                NativeMemory.Free(chunk);
+        var made = new Goroutine(native);
+        return Interlocked.CompareExchange(ref entry, made, null) ?? made;
     }
+
+    /// <summary>Calls visit on every goroutine that has not finished.</summary>
+    public void ForEach(Action<Goroutine> visit)
+    {
+        long n = sp_sched_records(Sched);
+        for (long slot = 0; slot < n; slot++)
+        {
+            sp_g* native = sp_sched_record(Sched, slot);
+            if (Volatile.Read(ref native->state) != SP_G_DEAD)
+                visit(this[native]);
+        }
+    }
+
+    ~GoroutineTable() => sp_sched_destroy(Sched);
 }

@@ -17,9 +17,6 @@ internal sealed unsafe class Processor
     public readonly int Id;
     public readonly RunQueue RunQ;
     public readonly TimerQueue Timers = new();
-    /// <summary>Goroutine descriptors to reuse (owner only).</summary>
-    public Goroutine? FreeGs;
-    public int FreeCount;
 
     private readonly long* _status;
 

@@ -5,6 +5,31 @@ namespace Spindle;
 
 internal sealed unsafe partial class Scheduler
 {
+    // The wait groups this runtime's goroutines made and have not released: released
+    // when it stops, as a Go program's exit frees everything.
+    private readonly HashSet<NativeWaitGroup> _waitGroups = [];
+
+    internal void RememberWaitGroup(NativeWaitGroup wg)
+    {
+        lock (_waitGroups)
+            _waitGroups.Add(wg);
+    }
+
+    internal void ForgetWaitGroup(NativeWaitGroup wg)
+    {
+        lock (_waitGroups)
+            _waitGroups.Remove(wg);
+    }
+
+    private void ReleaseWaitGroups()
+    {
+        NativeWaitGroup[] left;
+        lock (_waitGroups)
+            left = [.. _waitGroups];
+        foreach (NativeWaitGroup wg in left)
+            wg.ReleaseAtStop();
+    }
+
     /// <summary>Serves a native goroutine's runtime call on the worker's own stack.
     /// Returns true when the goroutine has its answer and should be resumed at once;
     /// false when it was parked or queued.</summary>
@@ -48,26 +73,26 @@ internal sealed unsafe partial class Scheduler
                     Interlocked.Increment(ref CallbackFailures);
                 return true;
             case SP_OP_WG_MAKE:
-                req->value = (long)WaitGroups.Add(new WaitGroup(this, visibleOutside: false));
+                req->value = (long)NativeWaitGroup.Make(this, out req->result);
                 return true;
             case SP_OP_WG_ADD:
             {
-                WaitGroup? wg = WaitGroups.Get(req->args[0]);
-                req->result = wg is null ? SP_ESTALE : wg.TryAdd((long)req->args[1]) ? SP_OK : SP_EINVAL;
+                NativeWaitGroup? wg = Registry.WaitGroups.Get(req->args[0]);
+                req->result = wg is null ? SP_ESTALE : wg.Add((long)req->args[1]);
                 return true;
             }
             case SP_OP_WG_WAIT:
             {
-                WaitGroup? wg = WaitGroups.Get(req->args[0]);
+                NativeWaitGroup? wg = Registry.WaitGroups.Get(req->args[0]);
                 if (wg is null)
                 {
                     req->result = SP_ESTALE;
                     return true;
                 }
-                return !wg.ParkNative(g);
+                return !wg.Park(g);
             }
             case SP_OP_WG_RELEASE:
-                req->result = WaitGroups.Release(req->args[0], wg => wg.HasWaiters ? SP_ESTATE : SP_OK);
+                req->result = NativeWaitGroup.Release(req->args[0]);
                 return true;
             default:
                 return ServeChannel(g, req);

@@ -20,6 +20,7 @@ internal sealed unsafe class RunQueue
         sp_runq* q;
         if (sp_runq_create(&q) != SP_OK)
             throw new OutOfMemoryException("spindle: no memory for a run queue");
+        sp_runq_attach(q, table.Sched); // its free list and live count serve the table
         Native = q;
     }
 
@@ -32,28 +33,15 @@ internal sealed unsafe class RunQueue
 
     /// <summary>Adds g (owner only). With next, g takes the runnext slot and whatever
     /// was there moves to the tail. Returns null when queued, or the goroutine that did
-    /// not fit (g, or the one displaced from runnext) when the ring is full: the caller
-    /// moves it, with half of the ring, to the global queue (Go's runqputslow).
+    /// not fit (g, or the one displaced from runnext) when the ring is full.
     /// The new goroutine never leaves runnext again here: putting a displaced one back
     /// would race with a thief taking the new one, which would then run twice.</summary>
     public Goroutine? Put(Goroutine g, bool next) => Of(sp_runq_put(Native, g.Native, next));
 
-    /// <summary>Takes half of the ring, oldest first, into a chain for the global queue
-    /// (owner only).</summary>
-    public Goroutine? TakeHalfForGlobal(out int count)
-    {
-        sp_g** half = stackalloc sp_g*[Capacity / 2];
-        count = sp_runq_take_half(Native, half, Capacity / 2);
-        Goroutine? first = null, last = null;
-        for (int i = 0; i < count; i++)
-        {
-            Goroutine g = _table[half[i]];
-            g.Link = null;
-            if (last is null) first = g; else last.Link = g;
-            last = g;
-        }
-        return first;
-    }
+    /// <summary>Adds g as <see cref="Put"/> does (owner only); when the ring is full, half
+    /// of it and the goroutine that did not fit go to the global queue (Go's
+    /// runqputslow).</summary>
+    public void PutOrSpill(Goroutine g, bool next) => sp_runq_put_spill(Native, _table.Sched, g.Native, next);
 
     /// <summary>Takes the next goroutine (owner only).</summary>
     public Goroutine? Get() => Of(sp_runq_get(Native));
@@ -62,18 +50,6 @@ internal sealed unsafe class RunQueue
     /// returns one of the stolen goroutines to run now.</summary>
     public Goroutine? StealHalf(RunQueue victim) => Of(sp_runq_steal(Native, victim.Native));
 
-    /// <summary>Empties the queue into a chain (owner only, when the P retires).</summary>
-    public Goroutine? Drain()
-    {
-        Goroutine? first = null, last = null;
-        for (Goroutine? g = Get(); g is not null; g = Get())
-        {
-            g.Link = null;
-            if (last is null) first = g; else last.Link = g;
-            last = g;
-        }
-        return first;
-    }
 
     ~RunQueue() => sp_runq_destroy(Native);
 }

@@ -189,7 +189,7 @@ public static unsafe class Runtime
         get
         {
             Scheduler s = Require();
-            return new RuntimeStats(s.MaxProcs, Volatile.Read(ref s.LiveGoroutines), Volatile.Read(ref s.OwnedPs),
+            return new RuntimeStats(s.MaxProcs, s.LiveGoroutines, Volatile.Read(ref s.OwnedPs),
                 Volatile.Read(ref s.PeakOwnedPs), Interlocked.Read(ref s.HogsRetaken),
                 Interlocked.Read(ref s.BlockingRetaken), Interlocked.Read(ref s.CallbackFailures), s.NativeSwitches(), s.RuntimeCalls());
         }

@@ -28,18 +28,17 @@ internal sealed unsafe partial class Scheduler
     private volatile int _idlePCount;
     private readonly List<Machine> _idleMs = [];
     private readonly List<Machine> _allMs = [];
-    private readonly GlobalQueue _globalQ = new();
-    private Goroutine? _globalFreeGs;
-    private readonly GoroutineTable _goroutines = new();
+    private readonly GoroutineTable _goroutines;
+    private readonly GlobalQueue _globalQ;
     private int _nmspinning;
     private volatile bool _stopping;
-    private long _nextGoroutineId;
     private readonly ManualResetEventSlim _finished = new();
     private Exception? _failure;
     private RuntimeMonitor? _monitor;
 
     // Counters (read by the monitor, deadlock detection, stats and tests).
-    internal int LiveGoroutines;
+    /// <summary>Goroutines started and not finished, counted by the native records.</summary>
+    internal int LiveGoroutines => _goroutines.Live;
     internal int RunningWithoutP;
     internal int ExternalWaits;
     internal int TimersPending;
@@ -49,12 +48,13 @@ internal sealed unsafe partial class Scheduler
     internal long BlockingRetaken;
     internal long CallbackFailures;
 
-    internal readonly HandleTable<WaitGroup> WaitGroups = new();
     internal readonly CallbackRegistry Callbacks;
 
     public Scheduler(int maxProcs, CallbackRegistry callbacks)
     {
         Callbacks = callbacks;
+        _goroutines = new GoroutineTable(Runtime.Stacks, Runtime.MaxStack);
+        _globalQ = new GlobalQueue(_goroutines);
         SetMaxProcsLocked(maxProcs);
     }
 
@@ -101,7 +101,9 @@ internal sealed unsafe partial class Scheduler
         foreach (Machine m in ms)
             if (m.Thread != Thread.CurrentThread)
                 m.Thread.Join(TimeSpan.FromSeconds(2)); // one stuck in a blocking native call stays behind
-        // Like a Go program's exit: goroutines still parked are discarded.
+        // Like a Go program's exit: goroutines still parked are discarded, and the wait
+        // groups its goroutines made are released.
+        ReleaseWaitGroups();
         _goroutines.ForEach(g =>
         {
             Unpark(g);
@@ -118,34 +120,12 @@ internal sealed unsafe partial class Scheduler
 
     private Goroutine NewG(Machine? m, GoroutineKind kind)
     {
-        Goroutine? g = null;
-        Processor? p = m?.P;
-        if (p is not null && p.FreeGs is not null)
-        {
-            g = p.FreeGs;
-            p.FreeGs = g.Link;
-            p.FreeCount--;
-        }
-        else if (Volatile.Read(ref _globalFreeGs) is not null)
-        {
-            lock (_lock)
-            {
-                g = _globalFreeGs;
-                if (g is not null)
-                    _globalFreeGs = g.Link;
-            }
-        }
-        g ??= _goroutines.Add();
+        Goroutine g = _goroutines.New(m?.P); // numbered and counted live there
         g.Link = null;
         g.Kind = kind;
-        g.Id = Interlocked.Increment(ref _nextGoroutineId);
-        g.RequestPending = false;
-        g.InBlockingSection = false;
-        g.IsMain = false;
         g.ParkReason = WaitReason.None;
         g.ParkOutside = g.CountedOutside = false;
         g.ParkedOn = null;
-        Interlocked.Increment(ref LiveGoroutines);
         return g;
     }
 
@@ -155,19 +135,7 @@ internal sealed unsafe partial class Scheduler
         g.Body = null;
         g.Task = null;
         g.Steps?.Clear();
-        Processor? p = m?.P;
-        if (p is not null && p.FreeCount < 64)
-        {
-            g.Link = p.FreeGs;
-            p.FreeGs = g;
-            p.FreeCount++;
-            return;
-        }
-        lock (_lock)
-        {
-            g.Link = _globalFreeGs;
-            _globalFreeGs = g;
-        }
+        _goroutines.Free(m?.P, g); // Dead, and out of the live count
     }
 
     /// <summary>Starts a native goroutine running fn(arg).</summary>
@@ -175,20 +143,13 @@ internal sealed unsafe partial class Scheduler
     {
         Machine? m = Machine.CurrentMachine;
         Goroutine g = NewG(m, GoroutineKind.Native);
-        sp_coro_options opts = default;
-        opts.flags = SP_CORO_GOROUTINE;
-        opts.kind = (int)Runtime.Stacks;
-        opts.max_stack = (nuint)Runtime.MaxStack;
-        sp_coro* co;
-        int err = sp_coro_create(&co, fn, arg, &opts);
+        // Its stack is taken when it first runs (sp_g_start, or the run loop).
+        int err = sp_g_init_native(_goroutines.Sched, g.Native, (delegate* unmanaged<void*, void>)fn, arg);
         if (err != SP_OK)
         {
-            g.SetState(GoroutineState.Dead);
-            Interlocked.Decrement(ref LiveGoroutines);
             FreeG(m, g);
             return err;
         }
-        g.Coro = co;
         g.IsMain = isMain;
         g.SetState(GoroutineState.Runnable);
         Ready(g, next: true);
@@ -221,19 +182,10 @@ internal sealed unsafe partial class Scheduler
     // ---------------------------------------------------------------- run queues
 
     /// <summary>Puts g on p's local queue (p owned by the caller), spilling half of a
-    /// full queue to the global one.</summary>
-    private void RunqPut(Processor p, Goroutine g, bool next)
-    {
-        Goroutine? spill = p.RunQ.Put(g, next);
-        if (spill is null)
-            return;
-        Goroutine? half = p.RunQ.TakeHalfForGlobal(out _);
-        lock (_lock)
-        {
-            _globalQ.PushChain(half);
-            _globalQ.Push(spill);
-        }
-    }
+    /// full queue to the global one. No scheduler lock: only a worker holding p does
+    /// this, and deadlock detection and handoffs look at the queues only while no
+    /// worker holds the P.</summary>
+    private static void RunqPut(Processor p, Goroutine g, bool next) => p.RunQ.PutOrSpill(g, next);
 
     /// <summary>The running goroutine goes back to the tail of this worker's queue.</summary>
     private void Requeue(Machine m, Goroutine g)
@@ -259,24 +211,7 @@ internal sealed unsafe partial class Scheduler
         Wakep();
     }
 
-    private Goroutine? GlobalGetBatch(Processor p)
-    {
-        // under _lock
-        int n = Math.Min(_globalQ.Count / Math.Max(1, _maxProcs) + 1, RunQueue.Capacity / 2);
-        Goroutine? first = _globalQ.Pop();
-        for (int i = 1; i < n; i++)
-        {
-            Goroutine? g = _globalQ.Pop();
-            if (g is null)
-                break;
-            if (p.RunQ.Put(g, next: false) is not null)
-            {
-                _globalQ.Push(g);
-                break;
-            }
-        }
-        return first;
-    }
+    private Goroutine? GlobalGetBatch(Processor p) => _globalQ.TakeBatch(p, Math.Max(1, _maxProcs));
 
     // ---------------------------------------------------------------- processors and workers
 
@@ -332,16 +267,10 @@ internal sealed unsafe partial class Scheduler
     /// <summary>A P above GOMAXPROCS gives its work away and stops (under _lock).</summary>
     private void RetirePLocked(Processor p)
     {
-        _globalQ.PushChain(p.RunQ.Drain());
+        for (Goroutine? g = p.RunQ.Get(); g is not null; g = p.RunQ.Get())
+            _globalQ.Push(g);
         p.Timers.MoveTo(_allPs[0].Timers);
-        while (p.FreeGs is not null)
-        {
-            Goroutine g = p.FreeGs;
-            p.FreeGs = g.Link;
-            g.Link = _globalFreeGs;
-            _globalFreeGs = g;
-        }
-        p.FreeCount = 0;
+        sp_sched_drain_free(_goroutines.Sched, p.RunQ.Native);
         p.SetIdle(); // Retired, since Retiring
     }
 
@@ -683,7 +612,7 @@ internal sealed unsafe partial class Scheduler
         if (_idlePCount != _maxProcs || _globalQ.Count != 0 || Volatile.Read(ref OwnedPs) != 0)
             return; // a worker holds a P (a retiring one, perhaps): it is still running
         if (Volatile.Read(ref RunningWithoutP) != 0 || Volatile.Read(ref ExternalWaits) != 0 ||
-            Volatile.Read(ref TimersPending) != 0 || Volatile.Read(ref LiveGoroutines) == 0)
+            Volatile.Read(ref TimersPending) != 0 || LiveGoroutines == 0)
             return;
         if (AnyQueuedWork())
             return;
@@ -738,7 +667,8 @@ internal sealed unsafe partial class Scheduler
                 bool lost;
                 if (SwitchTimings.Enabled)
                 {
-                    rc = SwitchTimings.Resume(m, g.Coro);
+                    int started = sp_g_start(_goroutines.Sched, g.Native); // a first run
+                    rc = started == SP_OK ? SwitchTimings.Resume(m, g.Coro) : started;
                     lost = !p.LeaveResume(entered);
                 }
                 else
@@ -752,15 +682,16 @@ internal sealed unsafe partial class Scheduler
                     if (run.switches != 0)
                     {
                         p.SchedTick += (uint)run.switches;
-                        // Goroutines readied in native code woke no idle worker (Go's
-                        // ready calls wakep each time): one look per run of the loop.
-                        if (_idlePCount != 0 && !p.RunQ.IsEmpty)
+                        // Goroutines readied or spawned in native code woke no idle worker
+                        // (Go's ready and newproc call wakep each time): one look per run
+                        // of the loop.
+                        if (_idlePCount != 0 && (!p.RunQ.IsEmpty || _globalQ.Count > 0))
                             Wakep();
                     }
-                    if (run.status is SP_RUN_REQUEUED or SP_RUN_PARKED)
+                    if (run.status is SP_RUN_REQUEUED or SP_RUN_PARKED or SP_RUN_EXITED)
                     {
-                        // g yielded into the queue or parked in a channel's native queue;
-                        // the next one is the worker's to find.
+                        // g yielded into the queue, parked in a channel's native queue or
+                        // finished; the next one is the worker's to find.
                         if (run.lost != 0)
                             LostPAfterRequeue(m);
                         return;
@@ -875,9 +806,8 @@ internal sealed unsafe partial class Scheduler
 
     private void ExitNative(Machine m, Goroutine g)
     {
-        sp_coro_destroy(g.Coro);
-        g.SetState(GoroutineState.Dead);
-        Interlocked.Decrement(ref LiveGoroutines);
+        if (g.Coro is not null) // null for one that never started (no memory for its stack)
+            sp_coro_destroy(g.Coro);
         bool main = g.IsMain;
         FreeG(m, g);
         if (main)
@@ -1008,8 +938,6 @@ internal sealed unsafe partial class Scheduler
     {
         Task task = g.Task!;
         bool main = g.IsMain;
-        g.SetState(GoroutineState.Dead);
-        Interlocked.Decrement(ref LiveGoroutines);
         FreeG(m, g);
         if (task.IsFaulted || task.IsCanceled)
         {

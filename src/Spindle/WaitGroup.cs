@@ -5,39 +5,26 @@ namespace Spindle;
 /// <summary>
 /// Go's sync.WaitGroup: a counter that goroutines wait on until it drops to zero.
 /// Usable from managed goroutines (<see cref="WaitAsync"/>), any async code, and plain
-/// threads (<see cref="Wait"/>); native goroutines use sp_wg_* handles to the same kind
-/// of object. A negative counter is refused and the counter left as it was.
+/// threads (<see cref="Wait"/>); native goroutines use sp_wg_* handles to wait groups in
+/// native memory instead (NativeWaitGroup). A negative counter is refused and the
+/// counter left as it was.
 /// </summary>
-public sealed class WaitGroup : IHandleOwner
+public sealed class WaitGroup
 {
-    private readonly Scheduler? _sched; // set for the native kind (sp_wg_make) only
     private readonly object _lock = new(); // a monitor: plain threads Wait on it
     private long _count;
-    private Goroutine? _nativeWaiters;
     private readonly List<(Goroutine? Goroutine, Action Continuation)> _asyncWaiters = [];
     private int _blockedThreads;
 
     /// <summary>Creates a wait group with a zero counter. A wait group made in C# may be
     /// used by threads outside Spindle, so goroutines waiting on it never count as
     /// deadlocked. It may be made before <see cref="Runtime.Run(Func{Task}, int)"/>.</summary>
-    public WaitGroup() : this(null, visibleOutside: true)
+    public WaitGroup()
     {
     }
-
-    internal WaitGroup(Scheduler? sched, bool visibleOutside)
-    {
-        _sched = sched;
-        VisibleOutside = visibleOutside;
-    }
-
-    internal bool VisibleOutside { get; }
-
-    ulong IHandleOwner.Handle { get; set; }
 
     /// <summary>The current counter.</summary>
     public long Count { get { lock (_lock) return _count; } }
-
-    internal bool HasWaiters { get { lock (_lock) return _nativeWaiters is not null || _asyncWaiters.Count > 0 || _blockedThreads > 0; } }
 
     /// <summary>Adds delta (may be negative) to the counter; at zero every waiter wakes.</summary>
     /// <exception cref="InvalidOperationException">The counter would become negative.</exception>
@@ -52,7 +39,6 @@ public sealed class WaitGroup : IHandleOwner
 
     internal bool TryAdd(long delta)
     {
-        Goroutine? native;
         (Goroutine? Goroutine, Action Continuation)[] waiters;
         lock (_lock)
         {
@@ -62,20 +48,10 @@ public sealed class WaitGroup : IHandleOwner
             _count = next;
             if (next != 0)
                 return true;
-            native = _nativeWaiters;
-            _nativeWaiters = null;
             waiters = _asyncWaiters.Count == 0 ? [] : [.. _asyncWaiters];
             _asyncWaiters.Clear();
             if (_blockedThreads > 0)
                 Monitor.PulseAll(_lock);
-        }
-        while (native is not null) // only wait groups made by a scheduler have native waiters
-        {
-            Goroutine? next = native.Link;
-            native.Link = null;
-            native.SetState(GoroutineState.Runnable);
-            _sched!.Ready(native);
-            native = next;
         }
         foreach (var (g, continuation) in waiters)
         {
@@ -85,20 +61,6 @@ public sealed class WaitGroup : IHandleOwner
                 ThreadPool.UnsafeQueueUserWorkItem(static c => c(), continuation, preferLocal: false);
         }
         return true;
-    }
-
-    /// <summary>Parks a native goroutine until the counter is zero; false if it already is.</summary>
-    internal bool ParkNative(Goroutine g)
-    {
-        lock (_lock)
-        {
-            if (_count == 0)
-                return false;
-            g.SetState(GoroutineState.Waiting, WaitReason.WaitGroup);
-            g.Link = _nativeWaiters;
-            _nativeWaiters = g;
-            return true;
-        }
     }
 
     /// <summary>Waits, blocking the calling thread, until the counter is zero. For plain
@@ -135,7 +97,7 @@ public sealed class WaitGroup : IHandleOwner
                 return false;
             Goroutine? g = GoroutineSyncContext.CurrentGoroutine;
             if (g is not null)
-                g.ParkReason = VisibleOutside ? WaitReason.External : WaitReason.WaitGroup;
+                g.ParkReason = WaitReason.External; // threads outside may call Done
             _asyncWaiters.Add((g, continuation));
             return true;
         }

@@ -7,30 +7,30 @@ namespace Spindle.Tests;
 /// (owner, thief, or the spill to the global queue).</summary>
 public class RunQueueTests
 {
-    private readonly GoroutineTable _table = new();
+    private readonly GoroutineTable _table = new(GoroutineStacks.Default, 0);
 
-    private Goroutine G(long id)
-    {
-        Goroutine g = _table.Add();
-        g.Id = id;
-        return g;
-    }
+    /// <summary>A new record: the table numbers them 1, 2, ... in the order made.</summary>
+    private Goroutine G() => _table.New(null);
 
     [Fact]
     public void NextOnAFullRingKeepsTheNewGoroutineAndSpillsTheDisplacedOne()
     {
         var q = new RunQueue(_table);
-        Assert.Null(q.Put(G(-1), next: true)); // runnext
+        Goroutine first = G();
+        Assert.Null(q.Put(first, next: true)); // runnext
+        var ring = new List<Goroutine>();
         for (int i = 0; i < RunQueue.Capacity; i++)
-            Assert.Null(q.Put(G(i), next: false));
-        Goroutine newest = G(1000);
+        {
+            ring.Add(G());
+            Assert.Null(q.Put(ring[^1], next: false));
+        }
+        Goroutine newest = G();
         Goroutine? spilled = q.Put(newest, next: true);
         // The displaced runnext goroutine is the caller's to move; the new one stays
         // in runnext and is never handed back (a thief may already have taken it).
-        Assert.NotNull(spilled);
-        Assert.Equal(-1, spilled!.Id);
+        Assert.Same(first, spilled);
         Assert.Same(newest, q.Get());
-        Assert.Equal(0, q.Get()!.Id);
+        Assert.Same(ring[0], q.Get());
     }
 
     [Fact]
@@ -38,21 +38,21 @@ public class RunQueueTests
     {
         var q = new RunQueue(_table);
         for (int i = 0; i < RunQueue.Capacity; i++)
-            Assert.Null(q.Put(G(i), next: false));
-        Goroutine extra = G(RunQueue.Capacity);
+            Assert.Null(q.Put(G(), next: false));
+        Goroutine extra = G();
         Assert.Same(extra, q.Put(extra, next: false));
     }
 
     [Theory]
     [InlineData(1)] // the owner takes one after every put: the ring stays short, thieves go for runnext
     [InlineData(4)]
-    [InlineData(64)] // the ring fills up and spills
+    [InlineData(64)] // the ring fills up and spills half of it to the global queue
     public void EveryGoroutineComesOutExactlyOnceUnderStealing(int ownerTakesEvery)
     {
         const int n = 1_000_000;
         var owner = new RunQueue(_table);
-        var taken = new int[n];
-        var spilled = new List<Goroutine>();
+        var global = new GlobalQueue(_table);
+        var taken = new int[n + 1]; // by id: 1 .. n
         bool done = false;
         var thieves = new Thread[2];
         for (int t = 0; t < thieves.Length; t++)
@@ -74,13 +74,7 @@ public class RunQueueTests
         var random = new Random(7);
         for (int i = 0; i < n; i++)
         {
-            Goroutine? spill = owner.Put(G(i), next: random.Next(4) != 0);
-            if (spill is not null)
-            {
-                for (Goroutine? g = owner.TakeHalfForGlobal(out _); g is not null; g = g.Link)
-                    spilled.Add(g);
-                spilled.Add(spill);
-            }
+            owner.PutOrSpill(G(), next: random.Next(4) != 0);
             if (i % ownerTakesEvery == 0 && owner.Get() is { } mine)
                 Interlocked.Increment(ref taken[mine.Id]);
         }
@@ -89,9 +83,9 @@ public class RunQueueTests
         Volatile.Write(ref done, true);
         foreach (Thread t in thieves)
             t.Join();
-        foreach (Goroutine g in spilled)
+        for (Goroutine? g = global.Pop(); g is not null; g = global.Pop())
             taken[g.Id]++;
-        int lost = taken.Count(c => c == 0), twice = taken.Count(c => c > 1);
+        int lost = taken.Skip(1).Count(c => c == 0), twice = taken.Count(c => c > 1);
         Assert.True(lost == 0 && twice == 0, $"{lost} goroutines lost, {twice} taken more than once");
     }
 }

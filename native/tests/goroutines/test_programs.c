@@ -308,3 +308,72 @@ EXPORT void tp_deep_moving(void *p)
         io[3]++;
     sp_wg_release(a.wg);
 }
+
+/* ---- spawns the run loop serves: io[0] count; io[1] set when all finished;
+        io[2] errors; io[3 ...] one run counter per goroutine */
+typedef struct { int64_t *io; sp_wg wg; } spawn_ctx;
+static spawn_ctx spawn_shared;
+
+static void count_and_done(void *p)
+{
+    int64_t index = (int64_t)(intptr_t)p;
+    spawn_shared.io[3 + index]++; /* one P, or distinct slots: no race */
+    sp_wg_done(spawn_shared.wg);
+}
+
+EXPORT void tp_spawn_native(void *p)
+{
+    int64_t *io = p;
+    spawn_shared.io = io;
+    if (sp_wg_make(&spawn_shared.wg) != SP_OK || sp_wg_add(spawn_shared.wg, (int)io[0]) != SP_OK)
+        io[2]++;
+    for (int64_t i = 0; i < io[0]; i++)
+        if (sp_go(count_and_done, (void *)(intptr_t)i) != SP_OK)
+            io[2]++;
+    if (sp_wg_wait(spawn_shared.wg) != SP_OK || sp_wg_release(spawn_shared.wg) != SP_OK)
+        io[2]++;
+    atomic_store((_Atomic int64_t *)&io[1], 1);
+}
+
+/* ---- goroutines that have not run yet, in a dump: spawns io[0] (at most 16),
+        then calls callback io[1] (which takes the dump) before it yields; io[2]
+        errors */
+static sp_wg fresh_done;
+
+static void fresh_child(void *p)
+{
+    (void)p;
+    sp_wg_done(fresh_done);
+}
+
+EXPORT void tp_dump_fresh(void *p)
+{
+    int64_t *io = p;
+    int64_t ignored;
+    if (sp_wg_make(&fresh_done) != SP_OK || sp_wg_add(fresh_done, (int)io[0]) != SP_OK)
+        io[2]++;
+    for (int64_t i = 0; i < io[0]; i++)
+        if (sp_go(fresh_child, NULL) != SP_OK)
+            io[2]++;
+    if (sp_call((int32_t)io[1], NULL, &ignored) != SP_OK)
+        io[2]++;
+    if (sp_wg_wait(fresh_done) != SP_OK || sp_wg_release(fresh_done) != SP_OK)
+        io[2]++;
+}
+
+/* ---- a wait group left unreleased: io[0] its handle (made here, counter 1) */
+EXPORT void tp_wg_unreleased(void *p)
+{
+    int64_t *io = p;
+    sp_wg wg = 0;
+    sp_wg_make(&wg);
+    sp_wg_add(wg, 1);
+    io[0] = (int64_t)wg;
+}
+
+/* ---- a later runtime uses it: io[0] the handle; io[1] what sp_wg_add answers */
+EXPORT void tp_wg_use(void *p)
+{
+    int64_t *io = p;
+    io[1] = sp_wg_add((sp_wg)io[0], 1);
+}

@@ -1,0 +1,48 @@
+/* A handle mirror: slot (the handle's low 32 bits - 1) -> (handle, object),
+   in chunks allocated on first use and read without a lock, so that a
+   goroutine finds the native state of a channel or wait group named by a
+   managed handle without a runtime call. Each kind of object has its own. */
+#ifndef SPINDLE_HANDLE_MIRROR_H
+#define SPINDLE_HANDLE_MIRROR_H
+
+#include "coro_internal.h"
+
+#include <stdatomic.h>
+
+#define SP_MIRROR_CHUNK (1u << 16)
+#define SP_MIRROR_CHUNKS 1024 /* 64 Mi handles */
+
+typedef struct sp_mirror_entry {
+    _Atomic uint64_t handle;
+    void *_Atomic object;
+} sp_mirror_entry;
+
+typedef struct sp_mirror {
+    sp_mirror_entry *_Atomic chunks[SP_MIRROR_CHUNKS];
+    sp_lock chunk_lock;
+} sp_mirror;
+
+/* The object published under handle, or NULL. Its owner may release it at
+   any moment: lock it and compare its own handle before trusting it (objects
+   are kept on free lists, never returned to the system). */
+static inline void *sp_mirror_lookup(sp_mirror *m, uint64_t handle)
+{
+    uint32_t slot = (uint32_t)handle - 1;
+    if ((uint32_t)handle == 0 || slot / SP_MIRROR_CHUNK >= SP_MIRROR_CHUNKS)
+        return NULL;
+    sp_mirror_entry *chunk = atomic_load_explicit(&m->chunks[slot / SP_MIRROR_CHUNK], memory_order_acquire);
+    if (chunk == NULL)
+        return NULL;
+    sp_mirror_entry *e = &chunk[slot % SP_MIRROR_CHUNK];
+    if (atomic_load_explicit(&e->handle, memory_order_acquire) != handle)
+        return NULL;
+    return atomic_load_explicit(&e->object, memory_order_acquire);
+}
+
+/* Publishes object under handle: SP_OK, SP_EINVAL (handle 0 or beyond the
+   mirror's range), SP_ENOMEM. */
+SP_HIDDEN int sp_mirror_publish(sp_mirror *m, uint64_t handle, void *object);
+/* Withdraws handle; ignored when something else is published in its slot. */
+SP_HIDDEN void sp_mirror_unpublish(sp_mirror *m, uint64_t handle);
+
+#endif

@@ -1,0 +1,390 @@
+/* The native half of a scheduler (sp_sched): goroutine records and their free
+   lists, goroutine ids, the live count, and the global run queue, after Go's
+   allgs, gfget/gfput, goidcache and globrunq (runtime/proc.go). The run loop
+   (run_loop.c) starts and finishes goroutines with them without the runtime. */
+#include "run_queue.h"
+
+#include <stdlib.h>
+
+#define RECORD_CHUNK 4096
+#define RECORD_CHUNKS 16384 /* 64 Mi records */
+enum {
+    LOCAL_FREE_MAX = 64,  /* a P keeps at most this many free records ... */
+    LOCAL_FREE_KEEP = 32, /* ... and moves the rest to the sched beyond it */
+    ID_BLOCK = 16         /* ids a P takes at a time */
+};
+
+struct sp_sched {
+    sp_lock lock; /* the global queue, the free list, new chunks, attaching */
+    sp_g *global_head, *global_tail;
+    _Atomic int64_t global_count;
+    sp_g *free_head;
+    _Atomic int64_t records;
+    _Atomic int64_t live;     /* beside the attached queues' shares */
+    _Atomic int64_t next_id;
+    sp_runq *queues;          /* attached: their shares of the live count */
+    sp_coro_options stacks;   /* for every native goroutine's coroutine */
+    sp_g *_Atomic chunks[RECORD_CHUNKS];
+};
+
+int64_t sp_clock_word;
+
+int64_t *sp_clock_ms(void) { return &sp_clock_word; }
+
+static int64_t now_ms(void) { return __atomic_load_n(&sp_clock_word, __ATOMIC_RELAXED); }
+
+int sp_sched_create(sp_sched **out, int32_t stack_kind, size_t max_stack)
+{
+    if (out == NULL)
+        return SP_EINVAL;
+    *out = NULL;
+    sp_coro_options stacks = { .flags = SP_CORO_GOROUTINE, .kind = stack_kind, .max_stack = max_stack };
+    if (stack_kind < SP_STACK_DEFAULT || stack_kind > SP_STACK_SEGMENTED ||
+        (max_stack != 0 && (max_stack < SP_MIN_MAX_STACK || max_stack > SP_MAX_MAX_STACK)))
+        return SP_EINVAL;
+    sp_sched *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return SP_ENOMEM;
+    s->stacks = stacks;
+    atomic_store(&s->next_id, 1);
+    *out = s;
+    return SP_OK;
+}
+
+int sp_sched_destroy(sp_sched *s)
+{
+    if (s == NULL)
+        return SP_EINVAL;
+    for (int i = 0; i < RECORD_CHUNKS; i++)
+        free(atomic_load_explicit(&s->chunks[i], memory_order_relaxed));
+    free(s);
+    return SP_OK;
+}
+
+int sp_runq_attach(sp_runq *q, sp_sched *s)
+{
+    if (q == NULL || s == NULL)
+        return SP_EINVAL;
+    sp_lock_acquire(&s->lock);
+    int err = SP_ESTATE;
+    if (q->sched == NULL) {
+        q->sched = s;
+        q->sched_next = s->queues;
+        s->queues = q;
+        err = SP_OK;
+    }
+    sp_lock_release(&s->lock);
+    return err;
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+/* A record never used before (under s->lock); NULL without memory. */
+static sp_g *make_record(sp_sched *s)
+{
+    int64_t slot = atomic_load_explicit(&s->records, memory_order_relaxed);
+    if (slot >= (int64_t)RECORD_CHUNK * RECORD_CHUNKS)
+        return NULL;
+    sp_g *_Atomic *at = &s->chunks[slot / RECORD_CHUNK];
+    sp_g *chunk = atomic_load_explicit(at, memory_order_relaxed);
+    if (chunk == NULL) {
+        if ((chunk = calloc(RECORD_CHUNK, sizeof(sp_g))) == NULL)
+            return NULL;
+        atomic_store_explicit(at, chunk, memory_order_release);
+    }
+    sp_g *g = &chunk[slot % RECORD_CHUNK];
+    g->slot = slot;
+    g->state = SP_G_DEAD;
+    /* Readers enumerate up to records: the record is filled in first. */
+    atomic_store_explicit(&s->records, slot + 1, memory_order_release);
+    return g;
+}
+
+static int64_t own_live(sp_runq *q) { return atomic_load_explicit(&q->live, memory_order_relaxed); }
+
+/* The owner's plain read-modify-write of its share: no locked instruction. */
+static void add_live(sp_runq *q, int64_t delta)
+{
+    atomic_store_explicit(&q->live, own_live(q) + delta, memory_order_relaxed);
+}
+
+static int64_t next_id(sp_sched *s, sp_runq *q)
+{
+    if (q == NULL)
+        return atomic_fetch_add(&s->next_id, 1);
+    if (q->id_next == q->id_end) {
+        q->id_next = atomic_fetch_add(&s->next_id, ID_BLOCK);
+        q->id_end = q->id_next + ID_BLOCK;
+    }
+    return q->id_next++;
+}
+
+static sp_g *new_g(sp_sched *s, sp_runq *q)
+{
+    sp_g *g = NULL;
+    if (q != NULL && q->free_head == NULL && __atomic_load_n(&s->free_head, __ATOMIC_RELAXED) != NULL) {
+        /* Refill the P's list from the sched's, a batch under one lock. */
+        sp_lock_acquire(&s->lock);
+        while (q->free_count < LOCAL_FREE_KEEP && s->free_head != NULL) {
+            sp_g *f = s->free_head;
+            s->free_head = f->link;
+            f->link = q->free_head;
+            q->free_head = f;
+            q->free_count++;
+        }
+        sp_lock_release(&s->lock);
+    }
+    if (q != NULL && q->free_head != NULL) {
+        g = q->free_head;
+        q->free_head = g->link;
+        q->free_count--;
+    } else {
+        sp_lock_acquire(&s->lock);
+        g = s->free_head;
+        if (g != NULL)
+            s->free_head = g->link;
+        else
+            g = make_record(s);
+        sp_lock_release(&s->lock);
+        if (g == NULL)
+            return NULL;
+    }
+    g->coro = NULL;
+    g->hold = 0;
+    g->wait_reason = 0;
+    g->flags = 0;
+    g->parked_on = NULL;
+    g->fn = NULL;
+    g->arg = NULL;
+    g->link = NULL;
+    g->id = next_id(s, q);
+    g->since_ms = now_ms();
+    __atomic_store_n(&g->state, SP_G_RUNNABLE, __ATOMIC_RELEASE);
+    if (q != NULL)
+        add_live(q, 1);
+    else
+        atomic_fetch_add(&s->live, 1);
+    return g;
+}
+
+static void free_g(sp_sched *s, sp_runq *q, sp_g *g)
+{
+    g->coro = NULL;
+    g->fn = NULL;
+    g->arg = NULL;
+    g->since_ms = now_ms();
+    __atomic_store_n(&g->state, SP_G_DEAD, __ATOMIC_RELEASE);
+    if (q == NULL) {
+        sp_lock_acquire(&s->lock);
+        g->link = s->free_head;
+        s->free_head = g;
+        sp_lock_release(&s->lock);
+        atomic_fetch_sub(&s->live, 1);
+        return;
+    }
+    add_live(q, -1);
+    g->link = q->free_head;
+    q->free_head = g;
+    if (++q->free_count < LOCAL_FREE_MAX)
+        return;
+    sp_lock_acquire(&s->lock);
+    while (q->free_count > LOCAL_FREE_KEEP) {
+        sp_g *f = q->free_head;
+        q->free_head = f->link;
+        q->free_count--;
+        f->link = s->free_head;
+        s->free_head = f;
+    }
+    sp_lock_release(&s->lock);
+}
+
+sp_g *sp_sched_new_g(sp_sched *s, sp_runq *q)
+{
+    if (s == NULL || (q != NULL && q->sched != s))
+        return NULL;
+    return new_g(s, q);
+}
+
+void sp_sched_free_g(sp_sched *s, sp_runq *q, sp_g *g)
+{
+    if (s == NULL || g == NULL || (q != NULL && q->sched != s))
+        return;
+    free_g(s, q, g);
+}
+
+sp_g *sp_sched_take_g(sp_runq *q) { return new_g(q->sched, q); }
+void sp_sched_give_g(sp_runq *q, sp_g *g) { free_g(q->sched, q, g); }
+
+void sp_sched_drain_free(sp_sched *s, sp_runq *q)
+{
+    if (s == NULL || q == NULL || q->sched != s)
+        return;
+    sp_lock_acquire(&s->lock);
+    while (q->free_head != NULL) {
+        sp_g *f = q->free_head;
+        q->free_head = f->link;
+        f->link = s->free_head;
+        s->free_head = f;
+    }
+    q->free_count = 0;
+    sp_lock_release(&s->lock);
+}
+
+int sp_sched_init_g(sp_sched *s, sp_g *g, sp_fn fn, void *arg)
+{
+    int err = sp_coro_check(fn, &s->stacks);
+    if (err != SP_OK)
+        return err;
+    g->fn = fn;
+    g->arg = arg;
+    g->flags &= ~SP_G_MANAGED;
+    return SP_OK;
+}
+
+int sp_g_init_native(sp_sched *s, sp_g *g, sp_fn fn, void *arg)
+{
+    if (s == NULL || g == NULL || fn == NULL)
+        return SP_EINVAL;
+    return sp_sched_init_g(s, g, fn, arg);
+}
+
+int sp_sched_start_g(sp_sched *s, sp_g *g)
+{
+    sp_coro *co;
+    int err = sp_coro_create(&co, g->fn, g->arg, &s->stacks);
+    if (err != SP_OK)
+        return err;
+    g->coro = co;
+    g->fn = NULL;
+    g->arg = NULL;
+    return SP_OK;
+}
+
+int sp_g_start(sp_sched *s, sp_g *g)
+{
+    if (s == NULL || g == NULL)
+        return SP_EINVAL;
+    if (g->coro != NULL)
+        return SP_OK;
+    if (g->fn == NULL)
+        return SP_EINVAL;
+    return sp_sched_start_g(s, g);
+}
+
+int64_t sp_sched_live(const sp_sched *s)
+{
+    if (s == NULL)
+        return 0;
+    sp_sched *m = (sp_sched *)s;
+    int64_t n = atomic_load(&m->live);
+    sp_lock_acquire(&m->lock);
+    for (sp_runq *q = m->queues; q != NULL; q = q->sched_next)
+        n += own_live(q);
+    sp_lock_release(&m->lock);
+    return n;
+}
+
+int64_t sp_sched_records(const sp_sched *s)
+{
+    return s != NULL ? atomic_load_explicit(&((sp_sched *)s)->records, memory_order_acquire) : 0;
+}
+
+sp_g *sp_sched_record(const sp_sched *s, int64_t slot)
+{
+    if (s == NULL || slot < 0 || slot >= sp_sched_records(s))
+        return NULL;
+    sp_g *chunk = atomic_load_explicit(&((sp_sched *)s)->chunks[slot / RECORD_CHUNK], memory_order_acquire);
+    return &chunk[slot % RECORD_CHUNK];
+}
+
+/* ---- the global run queue ------------------------------------------------ */
+
+static void global_push(sp_sched *s, sp_g *g) /* under s->lock */
+{
+    g->link = NULL;
+    if (s->global_tail != NULL)
+        s->global_tail->link = g;
+    else
+        s->global_head = g;
+    s->global_tail = g;
+    atomic_store_explicit(&s->global_count, atomic_load_explicit(&s->global_count, memory_order_relaxed) + 1,
+                          memory_order_release);
+}
+
+static sp_g *global_pop(sp_sched *s) /* under s->lock */
+{
+    sp_g *g = s->global_head;
+    if (g == NULL)
+        return NULL;
+    s->global_head = g->link;
+    if (s->global_head == NULL)
+        s->global_tail = NULL;
+    g->link = NULL;
+    atomic_store_explicit(&s->global_count, atomic_load_explicit(&s->global_count, memory_order_relaxed) - 1,
+                          memory_order_release);
+    return g;
+}
+
+void sp_sched_global_push(sp_sched *s, sp_g *g)
+{
+    if (s == NULL || g == NULL)
+        return;
+    sp_lock_acquire(&s->lock);
+    global_push(s, g);
+    sp_lock_release(&s->lock);
+}
+
+sp_g *sp_sched_global_pop(sp_sched *s)
+{
+    if (s == NULL || sp_sched_global_count(s) == 0)
+        return NULL;
+    sp_lock_acquire(&s->lock);
+    sp_g *g = global_pop(s);
+    sp_lock_release(&s->lock);
+    return g;
+}
+
+int64_t sp_sched_global_count(const sp_sched *s)
+{
+    return s != NULL ? atomic_load_explicit(&((sp_sched *)s)->global_count, memory_order_acquire) : 0;
+}
+
+sp_g *sp_sched_global_take(sp_sched *s, sp_runq *q, int32_t procs)
+{
+    if (s == NULL || q == NULL || sp_sched_global_count(s) == 0)
+        return NULL;
+    sp_lock_acquire(&s->lock);
+    int64_t n = atomic_load_explicit(&s->global_count, memory_order_relaxed) / (procs > 0 ? procs : 1) + 1;
+    if (n > SP_RUNQ_CAPACITY / 2)
+        n = SP_RUNQ_CAPACITY / 2;
+    sp_g *first = global_pop(s);
+    for (int64_t i = 1; i < n && s->global_head != NULL; i++) {
+        if (!runq_push_tail(q, s->global_head))
+            break;
+        global_pop(s);
+    }
+    sp_lock_release(&s->lock);
+    return first;
+}
+
+void sp_sched_put_spill(sp_runq *q, sp_g *g, int next)
+{
+    sp_g *left = sp_runq_put(q, g, next);
+    if (left == NULL)
+        return;
+    sp_g *half[SP_RUNQ_CAPACITY / 2];
+    int n = sp_runq_take_half(q, half, SP_RUNQ_CAPACITY / 2);
+    sp_sched *s = q->sched;
+    sp_lock_acquire(&s->lock);
+    for (int i = 0; i < n; i++)
+        global_push(s, half[i]);
+    global_push(s, left);
+    sp_lock_release(&s->lock);
+}
+
+void sp_runq_put_spill(sp_runq *q, sp_sched *s, sp_g *g, bool next)
+{
+    if (q == NULL || s == NULL || g == NULL || q->sched != s)
+        return;
+    sp_sched_put_spill(q, g, next);
+}

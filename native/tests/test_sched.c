@@ -1,0 +1,339 @@
+/* The native half of a scheduler (sched.c) and wait group states
+   (wg_native.c): records, ids, free lists and the live count; the global
+   queue and the spill of a full ring; goroutines that start without a stack
+   and that the run loop spawns and finishes by itself; the wait group calls
+   a goroutine completes without the runtime. */
+#include "check.h"
+#include <spindle.h>
+#include <string.h>
+
+#define GEN 3
+#define ENTERED (((int64_t)GEN << 8) | SP_P_IN_GOROUTINE)
+
+static sp_sched *new_sched(void)
+{
+    sp_sched *s = NULL;
+    CHECK_EQ(sp_sched_create(&s, SP_STACK_DEFAULT, 0), SP_OK);
+    return s;
+}
+
+static sp_runq *attached_queue(sp_sched *s)
+{
+    sp_runq *q = NULL;
+    CHECK_EQ(sp_runq_create(&q), SP_OK);
+    CHECK_EQ(sp_runq_attach(q, s), SP_OK);
+    *sp_runq_status(q) = ENTERED;
+    return q;
+}
+
+static void test_records_ids_and_live_count(void)
+{
+    sp_sched *s = new_sched();
+    sp_runq *q = attached_queue(s);
+    CHECK_EQ(sp_runq_attach(q, s), SP_ESTATE);
+    sp_g *a = sp_sched_new_g(s, NULL);
+    sp_g *b = sp_sched_new_g(s, q);
+    sp_g *c = sp_sched_new_g(s, q);
+    CHECK(a != NULL && b != NULL && c != NULL);
+    CHECK_EQ(a->id, 1);
+    CHECK(b->id != a->id && c->id != b->id && c->id != a->id);
+    CHECK_EQ(a->state, SP_G_RUNNABLE);
+    CHECK_EQ(sp_sched_records(s), 3);
+    CHECK(sp_sched_record(s, a->slot) == a && sp_sched_record(s, c->slot) == c);
+    CHECK(sp_sched_record(s, 3) == NULL && sp_sched_record(s, -1) == NULL);
+    CHECK_EQ(sp_sched_live(s), 3);
+
+    /* Freed into q's list, b comes back first from q, not from the sched. */
+    sp_sched_free_g(s, q, b);
+    CHECK_EQ(b->state, SP_G_DEAD);
+    CHECK_EQ(sp_sched_live(s), 2);
+    sp_g *again = sp_sched_new_g(s, q);
+    CHECK(again == b);
+    CHECK(again->id > c->id); /* ids are never reused */
+    CHECK_EQ(sp_sched_records(s), 3);
+
+    /* A P that retires hands its free records to the sched. */
+    sp_sched_free_g(s, q, again);
+    sp_sched_drain_free(s, q);
+    CHECK(sp_sched_new_g(s, NULL) == b);
+
+    /* A queue of another sched is refused. */
+    sp_sched *other = new_sched();
+    CHECK(sp_sched_new_g(other, q) == NULL);
+    sp_sched_free_g(s, NULL, a);
+    sp_sched_free_g(s, q, b);
+    sp_sched_free_g(s, q, c);
+    CHECK_EQ(sp_sched_live(s), 0);
+    sp_runq_destroy(q);
+    sp_sched_destroy(other);
+    sp_sched_destroy(s);
+}
+
+static void test_global_queue_and_spill(void)
+{
+    sp_sched *s = new_sched();
+    sp_runq *q = attached_queue(s);
+    enum { N = SP_RUNQ_CAPACITY + 2 };
+    sp_g *g[N];
+    for (int i = 0; i < N; i++)
+        g[i] = sp_sched_new_g(s, q);
+    /* runnext takes each new one; the displaced go to the ring, and the one
+       that finds it full goes to the global queue with half of the ring. */
+    for (int i = 0; i < N; i++)
+        sp_runq_put_spill(q, s, g[i], true);
+    CHECK_EQ(sp_sched_global_count(s), SP_RUNQ_CAPACITY / 2 + 1);
+    int seen[N];
+    memset(seen, 0, sizeof seen);
+    sp_g *first = sp_sched_global_pop(s);
+    CHECK(first == g[0]); /* the oldest first */
+    seen[first->slot]++;
+    for (sp_g *x = sp_runq_get(q); x != NULL; x = sp_runq_get(q))
+        seen[x->slot]++;
+    /* Go's globrunqget: count / procs + 1 for this P, the first to run now. */
+    int64_t left = sp_sched_global_count(s);
+    sp_g *now = sp_sched_global_take(s, q, 2);
+    CHECK(now != NULL);
+    seen[now->slot]++;
+    CHECK_EQ(sp_sched_global_count(s), left - (left / 2 + 1));
+    for (sp_g *x = sp_runq_get(q); x != NULL; x = sp_runq_get(q))
+        seen[x->slot]++;
+    for (sp_g *x = sp_sched_global_pop(s); x != NULL; x = sp_sched_global_pop(s))
+        seen[x->slot]++;
+    int lost = 0, twice = 0;
+    for (int i = 0; i < N; i++) {
+        lost += seen[i] == 0;
+        twice += seen[i] > 1;
+    }
+    CHECK_EQ(lost, 0);
+    CHECK_EQ(twice, 0);
+    CHECK(sp_sched_global_take(s, q, 1) == NULL);
+    sp_runq_destroy(q);
+    sp_sched_destroy(s);
+}
+
+/* ---- the run loop spawns and finishes goroutines itself ------------------- */
+
+enum { CHILDREN = 300 };
+static int child_runs[CHILDREN];
+static int children_done;
+
+static void child(void *arg)
+{
+    child_runs[(intptr_t)arg]++;
+    children_done++;
+}
+
+static void parent(void *arg)
+{
+    (void)arg;
+    for (intptr_t i = 0; i < CHILDREN; i++)
+        CHECK_EQ(sp_go(child, (void *)i), SP_OK);
+    CHECK_EQ(sp_go(NULL, NULL), SP_EINVAL);
+    while (children_done < CHILDREN)
+        CHECK_EQ(sp_gosched(), SP_OK);
+}
+
+/* What a scheduler does with a goroutine the loop hands back: serves its
+   spawn or yield (the loop does both itself except in ASan builds), and
+   finishes the main one. Returns 1 while there is more to run. */
+static int serve(sp_sched *s, sp_runq *q, sp_run_result *r, int *main_done)
+{
+    sp_g *g = r->g;
+    if (r->status == SP_RUN_EXITED || r->status == SP_RUN_REQUEUED || r->status == SP_RUN_PARKED)
+        return 1;
+    if (r->status == SP_CORO_DONE) {
+        CHECK(g->flags & SP_G_EXIT_TO_SCHEDULER); /* the others the loop finished */
+        CHECK_EQ(sp_coro_destroy(g->coro), SP_OK);
+        sp_sched_free_g(s, q, g);
+        *main_done = 1;
+        return 1;
+    }
+    sp_request *req = sp_coro_pending(g->coro);
+    if (r->status == SP_CORO_REQUEST && req->op == SP_OP_GO) {
+        sp_g *n = sp_sched_new_g(s, q);
+        req->result = sp_g_init_native(s, n, (sp_fn)(uintptr_t)req->args[0], (void *)(uintptr_t)req->args[1]);
+        sp_runq_put_spill(q, s, n, true);
+        sp_runq_put_spill(q, s, g, false);
+        return 1;
+    }
+    CHECK(r->status == SP_CORO_SUSPENDED || (r->status == SP_CORO_REQUEST && req->op == SP_OP_GOSCHED));
+    if (req != NULL)
+        req->result = SP_OK;
+    sp_runq_put_spill(q, s, g, false);
+    return 1;
+}
+
+static sp_g *next_to_run(sp_sched *s, sp_runq *q, int round)
+{
+    sp_g *g = round % 4 == 0 ? sp_sched_global_pop(s) : NULL;
+    if (g == NULL)
+        g = sp_runq_get(q);
+    return g != NULL ? g : sp_sched_global_pop(s);
+}
+
+static void test_loop_spawns_and_finishes_goroutines(void)
+{
+    sp_sched *s = new_sched();
+    sp_runq *q = attached_queue(s);
+    memset(child_runs, 0, sizeof child_runs);
+    children_done = 0;
+    sp_g *main_g = sp_sched_new_g(s, q);
+    CHECK_EQ(sp_g_init_native(s, main_g, parent, NULL), SP_OK);
+    main_g->flags |= SP_G_EXIT_TO_SCHEDULER;
+    CHECK(main_g->coro == NULL); /* no stack until it runs */
+    sp_runq_put(q, main_g, true);
+    int main_done = 0, rounds = 0;
+    /* As the scheduler does, the global queue first now and then: the parent
+       yields to itself while its spilled children wait there. */
+    for (sp_g *g; (g = next_to_run(s, q, rounds)) != NULL; rounds++) {
+        sp_run_result r;
+        CHECK_EQ(sp_runq_run(q, g, ENTERED, 61, &r), SP_OK);
+        CHECK_EQ(r.lost, 0);
+        serve(s, q, &r, &main_done);
+        *sp_runq_status(q) = ENTERED;
+    }
+    CHECK_EQ(main_done, 1);
+    CHECK_EQ(children_done, CHILDREN);
+    int wrong = 0;
+    for (int i = 0; i < CHILDREN; i++)
+        wrong += child_runs[i] != 1;
+    CHECK_EQ(wrong, 0);
+    CHECK_EQ(sp_sched_live(s), 0);
+    /* Every child existed before the parent first yielded, so each got a
+       record of its own; all are free again now. */
+    CHECK_EQ(sp_sched_records(s), CHILDREN + 1);
+    for (int64_t i = 0; i < sp_sched_records(s); i++)
+        CHECK_EQ(sp_sched_record(s, i)->state, SP_G_DEAD);
+    sp_runq_destroy(q);
+    sp_sched_destroy(s);
+}
+
+static void test_fresh_goroutines_and_bad_input(void)
+{
+    sp_sched *s = NULL;
+    CHECK_EQ(sp_sched_create(NULL, SP_STACK_DEFAULT, 0), SP_EINVAL);
+    CHECK_EQ(sp_sched_create(&s, 42, 0), SP_EINVAL);
+    CHECK_EQ(sp_sched_create(&s, SP_STACK_DEFAULT, 1), SP_EINVAL);
+    CHECK(s == NULL);
+    s = new_sched();
+    sp_runq *q = attached_queue(s);
+    sp_g *g = sp_sched_new_g(s, q);
+    CHECK_EQ(sp_g_init_native(s, g, NULL, NULL), SP_EINVAL);
+    CHECK_EQ(sp_g_init_native(NULL, g, child, NULL), SP_EINVAL);
+    CHECK_EQ(sp_g_start(s, g), SP_EINVAL); /* nothing to run */
+    sp_run_result r;
+    CHECK_EQ(sp_runq_run(q, g, ENTERED, 1, &r), SP_EINVAL);
+    memset(child_runs, 0, sizeof child_runs);
+    children_done = 0;
+    CHECK_EQ(sp_g_init_native(s, g, child, (void *)(intptr_t)7), SP_OK);
+    CHECK(g->coro == NULL);
+    CHECK_EQ(sp_g_start(s, g), SP_OK);
+    CHECK(g->coro != NULL && g->fn == NULL);
+    CHECK_EQ(sp_g_start(s, g), SP_OK); /* already started */
+    CHECK_EQ(sp_runq_run(q, g, ENTERED, 1, &r), SP_OK);
+    CHECK_EQ(r.status, SP_RUN_EXITED); /* finished and freed by the loop */
+    CHECK_EQ(child_runs[7], 1);
+    CHECK_EQ(g->state, SP_G_DEAD);
+    CHECK(g->coro == NULL);
+    /* A queue with no sched hands an exit back and cannot start a fresh one. */
+    sp_runq *plain = NULL;
+    CHECK_EQ(sp_runq_create(&plain), SP_OK);
+    g = sp_sched_new_g(s, q);
+    CHECK_EQ(sp_g_init_native(s, g, child, NULL), SP_OK);
+    CHECK_EQ(sp_runq_run(plain, g, ENTERED, 1, &r), SP_EINVAL);
+    CHECK_EQ(sp_g_start(s, g), SP_OK);
+    *sp_runq_status(plain) = ENTERED;
+    CHECK_EQ(sp_runq_run(plain, g, ENTERED, 1, &r), SP_OK);
+    CHECK(r.status == SP_CORO_DONE && r.g == g);
+    CHECK_EQ(sp_coro_destroy(g->coro), SP_OK);
+    sp_sched_free_g(s, q, g);
+    CHECK_EQ(sp_runq_attach(NULL, s), SP_EINVAL);
+    CHECK(sp_sched_new_g(NULL, NULL) == NULL);
+    sp_sched_free_g(NULL, NULL, NULL); /* ignored */
+    CHECK_EQ(sp_sched_live(NULL), 0);
+    CHECK_EQ(sp_sched_records(NULL), 0);
+    CHECK(sp_sched_global_pop(NULL) == NULL);
+    CHECK_EQ(sp_sched_destroy(NULL), SP_EINVAL);
+    CHECK(sp_clock_ms() != NULL);
+    sp_runq_destroy(plain);
+    sp_runq_destroy(q);
+    sp_sched_destroy(s);
+}
+
+/* ---- wait groups: what a goroutine completes without the runtime ---------- */
+
+typedef struct wg_case {
+    uint64_t handle;
+    int results[8];
+} wg_case;
+
+static void wg_body(void *arg)
+{
+    wg_case *c = arg;
+    c->results[0] = sp_wg_add(c->handle, 2);  /* native: 2 */
+    c->results[1] = sp_wg_add(c->handle, -3); /* native: would go negative */
+    c->results[2] = sp_wg_done(c->handle);    /* native: 1 */
+    c->results[3] = sp_wg_wait(c->handle);    /* a runtime call: someone must wake it */
+    c->results[4] = sp_wg_done(c->handle);    /* a runtime call: a waiter to wake */
+    c->results[5] = sp_wg_wait(c->handle);    /* native: already zero */
+    sp_gosched();                             /* (the test releases it here) */
+    c->results[6] = sp_wg_add(c->handle, 1);  /* a runtime call: released meanwhile */
+}
+
+/* Resumes co until it posts a request; returns its op, answering answer. */
+static int32_t next_request(sp_coro *co, int answer)
+{
+    sp_request *req = sp_coro_pending(co);
+    if (req != NULL)
+        req->result = answer;
+    int rc = sp_coro_resume(co);
+    return rc == SP_CORO_REQUEST ? sp_coro_pending(co)->op : -rc;
+}
+
+static void test_wait_group_fast_paths(void)
+{
+    sp_wg_state *wg = NULL;
+    CHECK_EQ(sp_wg_state_make(NULL), SP_EINVAL);
+    CHECK_EQ(sp_wg_state_make(&wg), SP_OK);
+    uint64_t handle = ((uint64_t)5 << 32) | 77;
+    CHECK_EQ(sp_wg_publish(0, wg), SP_EINVAL);
+    CHECK_EQ(sp_wg_publish(handle, NULL), SP_EINVAL);
+    CHECK_EQ(sp_wg_publish(handle, wg), SP_OK);
+    CHECK_EQ(wg->handle, handle);
+    wg_case c = { .handle = handle };
+    sp_coro_options opts = { .flags = SP_CORO_GOROUTINE };
+    sp_coro *co;
+    CHECK_EQ(sp_coro_create(&co, wg_body, &c, &opts), SP_OK);
+    CHECK_EQ(next_request(co, 0), SP_OP_WG_WAIT);
+    CHECK_EQ(c.results[0], SP_OK);
+    CHECK_EQ(c.results[1], SP_EINVAL);
+    CHECK_EQ(c.results[2], SP_OK);
+    CHECK_EQ(wg->count, 1); /* 2, the refused -3 left it, then done */
+    wg->waiters = 1;        /* as the runtime parks the caller */
+    CHECK_EQ(next_request(co, SP_OK), SP_OP_WG_ADD);
+    CHECK_EQ(wg->count, 1); /* unchanged: the runtime wakes and counts */
+    wg->count = 0;
+    wg->waiters = 0;
+    CHECK_EQ(next_request(co, SP_OK), SP_OP_GOSCHED);
+    CHECK_EQ(c.results[4], SP_OK);
+    CHECK_EQ(c.results[5], SP_OK); /* the wait on zero made no request */
+    sp_wg_state_free(wg);
+    CHECK_EQ(next_request(co, SP_OK), SP_OP_WG_ADD); /* the stale handle */
+    CHECK_EQ(next_request(co, SP_ESTALE), -SP_CORO_DONE);
+    CHECK_EQ(c.results[6], SP_ESTALE);
+    sp_coro_destroy(co);
+    CHECK_EQ(sp_wg_state_free(NULL), SP_EINVAL);
+    /* Outside a goroutine: refused before any lookup. */
+    CHECK_EQ(sp_wg_add(handle, 1), SP_ENOTGOROUTINE);
+    CHECK_EQ(sp_wg_wait(handle), SP_ENOTGOROUTINE);
+}
+
+int main(void)
+{
+    RUN(test_records_ids_and_live_count);
+    RUN(test_global_queue_and_spill);
+    RUN(test_loop_spawns_and_finishes_goroutines);
+    RUN(test_fresh_goroutines_and_bad_input);
+    RUN(test_wait_group_fast_paths);
+    return test_summary();
+}
