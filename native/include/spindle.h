@@ -590,7 +590,10 @@ enum {
     SP_G_MANAGED = 1,
     /** Its exit must go back to the scheduler (the main goroutine): the run
         loop does not finish it by itself. */
-    SP_G_EXIT_TO_SCHEDULER = 2
+    SP_G_EXIT_TO_SCHEDULER = 2,
+    /** Set by sp_g_init_native: its coroutine gets a segmented stack (the
+        kind is resolved when it is started, and used when it first runs). */
+    SP_G_SEGMENTED = 4
 };
 
 /**
@@ -655,7 +658,8 @@ typedef struct sp_run_result {
     (out NULL), SP_ENOMEM. */
 SP_API int sp_runq_create(sp_runq **out);
 
-/** Frees q; it must no longer be used by any thread. SP_EINVAL for NULL. */
+/** Frees q; it must no longer be used by any thread, nor its sp_sched (if it
+    is attached to one) any more: destroy them together. SP_EINVAL for NULL. */
 SP_API int sp_runq_destroy(sp_runq *q);
 
 /** The processor status word that goes with q, for the scheduler's atomic

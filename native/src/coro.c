@@ -68,11 +68,10 @@ static int check_options(const sp_coro_options *opts, sp_fn fn, int *kind, size_
     return SP_OK;
 }
 
-int sp_coro_check(sp_fn fn, const sp_coro_options *opts)
+int sp_coro_check(sp_fn fn, const sp_coro_options *opts, int *kind, size_t *max_stack)
 {
-    size_t max_stack, initial;
-    int kind;
-    return fn == NULL ? SP_EINVAL : check_options(opts, fn, &kind, &max_stack, &initial);
+    size_t initial;
+    return fn == NULL ? SP_EINVAL : check_options(opts, fn, kind, max_stack, &initial);
 }
 
 int sp_coro_create(sp_coro **out, sp_fn fn, void *arg, const sp_coro_options *opts)
@@ -86,7 +85,12 @@ int sp_coro_create(sp_coro **out, sp_fn fn, void *arg, const sp_coro_options *op
     int err = check_options(opts, fn, &kind, &max_stack, &initial);
     if (err != SP_OK)
         return err;
+    return sp_coro_create_checked(out, fn, arg, kind, max_stack, initial, opts != NULL ? opts->flags : 0);
+}
 
+int sp_coro_create_checked(sp_coro **out, sp_fn fn, void *arg, int kind, size_t max_stack, size_t initial,
+                           int32_t flags)
+{
     sp_coro *co;
 #if SP_HAVE_SEGMENTS
     if (kind == SP_STACK_SEGMENTED) {
@@ -109,7 +113,7 @@ int sp_coro_create(sp_coro **out, sp_fn fn, void *arg, const sp_coro_options *op
     co->resumer = NULL;
     co->request = NULL;
     co->id = sp_next_coro_id();
-    co->flags = opts != NULL ? opts->flags : 0;
+    co->flags = flags;
     co->sp = sp_frame_init(co);
     *out = co;
     return SP_OK;

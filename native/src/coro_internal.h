@@ -132,9 +132,12 @@ static inline void *sp_system_stack_top(const sp_coro *co)
 }
 
 /* What sp_coro_create(fn, opts) would answer before it takes any memory:
-   SP_OK, or the error it would give (a spawn checks at once, and creates the
-   coroutine when the goroutine first runs). */
-SP_HIDDEN int sp_coro_check(sp_fn fn, const sp_coro_options *opts);
+   SP_OK with the stack kind and size it would give, or its error (a spawn
+   checks at once, and creates the coroutine when the goroutine first runs). */
+SP_HIDDEN int sp_coro_check(sp_fn fn, const sp_coro_options *opts, int *kind, size_t *max_stack);
+/* sp_coro_create with options sp_coro_check has accepted and resolved. */
+SP_HIDDEN int sp_coro_create_checked(sp_coro **out, sp_fn fn, void *arg, int kind, size_t max_stack,
+                                     size_t initial, int32_t flags);
 
 /* ---- direct switches (coro.c, for run_loop.c) ---------------------------- */
 

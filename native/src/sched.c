@@ -24,6 +24,7 @@ struct sp_sched {
     _Atomic int64_t next_id;
     sp_runq *queues;          /* attached: their shares of the live count */
     sp_coro_options stacks;   /* for every native goroutine's coroutine */
+    size_t segmented_max, reserved_max; /* the sizes they resolve to, per kind */
     sp_g *_Atomic chunks[RECORD_CHUNKS];
 };
 
@@ -32,6 +33,36 @@ int64_t sp_clock_word;
 int64_t *sp_clock_ms(void) { return &sp_clock_word; }
 
 static int64_t now_ms(void) { return __atomic_load_n(&sp_clock_word, __ATOMIC_RELAXED); }
+
+/* Chunks of records outlive their sched: the next one reuses them, so a
+   runtime that starts a million goroutines after another one did takes no
+   page faults and zeroes nothing for its records (as Go keeps every g). */
+typedef struct chunk_node {
+    struct chunk_node *next;
+} chunk_node;
+
+static sp_lock chunk_pool_lock;
+static chunk_node *chunk_pool;
+
+static sp_g *take_chunk(void)
+{
+    sp_lock_acquire(&chunk_pool_lock);
+    chunk_node *c = chunk_pool;
+    if (c != NULL)
+        chunk_pool = c->next;
+    sp_lock_release(&chunk_pool_lock);
+    /* Not zeroed: make_record and new_g set every field of a record. */
+    return c != NULL ? (sp_g *)c : malloc(RECORD_CHUNK * sizeof(sp_g));
+}
+
+static void give_chunk(sp_g *chunk)
+{
+    chunk_node *c = (chunk_node *)chunk;
+    sp_lock_acquire(&chunk_pool_lock);
+    c->next = chunk_pool;
+    chunk_pool = c;
+    sp_lock_release(&chunk_pool_lock);
+}
 
 int sp_sched_create(sp_sched **out, int32_t stack_kind, size_t max_stack)
 {
@@ -46,6 +77,8 @@ int sp_sched_create(sp_sched **out, int32_t stack_kind, size_t max_stack)
     if (s == NULL)
         return SP_ENOMEM;
     s->stacks = stacks;
+    s->segmented_max = max_stack != 0 ? max_stack : SP_DEFAULT_MAX_SEGMENTED;
+    s->reserved_max = max_stack != 0 ? max_stack : SP_DEFAULT_MAX_STACK;
     atomic_store(&s->next_id, 1);
     *out = s;
     return SP_OK;
@@ -55,8 +88,11 @@ int sp_sched_destroy(sp_sched *s)
 {
     if (s == NULL)
         return SP_EINVAL;
-    for (int i = 0; i < RECORD_CHUNKS; i++)
-        free(atomic_load_explicit(&s->chunks[i], memory_order_relaxed));
+    for (int i = 0; i < RECORD_CHUNKS; i++) {
+        sp_g *chunk = atomic_load_explicit(&s->chunks[i], memory_order_relaxed);
+        if (chunk != NULL)
+            give_chunk(chunk);
+    }
     free(s);
     return SP_OK;
 }
@@ -88,7 +124,7 @@ static sp_g *make_record(sp_sched *s)
     sp_g *_Atomic *at = &s->chunks[slot / RECORD_CHUNK];
     sp_g *chunk = atomic_load_explicit(at, memory_order_relaxed);
     if (chunk == NULL) {
-        if ((chunk = calloc(RECORD_CHUNK, sizeof(sp_g))) == NULL)
+        if ((chunk = take_chunk()) == NULL)
             return NULL;
         atomic_store_explicit(at, chunk, memory_order_release);
     }
@@ -131,6 +167,15 @@ static sp_g *new_g(sp_sched *s, sp_runq *q)
             f->link = q->free_head;
             q->free_head = f;
             q->free_count++;
+        }
+        sp_lock_release(&s->lock);
+    }
+    if (q != NULL && q->free_head == NULL) {
+        /* No free record anywhere: make a batch for the P under one lock. */
+        sp_lock_acquire(&s->lock);
+        for (sp_g *f; q->free_count < LOCAL_FREE_KEEP && (f = make_record(s)) != NULL; q->free_count++) {
+            f->link = q->free_head;
+            q->free_head = f;
         }
         sp_lock_release(&s->lock);
     }
@@ -232,12 +277,16 @@ void sp_sched_drain_free(sp_sched *s, sp_runq *q)
 
 int sp_sched_init_g(sp_sched *s, sp_g *g, sp_fn fn, void *arg)
 {
-    int err = sp_coro_check(fn, &s->stacks);
+    int kind;
+    size_t max_stack;
+    int err = sp_coro_check(fn, &s->stacks, &kind, &max_stack);
     if (err != SP_OK)
         return err;
     g->fn = fn;
     g->arg = arg;
-    g->flags &= ~SP_G_MANAGED;
+    /* The kind resolved now (it depends on fn's module), so the first run
+       does not resolve it again. */
+    g->flags = (g->flags & ~(SP_G_MANAGED | SP_G_SEGMENTED)) | (kind == SP_STACK_SEGMENTED ? SP_G_SEGMENTED : 0);
     return SP_OK;
 }
 
@@ -251,7 +300,9 @@ int sp_g_init_native(sp_sched *s, sp_g *g, sp_fn fn, void *arg)
 int sp_sched_start_g(sp_sched *s, sp_g *g)
 {
     sp_coro *co;
-    int err = sp_coro_create(&co, g->fn, g->arg, &s->stacks);
+    int segmented = (g->flags & SP_G_SEGMENTED) != 0;
+    int err = sp_coro_create_checked(&co, g->fn, g->arg, segmented ? SP_STACK_SEGMENTED : SP_STACK_RESERVED,
+                                     segmented ? s->segmented_max : s->reserved_max, 0, SP_CORO_GOROUTINE);
     if (err != SP_OK)
         return err;
     g->coro = co;

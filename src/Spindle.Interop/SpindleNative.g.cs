@@ -623,6 +623,12 @@ public static unsafe partial class SpindleNative
     /// </summary>
     public const int SP_G_EXIT_TO_SCHEDULER = 2;
 
+    /// <summary>
+    /// Set by sp_g_init_native: its coroutine gets a segmented stack (the
+    /// kind is resolved when it is started, and used when it first runs).
+    /// </summary>
+    public const int SP_G_SEGMENTED = 4;
+
     public const int SP_CHAN_CLOSED = 1;
 
     public const int SP_CHAN_RELEASED = 2;
@@ -1050,7 +1056,8 @@ public static unsafe partial class SpindleNative
     public static partial int sp_runq_create(sp_runq** @out);
 
     /// <summary>
-    /// Frees q; it must no longer be used by any thread. SP_EINVAL for NULL.
+    /// Frees q; it must no longer be used by any thread, nor its sp_sched (if it
+    /// is attached to one) any more: destroy them together. SP_EINVAL for NULL.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_runq_destroy(sp_runq* q);

@@ -55,7 +55,7 @@ public enum GoroutineKind
 }
 
 /// <summary>One goroutine, as <see cref="Runtime.Dump"/> reports it.</summary>
-/// <param name="Id">The goroutine's id (the native coroutine id for native goroutines).</param>
+/// <param name="Id">The goroutine's id: unique in its runtime, never reused; the main goroutine's is 1.</param>
 /// <param name="Kind">Native or managed.</param>
 /// <param name="State">What it is doing.</param>
 /// <param name="Reason">What it waits on, when <paramref name="State"/> is Waiting.</param>

@@ -31,13 +31,15 @@ public static unsafe class Runtime
         System.Runtime.InteropServices.Marshal.PtrToStringUTF8(
             (nint)SpindleNative.sp_stack_guard_mode_name(SpindleNative.sp_stack_guard_mode())) ?? "?";
 
-    /// <summary>The kind of stack native goroutines started from now on get. Starts as the
+    /// <summary>The kind of stack native goroutines of runtimes started from now on get
+    /// (a runtime reads it when it starts). Starts as the
     /// SPINDLE_STACKS environment variable says (default, reserved or segmented), else
     /// <see cref="GoroutineStacks.Default"/>.</summary>
     public static GoroutineStacks Stacks { get; set; } =
         Enum.TryParse(Environment.GetEnvironmentVariable("SPINDLE_STACKS"), ignoreCase: true, out GoroutineStacks s) ? s : GoroutineStacks.Default;
 
-    /// <summary>The most stack, in bytes, a native goroutine started from now on may use;
+    /// <summary>The most stack, in bytes, a native goroutine of a runtime started from now
+    /// on may use (a runtime reads it when it starts);
     /// 0 (the default) for the native default: 256 KiB on a reserved stack, 1 GiB of
     /// segments. Going past it ends the process with a message naming the goroutine.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Neither 0 nor within 8 KiB..1 GiB.</exception>
