@@ -92,6 +92,7 @@ int sp_coro_create_checked(sp_coro **out, sp_fn fn, void *arg, int kind, size_t 
                            int32_t flags)
 {
     sp_coro *co;
+    (void)kind; /* always reserved where there are no segments */
 #if SP_HAVE_SEGMENTS
     if (kind == SP_STACK_SEGMENTED) {
         co = sp_segment_take_first(max_stack);
