@@ -235,9 +235,9 @@ SP_HIDDEN void sp_fault_report_segment_overrun(const sp_coro *co);
 typedef struct sp_lock { int held; } sp_lock;
 /* Waits until l is free and takes it (platform_<os>.c: yields the thread). */
 SP_HIDDEN void sp_lock_wait(sp_lock *l);
-/* Taking and releasing are inline: one exchange uncontended. Channels' locks
-   are the same word (sp_chan_state.lock), which the managed runtime takes
-   with a compare-exchange. */
+/* Taking and releasing are inline: one exchange uncontended. Channels' and
+   wait groups' locks are the same word (sp_chan_state.lock, sp_wg_state.lock),
+   which the managed runtime takes with a compare-exchange. */
 static inline void sp_lock_acquire(sp_lock *l)
 {
     if (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE) != 0)

@@ -68,7 +68,6 @@ static inline void end_queue_work(const run_ctx *c)
 static inline void count_switch(run_ctx *c, sp_g *next)
 {
     next->state = SP_G_RUNNING;
-    next->since_ms = __atomic_load_n(&sp_clock_word, __ATOMIC_RELAXED);
     c->current = next;
     c->current_coro = next->coro;
     c->switches++;

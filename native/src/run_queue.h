@@ -36,9 +36,6 @@ struct sp_runq {
 
 /* ---- records, free lists and the global queue (sched.c) -------------------- */
 
-/* The coarse clock records are stamped from (sp_clock_ms). */
-extern SP_HIDDEN int64_t sp_clock_word;
-
 /* sp_sched_new_g and sp_sched_free_g for the run loop's own spawns and exits. */
 SP_HIDDEN sp_g *sp_sched_take_g(sp_runq *q);
 SP_HIDDEN void sp_sched_give_g(sp_runq *q, sp_g *g);

@@ -28,7 +28,7 @@ struct sp_sched {
     sp_g *_Atomic chunks[RECORD_CHUNKS];
 };
 
-int64_t sp_clock_word;
+static int64_t sp_clock_word;
 
 int64_t *sp_clock_ms(void) { return &sp_clock_word; }
 
@@ -171,13 +171,21 @@ static sp_g *new_g(sp_sched *s, sp_runq *q)
         sp_lock_release(&s->lock);
     }
     if (q != NULL && q->free_head == NULL) {
-        /* No free record anywhere: make a batch for the P under one lock. */
+        /* No free record anywhere: make a batch for the P under one lock,
+           listed in the order made, so that goroutines spawned one after the
+           other sit one after the other in memory. */
+        sp_g *batch[LOCAL_FREE_KEEP];
+        int n = 0;
         sp_lock_acquire(&s->lock);
-        for (sp_g *f; q->free_count < LOCAL_FREE_KEEP && (f = make_record(s)) != NULL; q->free_count++) {
+        while (n < LOCAL_FREE_KEEP && (batch[n] = make_record(s)) != NULL)
+            n++;
+        sp_lock_release(&s->lock);
+        while (n > 0) {
+            sp_g *f = batch[--n];
             f->link = q->free_head;
             q->free_head = f;
+            q->free_count++;
         }
-        sp_lock_release(&s->lock);
     }
     if (q != NULL && q->free_head != NULL) {
         g = q->free_head;

@@ -36,8 +36,8 @@ internal sealed unsafe class Goroutine
     }
     /// <summary>When it entered its state, in Environment.TickCount64 milliseconds as
     /// <see cref="CoarseClock"/> holds them: read on every switch, the clock itself would
-    /// cost a system call each time on this VM. In the native record, which the run loop
-    /// stamps when it switches by itself.</summary>
+    /// cost a system call each time on this VM. In the native record, stamped by native
+    /// spawns and exits too (not by the run loop's switches: one more cache line each).</summary>
     public long StateSince
     {
         get => Native->since_ms;
