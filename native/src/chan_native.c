@@ -2,20 +2,16 @@
    goroutine find a channel without the runtime, and the native waiter queues.
    The fast path that uses them is chan_fast.c. */
 #include "chan_native.h"
+#include "state_pool.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- states: never returned to the system (see sp_chan_state_free) ------- */
+/* ---- states: never returned to the system (state_pool.h) ----------------- */
 
-typedef struct state_node {
-    sp_chan_state state; /* first: a state's address is its node's */
-    struct state_node *next_free;
-} state_node;
-
-static sp_lock free_lock;
-static state_node *free_states;
+_Static_assert(sizeof(sp_chan_state) % sizeof(void *) == 0, "a pool link after the state");
+static sp_state_pool states;
 
 int sp_chan_state_make(sp_chan_state **out, int32_t elem_size, int32_t capacity)
 {
@@ -29,28 +25,25 @@ int sp_chan_state_make(sp_chan_state **out, int32_t elem_size, int32_t capacity)
     uint8_t *buffer = NULL;
     if (bytes > 0 && (buffer = malloc(bytes)) == NULL)
         return SP_ENOMEM;
-    sp_lock_acquire(&free_lock);
-    state_node *node = free_states;
-    if (node != NULL)
-        free_states = node->next_free;
-    sp_lock_release(&free_lock);
+    int reused;
+    sp_chan_state *ch = sp_state_pool_take(&states, sizeof *ch, &reused);
+    if (ch == NULL) {
+        free(buffer);
+        return SP_ENOMEM;
+    }
     sp_chan_state fresh = { .elem_size = elem_size, .capacity = capacity, .buffer = buffer };
-    if (node == NULL) {
-        if ((node = calloc(1, sizeof *node)) == NULL) {
-            free(buffer);
-            return SP_ENOMEM;
-        }
-        node->state = fresh;
+    if (!reused) {
+        *ch = fresh;
     } else {
         /* A lookup through a stale handle may hold the lock for a moment (it
            then finds another handle and lets go): take it rather than
            overwrite it. */
-        chan_lock(&node->state);
+        chan_lock(ch);
         fresh.lock = 1;
-        node->state = fresh;
-        chan_unlock(&node->state);
+        *ch = fresh;
+        chan_unlock(ch);
     }
-    *out = &node->state;
+    *out = ch;
     return SP_OK;
 }
 
@@ -64,11 +57,7 @@ int sp_chan_state_free(sp_chan_state *ch)
     ch->handle = 0;
     ch->flags = SP_CHAN_RELEASED;
     chan_unlock(ch);
-    state_node *node = (state_node *)ch;
-    sp_lock_acquire(&free_lock);
-    node->next_free = free_states;
-    free_states = node;
-    sp_lock_release(&free_lock);
+    sp_state_pool_give(&states, ch, sizeof *ch);
     return SP_OK;
 }
 

@@ -2,18 +2,12 @@
    operations a goroutine completes without the runtime (goroutine_calls.c
    calls them; the managed runtime parks and wakes). */
 #include "wg_native.h"
-
-#include <stdlib.h>
+#include "state_pool.h"
 
 static sp_mirror wg_handles;
 
-typedef struct state_node {
-    sp_wg_state state; /* first: a state's address is its node's */
-    struct state_node *next_free;
-} state_node;
-
-static sp_lock free_lock;
-static state_node *free_states;
+_Static_assert(sizeof(sp_wg_state) % sizeof(void *) == 0, "a pool link after the state");
+static sp_state_pool states; /* never returned to the system (state_pool.h) */
 
 static void wg_lock(sp_wg_state *wg) { sp_lock_acquire((sp_lock *)&wg->lock); }
 static void wg_unlock(sp_wg_state *wg) { sp_lock_release((sp_lock *)&wg->lock); }
@@ -22,23 +16,19 @@ int sp_wg_state_make(sp_wg_state **out)
 {
     if (out == NULL)
         return SP_EINVAL;
-    sp_lock_acquire(&free_lock);
-    state_node *node = free_states;
-    if (node != NULL)
-        free_states = node->next_free;
-    sp_lock_release(&free_lock);
-    if (node == NULL) {
-        node = calloc(1, sizeof *node);
-        *out = node != NULL ? &node->state : NULL;
-        return node != NULL ? SP_OK : SP_ENOMEM;
+    int reused;
+    sp_wg_state *wg = sp_state_pool_take(&states, sizeof *wg, &reused);
+    *out = wg;
+    if (wg == NULL)
+        return SP_ENOMEM;
+    if (reused) {
+        /* A lookup through a stale handle may hold the lock for a moment. */
+        wg_lock(wg);
+        wg->waiters = 0;
+        wg->count = 0;
+        wg->handle = 0;
+        wg_unlock(wg);
     }
-    /* A lookup through a stale handle may hold the lock for a moment. */
-    wg_lock(&node->state);
-    node->state.waiters = 0;
-    node->state.count = 0;
-    node->state.handle = 0;
-    wg_unlock(&node->state);
-    *out = &node->state;
     return SP_OK;
 }
 
@@ -50,11 +40,7 @@ int sp_wg_state_free(sp_wg_state *wg)
     sp_mirror_unpublish(&wg_handles, wg->handle);
     wg->handle = 0;
     wg_unlock(wg);
-    state_node *node = (state_node *)wg;
-    sp_lock_acquire(&free_lock);
-    node->next_free = free_states;
-    free_states = node;
-    sp_lock_release(&free_lock);
+    sp_state_pool_give(&states, wg, sizeof *wg);
     return SP_OK;
 }
 
