@@ -5,12 +5,14 @@
 #include "state_pool.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- states: never returned to the system (state_pool.h) ----------------- */
 
 _Static_assert(sizeof(sp_chan_state) % sizeof(void *) == 0, "a pool link after the state");
+_Static_assert(offsetof(sp_chan_state, lock) == 0, "the pool takes the lock, the first word");
 static sp_state_pool states;
 
 int sp_chan_state_make(sp_chan_state **out, int32_t elem_size, int32_t capacity)
@@ -25,24 +27,13 @@ int sp_chan_state_make(sp_chan_state **out, int32_t elem_size, int32_t capacity)
     uint8_t *buffer = NULL;
     if (bytes > 0 && (buffer = malloc(bytes)) == NULL)
         return SP_ENOMEM;
-    int reused;
-    sp_chan_state *ch = sp_state_pool_take(&states, sizeof *ch, &reused);
+    sp_chan_state *ch = sp_state_pool_take_locked(&states, sizeof *ch);
     if (ch == NULL) {
         free(buffer);
         return SP_ENOMEM;
     }
-    sp_chan_state fresh = { .elem_size = elem_size, .capacity = capacity, .buffer = buffer };
-    if (!reused) {
-        *ch = fresh;
-    } else {
-        /* A lookup through a stale handle may hold the lock for a moment (it
-           then finds another handle and lets go): take it rather than
-           overwrite it. */
-        chan_lock(ch);
-        fresh.lock = 1;
-        *ch = fresh;
-        chan_unlock(ch);
-    }
+    *ch = (sp_chan_state){ .lock = 1, .elem_size = elem_size, .capacity = capacity, .buffer = buffer };
+    chan_unlock(ch);
     *out = ch;
     return SP_OK;
 }

@@ -18,18 +18,25 @@ typedef struct sp_state_pool {
 /* The link of a free state of size bytes (a multiple of a pointer's size). */
 static inline void **sp_state_pool_link(void *state, size_t size) { return (void **)((char *)state + size); }
 
-/* A state of size bytes: a freed one (*reused set: its lock may be held for
-   a moment by a stale lookup, so take it before writing), else a zeroed new
-   one; NULL without memory. */
-static inline void *sp_state_pool_take(sp_state_pool *p, size_t size, int *reused)
+/* A state of size bytes whose first word is its sp_lock, returned with that
+   lock held: a freed one (a stale lookup may hold its lock for a moment, so
+   it is taken, not overwritten), else a new zeroed one. The caller fills it
+   in and releases the lock. NULL without memory. */
+static inline void *sp_state_pool_take_locked(sp_state_pool *p, size_t size)
 {
     sp_lock_acquire(&p->lock);
     void *state = p->head;
     if (state != NULL)
         p->head = *sp_state_pool_link(state, size);
     sp_lock_release(&p->lock);
-    *reused = state != NULL;
-    return state != NULL ? state : calloc(1, size + sizeof(void *));
+    if (state != NULL) {
+        sp_lock_acquire((sp_lock *)state);
+        return state;
+    }
+    state = calloc(1, size + sizeof(void *));
+    if (state != NULL)
+        ((sp_lock *)state)->held = 1; /* nobody else knows it yet */
+    return state;
 }
 
 static inline void sp_state_pool_give(sp_state_pool *p, void *state, size_t size)

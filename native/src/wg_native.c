@@ -4,9 +4,12 @@
 #include "wg_native.h"
 #include "state_pool.h"
 
+#include <stddef.h>
+
 static sp_mirror wg_handles;
 
 _Static_assert(sizeof(sp_wg_state) % sizeof(void *) == 0, "a pool link after the state");
+_Static_assert(offsetof(sp_wg_state, lock) == 0, "the pool takes the lock, the first word");
 static sp_state_pool states; /* never returned to the system (state_pool.h) */
 
 static void wg_lock(sp_wg_state *wg) { sp_lock_acquire((sp_lock *)&wg->lock); }
@@ -16,19 +19,12 @@ int sp_wg_state_make(sp_wg_state **out)
 {
     if (out == NULL)
         return SP_EINVAL;
-    int reused;
-    sp_wg_state *wg = sp_state_pool_take(&states, sizeof *wg, &reused);
+    sp_wg_state *wg = sp_state_pool_take_locked(&states, sizeof *wg);
     *out = wg;
     if (wg == NULL)
         return SP_ENOMEM;
-    if (reused) {
-        /* A lookup through a stale handle may hold the lock for a moment. */
-        wg_lock(wg);
-        wg->waiters = 0;
-        wg->count = 0;
-        wg->handle = 0;
-        wg_unlock(wg);
-    }
+    *wg = (sp_wg_state){ .lock = 1 };
+    wg_unlock(wg);
     return SP_OK;
 }
 
