@@ -105,6 +105,11 @@ internal sealed class AllocationProbe : IDisposable
     /// monitor then rightly takes its processor, which spoils a per-thread count.</summary>
     public static (AllocationProbe Probe, long[] Io) RunOnOneWorker(string program, long rounds)
     {
+        // Once unmeasured first: run first in a fresh process, the measured loop met the
+        // test runner's start-up and the JIT's tiering on other threads (219,712 bytes
+        // once in a full run, while the worker itself allocated nothing).
+        using (var warmUp = new AllocationProbe())
+            TestPrograms.Run(program, new long[] { rounds, 0, warmUp.StartId, warmUp.EndId }, maxProcs: 1);
         for (int attempt = 1; ; attempt++)
         {
             var probe = new AllocationProbe();
