@@ -269,6 +269,16 @@ static void test_fresh_goroutines_and_bad_input(void)
     CHECK_EQ(sp_sched_live(NULL), 0);
     CHECK_EQ(sp_sched_records(NULL), 0);
     CHECK(sp_sched_global_pop(NULL) == NULL);
+    CHECK_EQ(sp_sched_global_count(NULL), 0);
+    CHECK(sp_sched_global_take(NULL, q, 1) == NULL && sp_sched_global_take(s, NULL, 1) == NULL);
+    sp_sched_global_push(NULL, g); /* ignored */
+    sp_sched_global_push(s, NULL);
+    CHECK_EQ(sp_sched_global_count(s), 0);
+    sp_sched_drain_free(NULL, q); /* ignored */
+    sp_sched_drain_free(s, plain); /* not attached to s: ignored */
+    sp_runq_put_spill(plain, s, g, true); /* not attached to s: refused */
+    CHECK(sp_runq_empty(plain));
+    CHECK(sp_sched_record(NULL, 0) == NULL);
     CHECK_EQ(sp_sched_destroy(NULL), SP_EINVAL);
     CHECK(sp_clock_ms() != NULL);
     sp_runq_destroy(plain);
