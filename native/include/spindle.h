@@ -808,6 +808,12 @@ SP_API int64_t sp_sched_records(const sp_sched *s);
 /** The record in slot, or NULL when there is none. @trivial */
 SP_API sp_g *sp_sched_record(const sp_sched *s, int64_t slot);
 
+/** The first slot at or after from whose record holds a goroutine (state
+    not SP_G_DEAD), or -1 when there is none (also for NULL s). Walks the
+    records natively, so enumerating a million mostly finished records is
+    one call, not a million. */
+SP_API int64_t sp_sched_next_live(const sp_sched *s, int64_t from);
+
 /** Appends g to s's global run queue. Ignores NULL. @trivial */
 SP_API void sp_sched_global_push(sp_sched *s, sp_g *g);
 

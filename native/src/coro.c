@@ -120,6 +120,40 @@ int sp_coro_create_checked(sp_coro **out, sp_fn fn, void *arg, int kind, size_t 
     return SP_OK;
 }
 
+int sp_coro_reuse(sp_coro *co, sp_fn fn, void *arg)
+{
+#if SP_HAVE_SEGMENTS
+    if (co->magic != SP_CORO_LIVE || co->kind != SP_STACK_SEGMENTED || co->state != SP_STATE_DONE)
+        return 0;
+    sp_segment_reuse_first(co);
+    /* What sp_coro_create_checked sets, and what a finished coroutine may
+       have left set; kind, flags and the segment fields stay. */
+    co->state = SP_STATE_NEW;
+    co->fn = fn;
+    co->arg = arg;
+    co->resumer = NULL;
+    co->resumer_sp = NULL;
+    co->system_sp_slot = NULL;
+    co->request = NULL;
+    co->on_system_stack = 0;
+    co->parked_in_loop = 0;
+#if defined(SPINDLE_ASAN)
+    co->asan_fake_stack = NULL;
+    co->asan_resumer_fake_stack = NULL;
+    co->asan_resumer_bottom = NULL;
+    co->asan_resumer_size = 0;
+#endif
+    co->id = sp_next_coro_id();
+    co->sp = sp_frame_init(co);
+    return 1;
+#else
+    (void)co;
+    (void)fn;
+    (void)arg;
+    return 0;
+#endif
+}
+
 /*
  * The switch protocol. Each side hands the other its answer as the transfer
  * value: the resumer passes the result of a served runtime call (SP_OK for a

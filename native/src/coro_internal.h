@@ -139,6 +139,13 @@ SP_HIDDEN int sp_coro_check(sp_fn fn, const sp_coro_options *opts, int *kind, si
 SP_HIDDEN int sp_coro_create_checked(sp_coro **out, sp_fn fn, void *arg, int kind, size_t max_stack,
                                      size_t initial, int32_t flags);
 
+/* co, a segmented coroutine that has finished (SP_CORO_DONE), made a new one
+   that runs fn(arg) on co's first segment, as sp_coro_create_checked would
+   make it with co's kind, limit and flags: the run loop hands a finished
+   goroutine's stack to a fresh one, with no trip through the segment cache.
+   Returns 0, leaving co alone, for any other coroutine. */
+SP_HIDDEN int sp_coro_reuse(sp_coro *co, sp_fn fn, void *arg);
+
 /* ---- direct switches (coro.c, for run_loop.c) ---------------------------- */
 
 /* From co, the running coroutine, straight to n, a suspended one that takes

@@ -289,13 +289,16 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
         int rc = sp_coro_resume(g->coro);
         g = c.current; /* direct switches may have changed who came back */
         if (rc == SP_CORO_DONE && may_switch && q->sched != NULL && !(g->flags & SP_G_EXIT_TO_SCHEDULER)) {
-            /* Finished: its stack goes back to this thread's cache and its
-               record to the P's free list (Go's goexit0 and gfput). */
+            /* Finished: its record goes to the P's free list (Go's goexit0
+               and gfput), and its stack to the next goroutine when that one
+               is fresh, else back to this thread's cache. */
             if (!begin_queue_work(&c))
                 return finish(&c, out, g, rc, 1);
-            sp_coro_destroy(g->coro);
+            sp_coro *finished = g->coro;
             sp_sched_give_g(q, g);
             sp_g *next = c.switches < budget ? runq_take(q, 1, 0) : NULL;
+            if (next == NULL || !sp_sched_start_g_on(next, finished))
+                sp_coro_destroy(finished);
             if (next == NULL)
                 return finish(&c, out, NULL, SP_RUN_EXITED, 0);
             count_switch(&c, next);

@@ -42,6 +42,10 @@ SP_HIDDEN void sp_sched_give_g(sp_runq *q, sp_g *g);
 /* sp_g_init_native and sp_g_start with q's sched. */
 SP_HIDDEN int sp_sched_init_g(struct sp_sched *s, sp_g *g, sp_fn fn, void *arg);
 SP_HIDDEN int sp_sched_start_g(struct sp_sched *s, sp_g *g);
+/* Starts g, when it is a fresh goroutine of segmented code, on finished, a
+   goroutine's coroutine that just finished (sp_coro_reuse); 0 otherwise,
+   leaving both alone. */
+SP_HIDDEN int sp_sched_start_g_on(sp_g *g, sp_coro *finished);
 /* sp_runq_put_spill for the run loop. */
 SP_HIDDEN void sp_sched_put_spill(sp_runq *q, sp_g *g, int next);
 

@@ -319,6 +319,16 @@ int sp_sched_start_g(sp_sched *s, sp_g *g)
     return SP_OK;
 }
 
+int sp_sched_start_g_on(sp_g *g, sp_coro *finished)
+{
+    if (!runq_fresh(g) || !(g->flags & SP_G_SEGMENTED) || !sp_coro_reuse(finished, g->fn, g->arg))
+        return 0;
+    g->coro = finished;
+    g->fn = NULL;
+    g->arg = NULL;
+    return 1;
+}
+
 int sp_g_start(sp_sched *s, sp_g *g)
 {
     if (s == NULL || g == NULL)
@@ -354,6 +364,17 @@ sp_g *sp_sched_record(const sp_sched *s, int64_t slot)
         return NULL;
     sp_g *chunk = atomic_load_explicit(&((sp_sched *)s)->chunks[slot / RECORD_CHUNK], memory_order_acquire);
     return &chunk[slot % RECORD_CHUNK];
+}
+
+int64_t sp_sched_next_live(const sp_sched *s, int64_t from)
+{
+    int64_t n = sp_sched_records(s);
+    for (int64_t slot = from < 0 ? 0 : from; slot < n; slot++) {
+        sp_g *chunk = atomic_load_explicit(&((sp_sched *)s)->chunks[slot / RECORD_CHUNK], memory_order_acquire);
+        if (__atomic_load_n(&chunk[slot % RECORD_CHUNK].state, __ATOMIC_ACQUIRE) != SP_G_DEAD)
+            return slot;
+    }
+    return -1;
 }
 
 /* ---- the global run queue ------------------------------------------------ */

@@ -229,8 +229,16 @@ static void init_segment(sp_segment *s, sp_segment *prev, sp_coro *co, char *top
 static void zero_descriptor(sp_coro *co)
 {
     _Static_assert(sizeof *co % sizeof(uint64_t) == 0, "descriptor size");
+    enum { WORDS = sizeof *co / sizeof(uint64_t) };
     volatile uint64_t *w = (volatile uint64_t *)co;
-    for (size_t i = 0; i < sizeof *co / sizeof *w; i++)
+    size_t i = 0;
+    for (; i + 4 <= WORDS; i += 4) { /* four a turn: a third of the loop's instructions */
+        w[i] = 0;
+        w[i + 1] = 0;
+        w[i + 2] = 0;
+        w[i + 3] = 0;
+    }
+    for (; i < WORDS; i++)
         w[i] = 0;
 }
 
@@ -269,6 +277,17 @@ void sp_segment_give_all(sp_coro *co)
     co->segments = NULL;
     free_dynamic_below(first, NULL);
     give_unit(first);
+}
+
+void sp_segment_reuse_first(sp_coro *co)
+{
+    sp_segment *first = co->segments;
+    for (const sp_segment *s = first; s != NULL; s = s->next)
+        check_canary(s, co);
+    give_chain(co, first->next);
+    free_dynamic_below(first, NULL);
+    SP_VG_MAKE_DEFINED(first, SP_SEG_UNIT);
+    init_segment(first, NULL, co, (char *)co);
 }
 
 sp_segment *sp_segment_grow(sp_segment *seg, size_t need)

@@ -84,6 +84,9 @@ SP_API void *sp_segment_alloca(sp_segment *seg, size_t size, const void *caller_
 SP_HIDDEN sp_coro *sp_segment_take_first(size_t max_stack);
 /* Gives back every segment of a coroutine that is not running, descriptor included. */
 SP_HIDDEN void sp_segment_give_all(sp_coro *co);
+/* Gives back every segment of a finished coroutine but its first, which is
+   made as sp_segment_take_first made it (the descriptor is left as it is). */
+SP_HIDDEN void sp_segment_reuse_first(sp_coro *co);
 /* Frees a deeper segment kept beyond the current one when it is larger than
    a unit (a parked goroutine should not hold the room libc calls needed). */
 SP_HIDDEN void sp_segment_drop_large_cache(sp_coro *co);

@@ -1253,6 +1253,15 @@ public static unsafe partial class SpindleNative
     public static partial sp_g* sp_sched_record(sp_sched* s, long slot);
 
     /// <summary>
+    /// The first slot at or after from whose record holds a goroutine (state
+    /// not SP_G_DEAD), or -1 when there is none (also for NULL s). Walks the
+    /// records natively, so enumerating a million mostly finished records is
+    /// one call, not a million.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial long sp_sched_next_live(sp_sched* s, long from);
+
+    /// <summary>
     /// Appends g to s&apos;s global run queue. Ignores NULL.
     /// </summary>
     [LibraryImport(LibraryName)]

@@ -74,13 +74,8 @@ internal sealed unsafe class GoroutineTable
     /// <summary>Calls visit on every goroutine that has not finished.</summary>
     public void ForEach(Action<Goroutine> visit)
     {
-        long n = sp_sched_records(Sched);
-        for (long slot = 0; slot < n; slot++)
-        {
-            sp_g* native = sp_sched_record(Sched, slot);
-            if (Volatile.Read(ref native->state) != SP_G_DEAD)
-                visit(this[native]);
-        }
+        for (long slot = sp_sched_next_live(Sched, 0); slot >= 0; slot = sp_sched_next_live(Sched, slot + 1))
+            visit(this[sp_sched_record(Sched, slot)]);
     }
 
     ~GoroutineTable() => sp_sched_destroy(Sched);

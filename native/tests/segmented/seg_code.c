@@ -174,9 +174,9 @@ static probe_fn probe_for(int which)
 static seg_job *current_job; /* the tests run one coroutine at a time */
 seg_job *seg_job_now(void) { return current_job; }
 
-SEG_EXPORT void seg_entry(void *arg)
+/* The job's work, leaving its answer in job. */
+static void work(seg_job *job)
 {
-    seg_job *job = arg;
     current_job = job;
     switch (job->kind) {
     case SEG_SMALL_FRAMES: job->result = small_frames(job->input); break;
@@ -205,6 +205,11 @@ SEG_EXPORT void seg_entry(void *arg)
     }
     default: job->result = -1;
     }
+}
+
+SEG_EXPORT void seg_entry(void *arg)
+{
+    work(arg);
     /* The test reads the stack held now (a direct call into libspindle
        here would make this frame ask for 16 KiB more). */
     sp_coro_yield();
@@ -321,4 +326,35 @@ SEG_EXPORT void seg_park_entry(void *arg)
     int v = 0;
     sp_chan_recv(park->ch, &v, NULL);
     sp_wg_done(park->done);
+}
+
+static seg_family *family_now;
+
+/* Its first call into libspindle, like record_depth's, takes a segment of
+   16 KiB or more: every child should hold the same stack here. */
+static NOINLINE void note_start(size_t i)
+{
+    family_now->coro_ids[i] = sp_coro_id(sp_coro_self());
+    family_now->stack_at_start[i] = sp_coro_stack_used(sp_coro_self());
+}
+
+static void family_child(void *arg)
+{
+    seg_job *job = arg;
+    note_start((size_t)(job - family_now->jobs));
+    if (job->kind == 0)
+        job->input2 = sp_systemstack(big_frame, job);
+    else
+        work(job);
+    family_now->finished++; /* and returns without a yield: the next child starts on its stack */
+}
+
+SEG_EXPORT void seg_family_parent(void *arg)
+{
+    seg_family *f = arg;
+    family_now = f;
+    for (int i = 0; i < SEG_FAMILY; i++)
+        f->spawn_errors += sp_go(family_child, &f->jobs[i]) != SP_OK;
+    while (f->finished < SEG_FAMILY)
+        sp_gosched();
 }

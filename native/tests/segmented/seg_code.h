@@ -41,7 +41,21 @@ typedef struct seg_park {
     sp_wg done;
 } seg_park;
 
+/* A run loop's goroutines (test_run_loop_reuses_finished_stacks): a parent
+   spawns SEG_FAMILY children, each a seg_job, then yields until all have
+   finished. Each child notes its coroutine's id and the stack it held when
+   it called in. */
+enum { SEG_FAMILY = 120 };
+typedef struct seg_family {
+    seg_job jobs[SEG_FAMILY];
+    uint64_t coro_ids[SEG_FAMILY];
+    size_t stack_at_start[SEG_FAMILY];
+    int finished;
+    int spawn_errors;
+} seg_family;
+
 SEG_EXPORT void seg_entry(void *arg);
+SEG_EXPORT void seg_family_parent(void *arg);
 SEG_EXPORT void seg_overflow_entry(void *arg);
 SEG_EXPORT void seg_bt_entry(void *arg);
 SEG_EXPORT void seg_bt_bottom(void);

@@ -239,6 +239,94 @@ static void test_nested_coroutines(void)
     CHECK_EQ(job.result, marks(20000));
 }
 
+/* A run loop (run_loop.c) starts a fresh goroutine on the stack of the one
+   that just finished. Children that leave that stack deep in segments, with
+   a large segment, with heap blocks of an alloca, or after sp_systemstack
+   must each start on a stack as new as the first child's, with a coroutine
+   of their own, and compute the right answer. */
+#define ENTERED (((int64_t)3 << 8) | SP_P_IN_GOROUTINE)
+
+static long long big_frame_sum(void)
+{
+    long long s = 0;
+    for (int i = 0; i < 64 * 1024; i += 512)
+        s += (char)i;
+    return s;
+}
+
+static void test_run_loop_reuses_finished_stacks(void)
+{
+    static seg_family f;
+    memset(&f, 0, sizeof f);
+    for (int i = 0; i < SEG_FAMILY; i++) {
+        seg_job *job = &f.jobs[i];
+        switch (i % 5) {
+        case 0: job->kind = SEG_SMALL_FRAMES, job->input = 3000; break;
+        case 1: job->kind = SEG_KILOBYTE_FRAMES, job->input = 40; break;
+        case 2: job->kind = SEG_PROBE_AT_DEPTHS, job->probe = SEG_PROBE_ALLOCA, job->input = 5000, job->input2 = 20; break;
+        case 3: job->kind = SEG_PROBE_AT_DEPTHS, job->probe = SEG_PROBE_FORMAT, job->input = i, job->input2 = 20; break;
+        default: job->kind = 0, job->mismatch_depth = -1; break; /* seg_systemstack_entry */
+        }
+    }
+    sp_sched *s = NULL;
+    CHECK_EQ(sp_sched_create(&s, SP_STACK_DEFAULT, 0), SP_OK);
+    sp_runq *q = NULL;
+    CHECK_EQ(sp_runq_create(&q), SP_OK);
+    CHECK_EQ(sp_runq_attach(q, s), SP_OK);
+    *sp_runq_status(q) = ENTERED;
+    sp_g *main_g = sp_sched_new_g(s, q);
+    CHECK_EQ(sp_g_init_native(s, main_g, seg_family_parent, &f), SP_OK);
+    main_g->flags |= SP_G_EXIT_TO_SCHEDULER;
+    sp_runq_put(q, main_g, true);
+    /* The scheduler's part: goroutines the loop hands back go back in the
+       queue, and the parent is finished here. */
+    for (sp_g *g; (g = sp_runq_get(q)) != NULL || (g = sp_sched_global_pop(s)) != NULL;) {
+        sp_run_result r;
+        CHECK_EQ(sp_runq_run(q, g, ENTERED, 1000, &r), SP_OK);
+        *sp_runq_status(q) = ENTERED;
+        if (r.status == SP_CORO_DONE) {
+            CHECK(r.g == main_g);
+            CHECK_EQ(sp_coro_destroy(r.g->coro), SP_OK);
+            sp_sched_free_g(s, q, r.g);
+        } else if (r.g != NULL) {
+            sp_request *req = sp_coro_pending(r.g->coro);
+            CHECK(req == NULL || req->op == SP_OP_GOSCHED); /* the loop spawned and finished the rest */
+            if (req != NULL)
+                req->result = SP_OK;
+            sp_runq_put_spill(q, s, r.g, false);
+        }
+    }
+    CHECK_EQ(f.spawn_errors, 0);
+    CHECK_EQ(f.finished, SEG_FAMILY);
+    for (int i = 0; i < SEG_FAMILY; i++) {
+        const seg_job *job = &f.jobs[i];
+        switch (i % 5) {
+        case 0: CHECK_EQ(job->result, marks(3000)); break;
+        case 1: CHECK_EQ(job->result, marks(40)); break;
+        case 2:
+            CHECK_EQ(job->mismatch_depth, 0);
+            CHECK_EQ(job->result, 5 * 5000);
+            break;
+        case 3:
+            CHECK_EQ(job->mismatch_depth, 0);
+            CHECK_EQ(job->result, (long long)strlen(job->text));
+            break;
+        default:
+            CHECK_EQ(job->input2, SP_OK);
+            CHECK_EQ(job->result, big_frame_sum());
+            CHECK_EQ(job->mismatch_depth, SP_OK);
+        }
+        CHECK_EQ(f.stack_at_start[i], f.stack_at_start[0]);
+        for (int k = 0; k < i; k++)
+            CHECK(f.coro_ids[k] != f.coro_ids[i]);
+    }
+    CHECK_EQ(sp_sched_live(s), 0);
+    for (int64_t i = 0; i < sp_sched_records(s); i++)
+        CHECK_EQ(sp_sched_record(s, i)->state, SP_G_DEAD);
+    sp_runq_destroy(q);
+    sp_sched_destroy(s);
+}
+
 static volatile int signal_seen;
 static volatile int handled_on_altstack;
 
@@ -379,5 +467,6 @@ int main(int argc, char **argv)
     RUN(test_systemstack);
     RUN(test_nested_coroutines);
     RUN(test_foreign_handler_moves_off_the_segment);
+    RUN(test_run_loop_reuses_finished_stacks);
     return test_summary();
 }
