@@ -243,7 +243,7 @@ static void spawn_on_system_stack(void *arg)
     sp_g *g = sp_sched_take_g(q);
     if (g != NULL) {
         call->handled = 1;
-        call->result = sp_sched_init_g(q->sched, g, call->fn, call->arg);
+        call->result = sp_sched_init_g_on(q, g, call->fn, call->arg);
         if (call->result == SP_OK)
             sp_sched_put_spill(q, g, 1); /* runnext, as Go's newproc */
         else

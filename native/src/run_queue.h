@@ -31,6 +31,11 @@ struct sp_runq {
     int32_t free_count;
     int64_t id_next, id_end;
     _Atomic int64_t live;
+    /* The last entry the run loop spawned, with the stack flags its check
+       gave (sp_sched_init_g_on): a loop that spawns the same function again
+       and again checks it once. */
+    sp_fn checked_fn;
+    int32_t checked_flags;
     sp_g *_Atomic ring[SP_RUNQ_CAPACITY];
 };
 
@@ -46,6 +51,9 @@ SP_HIDDEN int sp_sched_start_g(struct sp_sched *s, sp_g *g);
    goroutine's coroutine that just finished (sp_coro_reuse); 0 otherwise,
    leaving both alone. */
 SP_HIDDEN int sp_sched_start_g_on(sp_g *g, sp_coro *finished);
+/* sp_sched_init_g for the run loop's spawns on q, whose check of fn is kept
+   for the next spawn of the same fn. */
+SP_HIDDEN int sp_sched_init_g_on(sp_runq *q, sp_g *g, sp_fn fn, void *arg);
 /* sp_runq_put_spill for the run loop. */
 SP_HIDDEN void sp_sched_put_spill(sp_runq *q, sp_g *g, int next);
 

@@ -105,6 +105,7 @@ int sp_runq_attach(sp_runq *q, sp_sched *s)
     int err = SP_ESTATE;
     if (q->sched == NULL) {
         q->sched = s;
+        q->checked_fn = NULL; /* checked against another sched's options */
         q->sched_next = s->queues;
         s->queues = q;
         err = SP_OK;
@@ -295,6 +296,24 @@ int sp_sched_init_g(sp_sched *s, sp_g *g, sp_fn fn, void *arg)
     /* The kind resolved now (it depends on fn's module), so the first run
        does not resolve it again. */
     g->flags = (g->flags & ~(SP_G_MANAGED | SP_G_SEGMENTED)) | (kind == SP_STACK_SEGMENTED ? SP_G_SEGMENTED : 0);
+    return SP_OK;
+}
+
+int sp_sched_init_g_on(sp_runq *q, sp_g *g, sp_fn fn, void *arg)
+{
+    if (fn == NULL || fn != q->checked_fn) {
+        int err = sp_sched_init_g(q->sched, g, fn, arg);
+        if (err == SP_OK) {
+            q->checked_fn = fn;
+            q->checked_flags = g->flags & SP_G_SEGMENTED;
+        }
+        return err;
+    }
+    /* The kind depends only on fn's module and the sched's options, and the
+       module's answer is kept for the process (split_module.c). */
+    g->fn = fn;
+    g->arg = arg;
+    g->flags = (g->flags & ~(SP_G_MANAGED | SP_G_SEGMENTED)) | q->checked_flags;
     return SP_OK;
 }
 

@@ -354,7 +354,7 @@ SEG_EXPORT void seg_family_parent(void *arg)
     seg_family *f = arg;
     family_now = f;
     for (int i = 0; i < SEG_FAMILY; i++)
-        f->spawn_errors += sp_go(family_child, &f->jobs[i]) != SP_OK;
+        f->spawn_errors += sp_go(SEG_FAMILY_PLAIN(i) ? f->plain : family_child, &f->jobs[i]) != SP_OK;
     while (f->finished < SEG_FAMILY)
         sp_gosched();
 }

@@ -43,10 +43,13 @@ typedef struct seg_park {
 
 /* A run loop's goroutines (test_run_loop_reuses_finished_stacks): a parent
    spawns SEG_FAMILY children, each a seg_job, then yields until all have
-   finished. Each child notes its coroutine's id and the stack it held when
-   it called in. */
+   finished. Each split-stack child notes its coroutine's id and the stack it
+   held when it called in; every third child is plain, code that is not
+   split-stack. */
 enum { SEG_FAMILY = 120 };
+#define SEG_FAMILY_PLAIN(i) ((i) % 3 == 2)
 typedef struct seg_family {
+    sp_fn plain; /* the plain children's entry */
     seg_job jobs[SEG_FAMILY];
     uint64_t coro_ids[SEG_FAMILY];
     size_t stack_at_start[SEG_FAMILY];
