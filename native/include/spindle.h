@@ -631,8 +631,6 @@ typedef struct sp_g {
     /** A native goroutine that has not run yet: what it will run. */
     sp_fn fn;
     void *arg;
-    /** The link of the global run queue and of the free lists. */
-    struct sp_g *link;
 } sp_g;
 
 /** A processor's local run queue (opaque). */
@@ -791,7 +789,8 @@ SP_API int sp_g_start(sp_sched *s, sp_g *g);
 
 /** Takes g (finished, its coroutine destroyed or never made) out of the live
     count and back to q's free list (q's owner only), or to s's when q is
-    NULL; its state becomes SP_G_DEAD. Ignores NULL s or g. @trivial */
+    NULL; its state becomes SP_G_DEAD. Ignores NULL s or g, a g that is not
+    one of s's records, and one already SP_G_DEAD. @trivial */
 SP_API void sp_sched_free_g(sp_sched *s, sp_runq *q, sp_g *g);
 
 /** Moves q's free records to s's (q's owner only, as its P retires). @trivial */
@@ -814,7 +813,9 @@ SP_API sp_g *sp_sched_record(const sp_sched *s, int64_t slot);
     one call, not a million. */
 SP_API int64_t sp_sched_next_live(const sp_sched *s, int64_t from);
 
-/** Appends g to s's global run queue. Ignores NULL. @trivial */
+/** Appends g to s's global run queue. Ignores NULL, a g that is not one of
+    s's records, and a push into a full queue (it has room for each record
+    once, so only a record queued twice fills it). @trivial */
 SP_API void sp_sched_global_push(sp_sched *s, sp_g *g);
 
 /** Takes the oldest goroutine from s's global run queue; NULL when empty.

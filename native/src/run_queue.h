@@ -7,6 +7,9 @@
 
 #include <stdatomic.h>
 
+/* Free records a P keeps, at most. */
+#define SP_RUNQ_FREE_MAX 64
+
 struct sp_runq {
     /* Consumers (the owner and thieves) move head by CAS; only the owner
        writes tail and the ring slots at and after it. Slots are atomics
@@ -27,8 +30,8 @@ struct sp_runq {
        many it finished (written by the owner alone, read by anyone). */
     struct sp_sched *sched;
     sp_runq *sched_next;      /* the sched's list of attached queues */
-    sp_g *free_head;
     int32_t free_count;
+    sp_g *free_recs[SP_RUNQ_FREE_MAX]; /* a stack: the last given back on top */
     int64_t id_next, id_end;
     _Atomic int64_t live;
     /* The last entry the run loop spawned, with the stack flags its check

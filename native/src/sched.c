@@ -5,20 +5,29 @@
 #include "run_queue.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define RECORD_CHUNK 4096
 #define RECORD_CHUNKS 16384 /* 64 Mi records */
 enum {
-    LOCAL_FREE_MAX = 64,  /* a P keeps at most this many free records ... */
-    LOCAL_FREE_KEEP = 32, /* ... and moves the rest to the sched beyond it */
-    ID_BLOCK = 16         /* ids a P takes at a time */
+    LOCAL_FREE_KEEP = SP_RUNQ_FREE_MAX / 2, /* a P full of free records keeps half */
+    ID_BLOCK = 16                           /* ids a P takes at a time */
 };
 
+/* The global run queue and the sched's free records are arrays of pointers,
+   not lists linked through the records: taking a batch copies pointers and
+   reads no record, where walking a list missed the cache once per record,
+   one miss after the other, with the lock held. A record is in at most one
+   of them, so both have room for every record made (room), grown with the
+   records. */
 struct sp_sched {
-    sp_lock lock; /* the global queue, the free list, new chunks, attaching */
-    sp_g *global_head, *global_tail;
+    sp_lock lock; /* the global queue, the free records, new records, attaching */
+    sp_g **global;             /* a ring of room entries (a power of two) */
+    int64_t global_head;
     _Atomic int64_t global_count;
-    sp_g *free_head;
+    sp_g **free_recs;          /* a stack: the last given back on top */
+    int64_t free_count;
+    int64_t room;
     _Atomic int64_t records;
     _Atomic int64_t live;     /* beside the attached queues' shares */
     _Atomic int64_t next_id;
@@ -88,6 +97,8 @@ int sp_sched_destroy(sp_sched *s)
 {
     if (s == NULL)
         return SP_EINVAL;
+    free(s->global);
+    free(s->free_recs);
     for (int i = 0; i < RECORD_CHUNKS; i++) {
         sp_g *chunk = atomic_load_explicit(&s->chunks[i], memory_order_relaxed);
         if (chunk != NULL)
@@ -116,11 +127,32 @@ int sp_runq_attach(sp_runq *q, sp_sched *s)
 
 /* ---- records ------------------------------------------------------------- */
 
+/* Doubles the room of the global queue and the free stack (under s->lock);
+   0 without memory, leaving both as they were. */
+static int grow_room(sp_sched *s)
+{
+    int64_t room = s->room != 0 ? 2 * s->room : RECORD_CHUNK;
+    sp_g **ring = malloc((size_t)room * sizeof *ring);
+    sp_g **stack = ring != NULL ? realloc(s->free_recs, (size_t)room * sizeof *stack) : NULL;
+    if (stack == NULL) {
+        free(ring);
+        return 0;
+    }
+    for (int64_t i = 0; i < atomic_load_explicit(&s->global_count, memory_order_relaxed); i++)
+        ring[i] = s->global[(s->global_head + i) & (s->room - 1)];
+    free(s->global);
+    s->global = ring;
+    s->global_head = 0;
+    s->free_recs = stack;
+    s->room = room;
+    return 1;
+}
+
 /* A record never used before (under s->lock); NULL without memory. */
 static sp_g *make_record(sp_sched *s)
 {
     int64_t slot = atomic_load_explicit(&s->records, memory_order_relaxed);
-    if (slot >= (int64_t)RECORD_CHUNK * RECORD_CHUNKS)
+    if (slot >= (int64_t)RECORD_CHUNK * RECORD_CHUNKS || (slot == s->room && !grow_room(s)))
         return NULL;
     sp_g *_Atomic *at = &s->chunks[slot / RECORD_CHUNK];
     sp_g *chunk = atomic_load_explicit(at, memory_order_relaxed);
@@ -156,49 +188,42 @@ static int64_t next_id(sp_sched *s, sp_runq *q)
     return q->id_next++;
 }
 
+/* Moves up to n records from the sched's free stack to q's (under s->lock),
+   the most recently given back first. */
+static void refill_locked(sp_sched *s, sp_runq *q, int n)
+{
+    while (n-- > 0 && s->free_count > 0)
+        q->free_recs[q->free_count++] = s->free_recs[--s->free_count];
+}
+
+/* Fills q's empty free stack: records given back elsewhere, or else a batch
+   of new ones, in the order made, so that goroutines spawned one after the
+   other sit one after the other in memory. */
+static void refill(sp_sched *s, sp_runq *q)
+{
+    sp_lock_acquire(&s->lock);
+    refill_locked(s, q, LOCAL_FREE_KEEP);
+    if (q->free_count == 0) {
+        sp_g *batch[LOCAL_FREE_KEEP];
+        int n = 0;
+        while (n < LOCAL_FREE_KEEP && (batch[n] = make_record(s)) != NULL)
+            n++;
+        while (n > 0)
+            q->free_recs[q->free_count++] = batch[--n];
+    }
+    sp_lock_release(&s->lock);
+}
+
 static sp_g *new_g(sp_sched *s, sp_runq *q)
 {
     sp_g *g = NULL;
-    if (q != NULL && q->free_head == NULL && __atomic_load_n(&s->free_head, __ATOMIC_RELAXED) != NULL) {
-        /* Refill the P's list from the sched's, a batch under one lock. */
-        sp_lock_acquire(&s->lock);
-        while (q->free_count < LOCAL_FREE_KEEP && s->free_head != NULL) {
-            sp_g *f = s->free_head;
-            s->free_head = f->link;
-            f->link = q->free_head;
-            q->free_head = f;
-            q->free_count++;
-        }
-        sp_lock_release(&s->lock);
-    }
-    if (q != NULL && q->free_head == NULL) {
-        /* No free record anywhere: make a batch for the P under one lock,
-           listed in the order made, so that goroutines spawned one after the
-           other sit one after the other in memory. */
-        sp_g *batch[LOCAL_FREE_KEEP];
-        int n = 0;
-        sp_lock_acquire(&s->lock);
-        while (n < LOCAL_FREE_KEEP && (batch[n] = make_record(s)) != NULL)
-            n++;
-        sp_lock_release(&s->lock);
-        while (n > 0) {
-            sp_g *f = batch[--n];
-            f->link = q->free_head;
-            q->free_head = f;
-            q->free_count++;
-        }
-    }
-    if (q != NULL && q->free_head != NULL) {
-        g = q->free_head;
-        q->free_head = g->link;
-        q->free_count--;
+    if (q != NULL && q->free_count == 0)
+        refill(s, q);
+    if (q != NULL && q->free_count > 0) {
+        g = q->free_recs[--q->free_count];
     } else {
         sp_lock_acquire(&s->lock);
-        g = s->free_head;
-        if (g != NULL)
-            s->free_head = g->link;
-        else
-            g = make_record(s);
+        g = s->free_count > 0 ? s->free_recs[--s->free_count] : make_record(s);
         sp_lock_release(&s->lock);
         if (g == NULL)
             return NULL;
@@ -210,7 +235,6 @@ static sp_g *new_g(sp_sched *s, sp_runq *q)
     g->parked_on = NULL;
     g->fn = NULL;
     g->arg = NULL;
-    g->link = NULL;
     g->id = next_id(s, q);
     g->since_ms = now_ms();
     __atomic_store_n(&g->state, SP_G_RUNNABLE, __ATOMIC_RELEASE);
@@ -230,26 +254,22 @@ static void free_g(sp_sched *s, sp_runq *q, sp_g *g)
     __atomic_store_n(&g->state, SP_G_DEAD, __ATOMIC_RELEASE);
     if (q == NULL) {
         sp_lock_acquire(&s->lock);
-        g->link = s->free_head;
-        s->free_head = g;
+        s->free_recs[s->free_count++] = g;
         sp_lock_release(&s->lock);
         atomic_fetch_sub(&s->live, 1);
         return;
     }
     add_live(q, -1);
-    g->link = q->free_head;
-    q->free_head = g;
-    if (++q->free_count < LOCAL_FREE_MAX)
+    q->free_recs[q->free_count++] = g;
+    if (q->free_count < SP_RUNQ_FREE_MAX)
         return;
+    /* Full: the older half goes to the sched, the newer (warmer) half stays. */
     sp_lock_acquire(&s->lock);
-    while (q->free_count > LOCAL_FREE_KEEP) {
-        sp_g *f = q->free_head;
-        q->free_head = f->link;
-        q->free_count--;
-        f->link = s->free_head;
-        s->free_head = f;
-    }
+    for (int i = 0; i < SP_RUNQ_FREE_MAX - LOCAL_FREE_KEEP; i++)
+        s->free_recs[s->free_count++] = q->free_recs[i];
     sp_lock_release(&s->lock);
+    memmove(q->free_recs, q->free_recs + (SP_RUNQ_FREE_MAX - LOCAL_FREE_KEEP), LOCAL_FREE_KEEP * sizeof *q->free_recs);
+    q->free_count = LOCAL_FREE_KEEP;
 }
 
 sp_g *sp_sched_new_g(sp_sched *s, sp_runq *q)
@@ -259,9 +279,13 @@ sp_g *sp_sched_new_g(sp_sched *s, sp_runq *q)
     return new_g(s, q);
 }
 
+/* Whether g is one of s's records (the arrays have room for those alone). */
+static int owns(const sp_sched *s, const sp_g *g) { return sp_sched_record(s, g->slot) == g; }
+
 void sp_sched_free_g(sp_sched *s, sp_runq *q, sp_g *g)
 {
-    if (s == NULL || g == NULL || (q != NULL && q->sched != s))
+    if (s == NULL || g == NULL || (q != NULL && q->sched != s) || !owns(s, g) ||
+        __atomic_load_n(&g->state, __ATOMIC_ACQUIRE) == SP_G_DEAD)
         return;
     free_g(s, q, g);
 }
@@ -274,12 +298,8 @@ void sp_sched_drain_free(sp_sched *s, sp_runq *q)
     if (s == NULL || q == NULL || q->sched != s)
         return;
     sp_lock_acquire(&s->lock);
-    while (q->free_head != NULL) {
-        sp_g *f = q->free_head;
-        q->free_head = f->link;
-        f->link = s->free_head;
-        s->free_head = f;
-    }
+    for (int i = 0; i < q->free_count; i++)
+        s->free_recs[s->free_count++] = q->free_recs[i];
     q->free_count = 0;
     sp_lock_release(&s->lock);
 }
@@ -400,36 +420,32 @@ int64_t sp_sched_next_live(const sp_sched *s, int64_t from)
 
 static void global_push(sp_sched *s, sp_g *g) /* under s->lock */
 {
-    g->link = NULL;
-    if (s->global_tail != NULL)
-        s->global_tail->link = g;
-    else
-        s->global_head = g;
-    s->global_tail = g;
-    atomic_store_explicit(&s->global_count, atomic_load_explicit(&s->global_count, memory_order_relaxed) + 1,
-                          memory_order_release);
+    int64_t n = atomic_load_explicit(&s->global_count, memory_order_relaxed);
+    s->global[(s->global_head + n) & (s->room - 1)] = g;
+    atomic_store_explicit(&s->global_count, n + 1, memory_order_release);
 }
 
 static sp_g *global_pop(sp_sched *s) /* under s->lock */
 {
-    sp_g *g = s->global_head;
-    if (g == NULL)
+    int64_t n = atomic_load_explicit(&s->global_count, memory_order_relaxed);
+    if (n == 0)
         return NULL;
-    s->global_head = g->link;
-    if (s->global_head == NULL)
-        s->global_tail = NULL;
-    g->link = NULL;
-    atomic_store_explicit(&s->global_count, atomic_load_explicit(&s->global_count, memory_order_relaxed) - 1,
-                          memory_order_release);
+    sp_g *g = s->global[s->global_head];
+    s->global_head = (s->global_head + 1) & (s->room - 1);
+    atomic_store_explicit(&s->global_count, n - 1, memory_order_release);
     return g;
 }
 
+/* The oldest entry, left in the queue (under s->lock, count > 0). */
+static sp_g *global_peek(const sp_sched *s) { return s->global[s->global_head]; }
+
 void sp_sched_global_push(sp_sched *s, sp_g *g)
 {
-    if (s == NULL || g == NULL)
+    if (s == NULL || g == NULL || !owns(s, g))
         return;
     sp_lock_acquire(&s->lock);
-    global_push(s, g);
+    if (atomic_load_explicit(&s->global_count, memory_order_relaxed) < s->room) /* else queued twice */
+        global_push(s, g);
     sp_lock_release(&s->lock);
 }
 
@@ -457,8 +473,8 @@ sp_g *sp_sched_global_take(sp_sched *s, sp_runq *q, int32_t procs)
     if (n > SP_RUNQ_CAPACITY / 2)
         n = SP_RUNQ_CAPACITY / 2;
     sp_g *first = global_pop(s);
-    for (int64_t i = 1; i < n && s->global_head != NULL; i++) {
-        if (!runq_push_tail(q, s->global_head))
+    for (int64_t i = 1; i < n && atomic_load_explicit(&s->global_count, memory_order_relaxed) > 0; i++) {
+        if (!runq_push_tail(q, global_peek(s)))
             break;
         global_pop(s);
     }

@@ -121,6 +121,56 @@ static void test_global_queue_and_spill(void)
     sp_sched_destroy(s);
 }
 
+/* The global queue is a ring that grows with the records: entries come out
+   in the order they went in, also across a growth while the ring wraps. */
+static void test_global_queue_keeps_order_as_it_grows(void)
+{
+    sp_sched *s = new_sched();
+    enum { N = 4000, MORE = 200 };
+    sp_g **g = malloc((N + MORE) * sizeof *g);
+    for (int i = 0; i < N; i++)
+        g[i] = sp_sched_new_g(s, NULL);
+    for (int i = 0; i < N; i++) /* moves the ring's head near its end */
+        sp_sched_global_push(s, g[i]);
+    for (int i = 0; i < N; i++)
+        CHECK(sp_sched_global_pop(s) == g[i]);
+    for (int i = 0; i < N; i++) /* wraps */
+        sp_sched_global_push(s, g[i]);
+    for (int i = N; i < N + MORE; i++) { /* the ring grows meanwhile */
+        g[i] = sp_sched_new_g(s, NULL);
+        sp_sched_global_push(s, g[i]);
+    }
+    CHECK_EQ(sp_sched_global_count(s), N + MORE);
+    int out_of_order = 0;
+    for (int i = 0; i < N + MORE; i++)
+        out_of_order += sp_sched_global_pop(s) != g[i];
+    CHECK_EQ(out_of_order, 0);
+    CHECK(sp_sched_global_pop(s) == NULL);
+
+    /* Records of another sched, and a record freed twice, are ignored. */
+    sp_sched *other = new_sched();
+    sp_g *stranger = sp_sched_new_g(other, NULL);
+    sp_sched_global_push(s, stranger);
+    CHECK_EQ(sp_sched_global_count(s), 0);
+    sp_sched_free_g(s, NULL, stranger);
+    CHECK_EQ(stranger->state, SP_G_RUNNABLE);
+    CHECK_EQ(sp_sched_live(s), N + MORE);
+    sp_sched_free_g(s, NULL, g[0]);
+    sp_sched_free_g(s, NULL, g[0]);
+    CHECK_EQ(sp_sched_live(s), N + MORE - 1);
+    for (int i = 1; i < N + MORE; i++)
+        sp_sched_free_g(s, NULL, g[i]);
+    CHECK_EQ(sp_sched_live(s), 0);
+    /* Every record is free once: as many come back as were made, then new ones. */
+    int64_t made = sp_sched_records(s);
+    for (int64_t i = 0; i < made; i++)
+        CHECK(sp_sched_new_g(s, NULL)->state == SP_G_RUNNABLE);
+    CHECK_EQ(sp_sched_records(s), made);
+    free(g);
+    sp_sched_destroy(other);
+    sp_sched_destroy(s);
+}
+
 /* ---- the run loop spawns and finishes goroutines itself ------------------- */
 
 enum { CHILDREN = 300 };
@@ -358,6 +408,7 @@ int main(void)
 {
     RUN(test_records_ids_and_live_count);
     RUN(test_global_queue_and_spill);
+    RUN(test_global_queue_keeps_order_as_it_grows);
     RUN(test_loop_spawns_and_finishes_goroutines);
     RUN(test_fresh_goroutines_and_bad_input);
     RUN(test_wait_group_fast_paths);

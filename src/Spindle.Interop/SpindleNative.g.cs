@@ -207,10 +207,6 @@ public unsafe struct sp_g
     /// </summary>
     public delegate* unmanaged<void*, void> fn;
     public void* arg;
-    /// <summary>
-    /// The link of the global run queue and of the free lists.
-    /// </summary>
-    public sp_g* link;
 }
 
 /// <remarks>Opaque: only ever used through a pointer.</remarks>
@@ -1216,7 +1212,8 @@ public static unsafe partial class SpindleNative
     /// <summary>
     /// Takes g (finished, its coroutine destroyed or never made) out of the live
     /// count and back to q&apos;s free list (q&apos;s owner only), or to s&apos;s when q is
-    /// NULL; its state becomes SP_G_DEAD. Ignores NULL s or g.
+    /// NULL; its state becomes SP_G_DEAD. Ignores NULL s or g, a g that is not
+    /// one of s&apos;s records, and one already SP_G_DEAD.
     /// </summary>
     [LibraryImport(LibraryName)]
     [SuppressGCTransition]
@@ -1262,7 +1259,9 @@ public static unsafe partial class SpindleNative
     public static partial long sp_sched_next_live(sp_sched* s, long from);
 
     /// <summary>
-    /// Appends g to s&apos;s global run queue. Ignores NULL.
+    /// Appends g to s&apos;s global run queue. Ignores NULL, a g that is not one of
+    /// s&apos;s records, and a push into a full queue (it has room for each record
+    /// once, so only a record queued twice fills it).
     /// </summary>
     [LibraryImport(LibraryName)]
     [SuppressGCTransition]
