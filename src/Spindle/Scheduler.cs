@@ -104,6 +104,10 @@ internal sealed unsafe partial class Scheduler
         // Like a Go program's exit: goroutines still parked are discarded, and the wait
         // groups its goroutines made are released.
         ReleaseWaitGroups();
+        // Exact now that the workers are gone; a program that finished every goroutine
+        // (the usual case) skips the walk over its records.
+        if (_goroutines.Live == 0)
+            return;
         _goroutines.ForEach(g =>
         {
             Unpark(g);
