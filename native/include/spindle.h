@@ -698,6 +698,13 @@ SP_API sp_g *sp_runq_get(sp_runq *q);
  */
 SP_API sp_g *sp_runq_steal(sp_runq *q, sp_runq *victim);
 
+/** sp_runq_steal, taking the victim's runnext goroutine only when take_next
+    is true. A thief passes false until its last attempt, as Go's stealWork
+    does: the owner is about to run its runnext goroutine, or to queue it in
+    the ring behind the next one it readies, where it can be stolen with
+    others instead of one at a time. @trivial */
+SP_API sp_g *sp_runq_steal_from(sp_runq *q, sp_runq *victim, bool take_next);
+
 /**
  * Takes half of q's ring, oldest first, into out (at most capacity entries)
  * for the global queue (owner only); returns how many, 0 for bad arguments.

@@ -8,16 +8,21 @@ int sp_runq_create(sp_runq **out)
 {
     if (out == NULL)
         return SP_EINVAL;
-    sp_runq *q = calloc(1, sizeof *q);
+    *out = NULL;
+    void *raw = calloc(1, sizeof(sp_runq) + SP_RUNQ_LINE); /* malloc's alignment is less than a line */
+    if (raw == NULL)
+        return SP_ENOMEM;
+    sp_runq *q = (sp_runq *)(((uintptr_t)raw + SP_RUNQ_LINE - 1) & ~(uintptr_t)(SP_RUNQ_LINE - 1));
+    q->allocation = raw;
     *out = q;
-    return q != NULL ? SP_OK : SP_ENOMEM;
+    return SP_OK;
 }
 
 int sp_runq_destroy(sp_runq *q)
 {
     if (q == NULL)
         return SP_EINVAL;
-    free(q);
+    free(q->allocation);
     return SP_OK;
 }
 
@@ -48,7 +53,9 @@ sp_g *sp_runq_put(sp_runq *q, sp_g *g, bool next)
 
 sp_g *sp_runq_get(sp_runq *q) { return q != NULL ? runq_take(q, 0, 0) : NULL; }
 
-sp_g *sp_runq_steal(sp_runq *q, sp_runq *victim)
+sp_g *sp_runq_steal(sp_runq *q, sp_runq *victim) { return sp_runq_steal_from(q, victim, true); }
+
+sp_g *sp_runq_steal_from(sp_runq *q, sp_runq *victim, bool take_next)
 {
     if (q == NULL || victim == NULL || q == victim)
         return NULL;
@@ -62,6 +69,8 @@ sp_g *sp_runq_steal(sp_runq *q, sp_runq *victim)
         if (n == 0) {
             /* Only a runnext goroutine: take it rather than leave a P idle
                while the victim's worker is busy elsewhere (as Go does). */
+            if (!take_next)
+                return NULL;
             sp_g *next = atomic_load_explicit(&victim->next, memory_order_acquire);
             if (next != NULL &&
                 atomic_compare_exchange_strong_explicit(&victim->next, &next, NULL,

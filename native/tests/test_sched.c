@@ -171,6 +171,29 @@ static void test_global_queue_keeps_order_as_it_grows(void)
     sp_sched_destroy(s);
 }
 
+/* A thief takes a victim's runnext goroutine only when it asks to (its last
+   attempt); the ring it takes either way. */
+static void test_steal_leaves_runnext_until_asked(void)
+{
+    sp_sched *s = new_sched();
+    sp_runq *victim = attached_queue(s), *thief = attached_queue(s);
+    sp_g *a = sp_sched_new_g(s, victim), *b = sp_sched_new_g(s, victim);
+    sp_runq_put(victim, a, true);
+    CHECK(sp_runq_steal_from(thief, victim, false) == NULL);
+    CHECK(sp_runq_steal_from(thief, victim, true) == a);
+    sp_runq_put(victim, a, true);
+    sp_runq_put(victim, b, true); /* a goes to the ring */
+    CHECK(sp_runq_steal_from(thief, victim, false) == a);
+    CHECK(sp_runq_steal(thief, victim) == b); /* sp_runq_steal asks */
+    CHECK(sp_runq_empty(victim) && sp_runq_empty(thief));
+    CHECK(sp_runq_steal_from(thief, thief, true) == NULL && sp_runq_steal_from(NULL, victim, true) == NULL);
+    sp_sched_free_g(s, victim, a);
+    sp_sched_free_g(s, victim, b);
+    sp_runq_destroy(thief);
+    sp_runq_destroy(victim);
+    sp_sched_destroy(s);
+}
+
 /* ---- the run loop spawns and finishes goroutines itself ------------------- */
 
 enum { CHILDREN = 300 };
@@ -366,6 +389,26 @@ static int32_t next_request(sp_coro *co, int answer)
     return rc == SP_CORO_REQUEST ? sp_coro_pending(co)->op : -rc;
 }
 
+/* Wait group states take whole cache lines, so that two goroutines on two
+   cores taking two wait groups' locks, or one core's lock and another's
+   unrelated data, do not pass one line back and forth. */
+static void test_wait_group_states_own_their_lines(void)
+{
+    enum { N = 100 };
+    sp_wg_state *st[N];
+    for (int i = 0; i < N; i++) {
+        CHECK_EQ(sp_wg_state_make(&st[i]), SP_OK);
+        CHECK_EQ((uintptr_t)st[i] % 64, 0);
+    }
+    int shared = 0;
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < i; k++)
+            shared += (uintptr_t)st[i] / 64 == (uintptr_t)st[k] / 64;
+    CHECK_EQ(shared, 0);
+    for (int i = 0; i < N; i++)
+        CHECK_EQ(sp_wg_state_free(st[i]), SP_OK);
+}
+
 static void test_wait_group_fast_paths(void)
 {
     sp_wg_state *wg = NULL;
@@ -409,8 +452,10 @@ int main(void)
     RUN(test_records_ids_and_live_count);
     RUN(test_global_queue_and_spill);
     RUN(test_global_queue_keeps_order_as_it_grows);
+    RUN(test_steal_leaves_runnext_until_asked);
     RUN(test_loop_spawns_and_finishes_goroutines);
     RUN(test_fresh_goroutines_and_bad_input);
     RUN(test_wait_group_fast_paths);
+    RUN(test_wait_group_states_own_their_lines);
     return test_summary();
 }

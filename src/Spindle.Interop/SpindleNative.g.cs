@@ -1116,6 +1116,17 @@ public static unsafe partial class SpindleNative
     public static partial sp_g* sp_runq_steal(sp_runq* q, sp_runq* victim);
 
     /// <summary>
+    /// sp_runq_steal, taking the victim&apos;s runnext goroutine only when take_next
+    /// is true. A thief passes false until its last attempt, as Go&apos;s stealWork
+    /// does: the owner is about to run its runnext goroutine, or to queue it in
+    /// the ring behind the next one it readies, where it can be stolen with
+    /// others instead of one at a time.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial sp_g* sp_runq_steal_from(sp_runq* q, sp_runq* victim, [MarshalAs(UnmanagedType.U1)] bool take_next);
+
+    /// <summary>
     /// Takes half of q&apos;s ring, oldest first, into out (at most capacity entries)
     /// for the global queue (owner only); returns how many, 0 for bad arguments.
     /// </summary>

@@ -47,8 +47,10 @@ internal sealed unsafe class RunQueue
     public Goroutine? Get() => Of(sp_runq_get(Native));
 
     /// <summary>Moves half of victim's ring into this one (this queue's owner only);
-    /// returns one of the stolen goroutines to run now.</summary>
-    public Goroutine? StealHalf(RunQueue victim) => Of(sp_runq_steal(Native, victim.Native));
+    /// returns one of the stolen goroutines to run now. With nothing in the ring, takes
+    /// victim's runnext goroutine when takeNext is true.</summary>
+    public Goroutine? StealHalf(RunQueue victim, bool takeNext = true) =>
+        Of(sp_runq_steal_from(Native, victim.Native, takeNext));
 
 
     ~RunQueue() => sp_runq_destroy(Native);
