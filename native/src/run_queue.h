@@ -13,9 +13,11 @@
 /* The words other threads touch sit on cache lines of their own, as Go's
    runnext sits after the ring, away from head and tail: a thief looking at
    head and tail does not take the line of runnext, which the owner exchanges
-   on every spawn, or of the words it writes on every switch (measured: the
-   owner's runnext exchange was a fifth of a spawn-and-finish at
-   GOMAXPROCS=2 with all of them on one line). */
+   on every spawn, or of the words the owner writes on every switch. (At
+   GOMAXPROCS=2 the spawner's runnext exchange was a fifth of the samples of
+   a spawn-and-finish; with these lines and thieves that take runnext only on
+   their last pass, about a seventh: the exchange also waits for the stores
+   to the new, cold record before it.) */
 #define SP_RUNQ_LINE 64
 
 struct sp_runq {

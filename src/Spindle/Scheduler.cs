@@ -472,8 +472,8 @@ internal sealed unsafe partial class Scheduler
                 // As Go's stealWork: four passes, and only the last takes a runnext
                 // goroutine, after a pause of about 3 us (Go's usleep(3)): its owner is
                 // about to run it, or to queue it behind the next one it readies, where
-                // it is stolen in a batch. Taking each one as it lands moved every
-                // goroutine of a spawning P between cores on its own.
+                // it is stolen in a batch. Taking one as soon as it lands moves a spawning
+                // P's goroutines to another core one at a time, runnext's line with each.
                 for (int pass = 0; pass < StealPasses; pass++)
                 {
                     bool last = pass == StealPasses - 1;
