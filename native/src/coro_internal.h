@@ -11,6 +11,14 @@
 #endif
 
 #if defined(__GNUC__)
+#  define SP_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#  define SP_NOINLINE __declspec(noinline)
+#else
+#  define SP_NOINLINE
+#endif
+
+#if defined(__GNUC__)
 #  define SP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 /* initial-exec: a fixed offset from the thread pointer, no __tls_get_addr
    call on the switch path; the few bytes fit glibc's static TLS surplus that
