@@ -88,6 +88,19 @@ int sp_coro_create(sp_coro **out, sp_fn fn, void *arg, const sp_coro_options *op
     return sp_coro_create_checked(out, fn, arg, kind, max_stack, initial, opts != NULL ? opts->flags : 0);
 }
 
+/* Makes co, whose stack is in place, a new coroutine that runs fn(arg) from
+   the start: a new id and a first frame. */
+static void start_descriptor(sp_coro *co, sp_fn fn, void *arg)
+{
+    co->state = SP_STATE_NEW;
+    co->fn = fn;
+    co->arg = arg;
+    co->resumer = NULL;
+    co->request = NULL;
+    co->id = sp_next_coro_id();
+    co->sp = sp_frame_init(co);
+}
+
 int sp_coro_create_checked(sp_coro **out, sp_fn fn, void *arg, int kind, size_t max_stack, size_t initial,
                            int32_t flags)
 {
@@ -108,14 +121,8 @@ int sp_coro_create_checked(sp_coro **out, sp_fn fn, void *arg, int kind, size_t 
     if (co == NULL)
         return SP_ENOMEM;
     co->magic = SP_CORO_LIVE;
-    co->state = SP_STATE_NEW;
-    co->fn = fn;
-    co->arg = arg;
-    co->resumer = NULL;
-    co->request = NULL;
-    co->id = sp_next_coro_id();
     co->flags = flags;
-    co->sp = sp_frame_init(co);
+    start_descriptor(co, fn, arg);
     *out = co;
     return SP_OK;
 }
@@ -126,15 +133,10 @@ int sp_coro_reuse(sp_coro *co, sp_fn fn, void *arg)
     if (co->magic != SP_CORO_LIVE || co->kind != SP_STACK_SEGMENTED || co->state != SP_STATE_DONE)
         return 0;
     sp_segment_reuse_first(co);
-    /* What sp_coro_create_checked sets, and what a finished coroutine may
-       have left set; kind, flags and the segment fields stay. */
-    co->state = SP_STATE_NEW;
-    co->fn = fn;
-    co->arg = arg;
-    co->resumer = NULL;
+    /* What a finished coroutine may have left set, besides what
+       start_descriptor sets; kind, flags and the segment fields stay. */
     co->resumer_sp = NULL;
     co->system_sp_slot = NULL;
-    co->request = NULL;
     co->on_system_stack = 0;
     co->parked_in_loop = 0;
 #if defined(SPINDLE_ASAN)
@@ -143,8 +145,7 @@ int sp_coro_reuse(sp_coro *co, sp_fn fn, void *arg)
     co->asan_resumer_bottom = NULL;
     co->asan_resumer_size = 0;
 #endif
-    co->id = sp_next_coro_id();
-    co->sp = sp_frame_init(co);
+    start_descriptor(co, fn, arg);
     return 1;
 #else
     (void)co;
