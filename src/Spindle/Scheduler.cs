@@ -474,11 +474,10 @@ internal sealed unsafe partial class Scheduler
                 // about to run it, or to queue it behind the next one it readies, where
                 // it is stolen in a batch. Taking one as soon as it lands moves a spawning
                 // P's goroutines to another core one at a time, runnext's line with each.
+                bool paused = false;
                 for (int pass = 0; pass < StealPasses; pass++)
                 {
                     bool last = pass == StealPasses - 1;
-                    if (last)
-                        Thread.SpinWait(RunNextPauseSpins);
                     int start = Random.Shared.Next(maxProcs);
                     for (int i = 0; i < maxProcs; i++)
                     {
@@ -487,6 +486,11 @@ internal sealed unsafe partial class Scheduler
                             continue;
                         if (pass == 0)
                             RunTimers(victim, p);
+                        if (last && !paused && !victim.RunQ.IsEmpty)
+                        {
+                            Thread.SpinWait(RunNextPauseSpins); // only when there is a runnext to wait for
+                            paused = true;
+                        }
                         g = p.RunQ.Get() ?? p.RunQ.StealHalf(victim.RunQ, takeNext: last);
                         if (g is not null)
                             return g;
