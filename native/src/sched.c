@@ -188,6 +188,13 @@ static int64_t next_id(sp_sched *s, sp_runq *q)
     return q->id_next++;
 }
 
+/* Puts n records on the sched's free stack (under s->lock). */
+static void give_to_sched(sp_sched *s, sp_g *const *recs, int n)
+{
+    for (int i = 0; i < n; i++)
+        s->free_recs[s->free_count++] = recs[i];
+}
+
 /* Moves up to n records from the sched's free stack to q's (under s->lock),
    the most recently given back first. */
 static void refill_locked(sp_sched *s, sp_runq *q, int n)
@@ -254,7 +261,7 @@ static void free_g(sp_sched *s, sp_runq *q, sp_g *g)
     __atomic_store_n(&g->state, SP_G_DEAD, __ATOMIC_RELEASE);
     if (q == NULL) {
         sp_lock_acquire(&s->lock);
-        s->free_recs[s->free_count++] = g;
+        give_to_sched(s, &g, 1);
         sp_lock_release(&s->lock);
         atomic_fetch_sub(&s->live, 1);
         return;
@@ -265,8 +272,7 @@ static void free_g(sp_sched *s, sp_runq *q, sp_g *g)
         return;
     /* Full: the older half goes to the sched, the newer (warmer) half stays. */
     sp_lock_acquire(&s->lock);
-    for (int i = 0; i < SP_RUNQ_FREE_MAX - LOCAL_FREE_KEEP; i++)
-        s->free_recs[s->free_count++] = q->free_recs[i];
+    give_to_sched(s, q->free_recs, SP_RUNQ_FREE_MAX - LOCAL_FREE_KEEP);
     sp_lock_release(&s->lock);
     memmove(q->free_recs, q->free_recs + (SP_RUNQ_FREE_MAX - LOCAL_FREE_KEEP), LOCAL_FREE_KEEP * sizeof *q->free_recs);
     q->free_count = LOCAL_FREE_KEEP;
@@ -298,10 +304,18 @@ void sp_sched_drain_free(sp_sched *s, sp_runq *q)
     if (s == NULL || q == NULL || q->sched != s)
         return;
     sp_lock_acquire(&s->lock);
-    for (int i = 0; i < q->free_count; i++)
-        s->free_recs[s->free_count++] = q->free_recs[i];
+    give_to_sched(s, q->free_recs, q->free_count);
     q->free_count = 0;
     sp_lock_release(&s->lock);
+}
+
+/* What a native goroutine that has not run yet will run, and on which kind
+   of stack (stack_flag: SP_G_SEGMENTED or 0). */
+static void set_entry(sp_g *g, sp_fn fn, void *arg, int32_t stack_flag)
+{
+    g->fn = fn;
+    g->arg = arg;
+    g->flags = (g->flags & ~(SP_G_MANAGED | SP_G_SEGMENTED)) | stack_flag;
 }
 
 int sp_sched_init_g(sp_sched *s, sp_g *g, sp_fn fn, void *arg)
@@ -311,11 +325,9 @@ int sp_sched_init_g(sp_sched *s, sp_g *g, sp_fn fn, void *arg)
     int err = sp_coro_check(fn, &s->stacks, &kind, &max_stack);
     if (err != SP_OK)
         return err;
-    g->fn = fn;
-    g->arg = arg;
     /* The kind resolved now (it depends on fn's module), so the first run
        does not resolve it again. */
-    g->flags = (g->flags & ~(SP_G_MANAGED | SP_G_SEGMENTED)) | (kind == SP_STACK_SEGMENTED ? SP_G_SEGMENTED : 0);
+    set_entry(g, fn, arg, kind == SP_STACK_SEGMENTED ? SP_G_SEGMENTED : 0);
     return SP_OK;
 }
 
@@ -331,9 +343,7 @@ int sp_sched_init_g_on(sp_runq *q, sp_g *g, sp_fn fn, void *arg)
     }
     /* The kind depends only on fn's module and the sched's options, and the
        module's answer is kept for the process (split_module.c). */
-    g->fn = fn;
-    g->arg = arg;
-    g->flags = (g->flags & ~(SP_G_MANAGED | SP_G_SEGMENTED)) | q->checked_flags;
+    set_entry(g, fn, arg, q->checked_flags);
     return SP_OK;
 }
 
@@ -344,6 +354,14 @@ int sp_g_init_native(sp_sched *s, sp_g *g, sp_fn fn, void *arg)
     return sp_sched_init_g(s, g, fn, arg);
 }
 
+/* g, fresh, runs on co from now on. */
+static void attach_coro(sp_g *g, sp_coro *co)
+{
+    g->coro = co;
+    g->fn = NULL;
+    g->arg = NULL;
+}
+
 int sp_sched_start_g(sp_sched *s, sp_g *g)
 {
     sp_coro *co;
@@ -352,9 +370,7 @@ int sp_sched_start_g(sp_sched *s, sp_g *g)
                                      segmented ? s->segmented_max : s->reserved_max, 0, SP_CORO_GOROUTINE);
     if (err != SP_OK)
         return err;
-    g->coro = co;
-    g->fn = NULL;
-    g->arg = NULL;
+    attach_coro(g, co);
     return SP_OK;
 }
 
@@ -362,9 +378,7 @@ int sp_sched_start_g_on(sp_g *g, sp_coro *finished)
 {
     if (!runq_fresh(g) || !(g->flags & SP_G_SEGMENTED) || !sp_coro_reuse(finished, g->fn, g->arg))
         return 0;
-    g->coro = finished;
-    g->fn = NULL;
-    g->arg = NULL;
+    attach_coro(g, finished);
     return 1;
 }
 
@@ -397,22 +411,26 @@ int64_t sp_sched_records(const sp_sched *s)
     return s != NULL ? atomic_load_explicit(&((sp_sched *)s)->records, memory_order_acquire) : 0;
 }
 
+/* The record in slot, which must be below sp_sched_records(s). */
+static sp_g *record_at(const sp_sched *s, int64_t slot)
+{
+    sp_g *chunk = atomic_load_explicit(&((sp_sched *)s)->chunks[slot / RECORD_CHUNK], memory_order_acquire);
+    return &chunk[slot % RECORD_CHUNK];
+}
+
 sp_g *sp_sched_record(const sp_sched *s, int64_t slot)
 {
     if (s == NULL || slot < 0 || slot >= sp_sched_records(s))
         return NULL;
-    sp_g *chunk = atomic_load_explicit(&((sp_sched *)s)->chunks[slot / RECORD_CHUNK], memory_order_acquire);
-    return &chunk[slot % RECORD_CHUNK];
+    return record_at(s, slot);
 }
 
 int64_t sp_sched_next_live(const sp_sched *s, int64_t from)
 {
     int64_t n = sp_sched_records(s);
-    for (int64_t slot = from < 0 ? 0 : from; slot < n; slot++) {
-        sp_g *chunk = atomic_load_explicit(&((sp_sched *)s)->chunks[slot / RECORD_CHUNK], memory_order_acquire);
-        if (__atomic_load_n(&chunk[slot % RECORD_CHUNK].state, __ATOMIC_ACQUIRE) != SP_G_DEAD)
+    for (int64_t slot = from < 0 ? 0 : from; slot < n; slot++)
+        if (__atomic_load_n(&record_at(s, slot)->state, __ATOMIC_ACQUIRE) != SP_G_DEAD)
             return slot;
-    }
     return -1;
 }
 
