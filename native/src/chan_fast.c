@@ -6,6 +6,7 @@
    other case goes to the runtime, which sees the same state. */
 #include "chan_native.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static inline void copy_elem(const sp_chan_state *ch, void *to, const void *from)
@@ -23,11 +24,8 @@ static inline uint8_t *slot(const sp_chan_state *ch, int32_t i)
    unlocked) otherwise. */
 static sp_chan_state *lock_for_fast_path(uint64_t handle)
 {
-    sp_chan_state *ch = sp_chan_lookup(handle);
-    if (ch == NULL)
-        return NULL;
-    chan_lock(ch);
-    if (ch->handle != handle || ch->flags != 0 || ch->managed_waiters != 0) {
+    sp_chan_state *ch = sp_mirror_lock_published(&sp_chan_handles, handle, offsetof(sp_chan_state, handle));
+    if (ch != NULL && (ch->flags != 0 || ch->managed_waiters != 0)) {
         chan_unlock(ch);
         return NULL;
     }

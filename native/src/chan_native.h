@@ -10,13 +10,6 @@
 /* Channels published by handle (chan_native.c). */
 extern SP_HIDDEN sp_mirror sp_chan_handles;
 
-/* The state published under handle, or NULL; lock it and compare its
-   handle before trusting it (it may have been released and reused). */
-static inline sp_chan_state *sp_chan_lookup(uint64_t handle)
-{
-    return (sp_chan_state *)sp_mirror_lookup(&sp_chan_handles, handle);
-}
-
 /* Queues w (w->is_send says which queue) under ch's lock. */
 SP_HIDDEN void sp_chan_enqueue(sp_chan_state *ch, sp_chan_waiter *w);
 

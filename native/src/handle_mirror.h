@@ -8,6 +8,7 @@
 #include "coro_internal.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 
 #define SP_MIRROR_CHUNK (1u << 16)
 #define SP_MIRROR_CHUNKS 1024 /* 64 Mi handles */
@@ -37,6 +38,22 @@ static inline void *sp_mirror_lookup(sp_mirror *m, uint64_t handle)
     if (atomic_load_explicit(&e->handle, memory_order_acquire) != handle)
         return NULL;
     return atomic_load_explicit(&e->object, memory_order_acquire);
+}
+
+/* The object published under handle, locked, or NULL: looked up, its lock
+   (its first word, an sp_lock) taken, and its own handle (the uint64_t at
+   handle_offset) compared, since it may have been released and reused
+   between the lookup and the lock. */
+static inline void *sp_mirror_lock_published(sp_mirror *m, uint64_t handle, size_t handle_offset)
+{
+    void *object = sp_mirror_lookup(m, handle);
+    if (object == NULL)
+        return NULL;
+    sp_lock_acquire((sp_lock *)object);
+    if (*(const uint64_t *)((const char *)object + handle_offset) == handle)
+        return object;
+    sp_lock_release((sp_lock *)object);
+    return NULL;
 }
 
 /* Publishes object under handle: SP_OK, SP_EINVAL (handle 0 or beyond the

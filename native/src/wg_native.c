@@ -51,14 +51,7 @@ int sp_wg_publish(uint64_t handle, sp_wg_state *wg)
 /* The state published under handle, locked, or NULL. */
 static sp_wg_state *lock_published(uint64_t handle)
 {
-    sp_wg_state *wg = sp_mirror_lookup(&wg_handles, handle);
-    if (wg == NULL)
-        return NULL;
-    wg_lock(wg);
-    if (wg->handle == handle)
-        return wg;
-    wg_unlock(wg); /* released (and perhaps reused) meanwhile */
-    return NULL;
+    return sp_mirror_lock_published(&wg_handles, handle, offsetof(sp_wg_state, handle));
 }
 
 int sp_wg_fast_add(uint64_t handle, int delta, int *result)
