@@ -50,6 +50,15 @@ static void test_records_ids_and_live_count(void)
     sp_sched_free_g(s, q, b);
     CHECK_EQ(b->state, SP_G_DEAD);
     CHECK_EQ(sp_sched_live(s), 2);
+    /* The walk over live records skips b and the batch's unused records. */
+    int64_t first_live = sp_sched_next_live(s, 0);
+    int64_t second_live = sp_sched_next_live(s, first_live + 1);
+    CHECK_EQ(first_live, a->slot < c->slot ? a->slot : c->slot);
+    CHECK_EQ(second_live, a->slot < c->slot ? c->slot : a->slot);
+    CHECK_EQ(sp_sched_next_live(s, second_live + 1), -1);
+    CHECK_EQ(sp_sched_next_live(s, -5), first_live); /* from below 0: from 0 */
+    CHECK_EQ(sp_sched_next_live(s, made + 10), -1);
+    CHECK_EQ(sp_sched_next_live(NULL, 0), -1);
     sp_g *again = sp_sched_new_g(s, q);
     CHECK(again == b);
     CHECK(again->id > c->id); /* ids are never reused */
