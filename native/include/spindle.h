@@ -516,10 +516,34 @@ SP_API int sp_signal_handlers_onstack(void);
     not an ASan build), else 0: then every stack is reserved. */
 SP_API int sp_stack_segmented_available(void);
 
-/** 1 when fn lies in a module built with -fsplit-stack (found from the
-    module's .note.GNU-split-stack section, read once per module), else 0:
-    such an entry may start on a segmented stack. */
+/** 1 when fn may start on a segmented stack: its module was built with
+    -fsplit-stack and linked with Spindle's __morestack (sp_split_stack_status
+    gives SP_SPLIT_SPINDLE), else 0. */
 SP_API int sp_is_split_stack(sp_fn fn);
+
+/** How a module was built, as far as segmented stacks go. Only
+    SP_SPLIT_SPINDLE code starts on a segment; the other kinds run on
+    reserved stacks, and the value says why. */
+typedef enum sp_split_status {
+    SP_SPLIT_NONE = 0,          /**< not built with -fsplit-stack (or this build has no
+                                     segmented stacks) */
+    SP_SPLIT_SPINDLE = 1,       /**< built with -fsplit-stack, linked by gold or lld with
+                                     Spindle's __morestack (spindle_add_goroutine_library,
+                                     pkg-config spindle-goroutine) */
+    SP_SPLIT_FOREIGN_MORESTACK = 2, /**< built with -fsplit-stack, but the __morestack
+                                     linked in is not Spindle's (libgcc's, when Spindle's
+                                     archive is not on the link line): on a segment its
+                                     prologues would grow the stack behind Spindle's back */
+    SP_SPLIT_GNU_LD = 3         /**< built with -fsplit-stack and Spindle's __morestack,
+                                     but linked by GNU ld (bfd), which gives calls into code
+                                     that is not split-stack (libc) no extra room */
+} sp_split_status;
+
+/** The sp_split_status of fn's module, read once per module from its file
+    (its .note.GNU-split-stack section, the marker section Spindle's
+    __morestack object adds, and, when neither is there, a __morestack in its
+    symbol table); SP_SPLIT_NONE for NULL and where stacks are not segmented. */
+SP_API int sp_split_stack_status(sp_fn fn);
 
 /** The library version as "MAJOR.MINOR.PATCH". */
 SP_API const char *sp_version(void);

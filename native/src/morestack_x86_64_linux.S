@@ -270,3 +270,9 @@ __morestack_allocate_stack_space:
    functions marked no_split_stack. */
     .section .note.GNU-split-stack,"",@progbits
     .section .note.GNU-no-split-stack,"",@progbits
+
+/* The marker split_module.c looks for: a module without it whose code is
+   split-stack has another __morestack (libgcc's), and never starts on a
+   segment. */
+    .section SP_MORESTACK_MARKER,"",@progbits
+    .asciz  "Spindle __morestack"

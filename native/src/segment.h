@@ -38,6 +38,10 @@
 /* Extra room __morestack_non_split asks for: a frame that calls code that
    is not split-stack (libc) gets this much more below it. */
 #define SP_SEG_NON_SPLIT_ROOM 0x4000
+/* The section Spindle's __morestack object adds to every module it is linked
+   into (not mapped; not empty, so that every linker keeps it, GNU ld too): it
+   tells Spindle's __morestack from another one (split_module.c). */
+#define SP_MORESTACK_MARKER ".note.spindle-morestack"
 /* Where, in struct sp_coro, the pointer to the resumer's saved stack pointer
    sits: __morestack finds the thread's own stack through it. */
 #define SP_CORO_SYSTEM_SP_SLOT 0x10
@@ -91,7 +95,8 @@ SP_HIDDEN void sp_segment_reuse_first(sp_coro *co);
    a unit (a parked goroutine should not hold the room libc calls needed). */
 SP_HIDDEN void sp_segment_drop_large_cache(sp_coro *co);
 SP_HIDDEN void sp_segment_thread_exit(void);
-/* 1 when fn's module carries .note.GNU-split-stack (split_module.c). */
+/* 1 when fn's module may start on a segment: sp_split_stack_status gives
+   SP_SPLIT_SPINDLE (split_module.c). */
 SP_HIDDEN int sp_function_is_split(const void *fn);
 
 static inline sp_segment *sp_segment_of_limit(const void *limit)

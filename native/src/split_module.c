@@ -1,9 +1,13 @@
-/* Was the module holding a function built with -fsplit-stack? The compilers
-   mark every such object with an empty .note.GNU-split-stack section, and
-   gold and lld carry it into the linked module (as a section the loader does
-   not map). So the answer is read once per module from its file, and kept:
-   a goroutine entry in a module without the mark must not start on a 2 KiB
-   segment, whose limit its prologue would never check. */
+/* How was the module holding a function built? The compilers mark every
+   object built with -fsplit-stack with an empty .note.GNU-split-stack
+   section, which gold and lld carry into the linked module (as a section the
+   loader does not map) and GNU ld drops; Spindle's __morestack object adds
+   its own marker section (SP_MORESTACK_MARKER), which every linker keeps.
+   The answer is read once per module from its file, and kept: a goroutine
+   entry starts on a 2 KiB segment only when both are there, since code
+   whose prologues never check the limit, or call another __morestack
+   (libgcc's, which grows the stack behind Spindle's back), or were linked
+   without the extra room for calls into libc, would run past it. */
 #define _GNU_SOURCE
 #include "segment.h"
 
@@ -13,6 +17,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +25,7 @@ enum { MODULE_CACHE = 64 };
 
 typedef struct module_answer {
     uintptr_t lo, hi;   /* the module's mapped range */
-    int split;
+    int status;         /* sp_split_status */
 } module_answer;
 
 /* Entries are written once, then published by the count, so lookups take no
@@ -66,54 +71,94 @@ static int find_module(struct dl_phdr_info *info, size_t size, void *data)
     return 1;
 }
 
-static int read_at(int fd, void *buf, size_t n, off_t at)
+/* The file, mapped; every read is checked against its size. */
+typedef struct elf_file {
+    const unsigned char *bytes;
+    size_t size;
+} elf_file;
+
+static const void *at(const elf_file *f, uint64_t offset, uint64_t n)
 {
-    return pread(fd, buf, n, at) == (ssize_t)n;
+    return offset <= f->size && n <= f->size - offset ? f->bytes + offset : NULL;
 }
 
-/* 1 when the ELF file has a section named .note.GNU-split-stack. */
-static int file_has_split_note(const char *path)
+/* 1 when the string table section strtab holds name at offset. */
+static int name_is(const elf_file *f, const ElfW(Shdr) *strtab, uint64_t offset, const char *name)
 {
-    static const char wanted[] = ".note.GNU-split-stack";
+    size_t n = strlen(name) + 1;
+    const char *s = offset < strtab->sh_size && n <= strtab->sh_size - offset
+                        ? at(f, strtab->sh_offset + offset, n) : NULL;
+    return s != NULL && memcmp(s, name, n) == 0;
+}
+
+/* 1 when the symbol table section symtab defines or uses name. */
+static int symtab_has(const elf_file *f, const ElfW(Shdr) *shdrs, unsigned count,
+                      const ElfW(Shdr) *symtab, const char *name)
+{
+    if (symtab->sh_link >= count || symtab->sh_entsize != sizeof(ElfW(Sym)))
+        return 0;
+    const ElfW(Sym) *syms = at(f, symtab->sh_offset, symtab->sh_size);
+    if (syms == NULL)
+        return 0;
+    for (uint64_t i = 0; i < symtab->sh_size / sizeof *syms; i++)
+        if (name_is(f, &shdrs[symtab->sh_link], syms[i].st_name, name))
+            return 1;
+    return 0;
+}
+
+static int file_status(const char *path)
+{
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 0;
-    int found = 0;
-    ElfW(Ehdr) eh;
-    ElfW(Shdr) strtab;
-    if (read_at(fd, &eh, sizeof eh, 0) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-        eh.e_shentsize == sizeof(ElfW(Shdr)) && eh.e_shstrndx < eh.e_shnum &&
-        read_at(fd, &strtab, sizeof strtab,
-                (off_t)(eh.e_shoff + (ElfW(Off))eh.e_shstrndx * sizeof strtab))) {
-        for (unsigned i = 0; i < eh.e_shnum && !found; i++) {
-            ElfW(Shdr) sh;
-            char name[sizeof wanted];
-            if (!read_at(fd, &sh, sizeof sh, (off_t)(eh.e_shoff + i * sizeof sh)))
-                break;
-            if (sh.sh_name >= strtab.sh_size)
-                continue;
-            size_t n = strtab.sh_size - sh.sh_name < sizeof name ? strtab.sh_size - sh.sh_name
-                                                                 : sizeof name;
-            memset(name, 1, sizeof name);
-            if (read_at(fd, name, n, (off_t)(strtab.sh_offset + sh.sh_name)) &&
-                memcmp(name, wanted, sizeof wanted) == 0)
-                found = 1;
-        }
+        return SP_SPLIT_NONE;
+    struct stat st;
+    elf_file f = { NULL, 0 };
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map != MAP_FAILED)
+            f = (elf_file){ map, (size_t)st.st_size };
     }
     close(fd);
-    return found;
+    if (f.bytes == NULL)
+        return SP_SPLIT_NONE;
+
+    int note = 0, marker = 0, morestack = 0;
+    const ElfW(Ehdr) *eh = at(&f, 0, sizeof *eh);
+    const ElfW(Shdr) *shdrs = NULL;
+    if (eh != NULL && memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 &&
+        eh->e_shentsize == sizeof(ElfW(Shdr)) && eh->e_shstrndx < eh->e_shnum)
+        shdrs = at(&f, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof *shdrs);
+    if (shdrs != NULL) {
+        const ElfW(Shdr) *names = &shdrs[eh->e_shstrndx];
+        const ElfW(Shdr) *symtab = NULL;
+        for (unsigned i = 0; i < eh->e_shnum; i++) {
+            note |= name_is(&f, names, shdrs[i].sh_name, ".note.GNU-split-stack");
+            marker |= name_is(&f, names, shdrs[i].sh_name, SP_MORESTACK_MARKER);
+            if (shdrs[i].sh_type == SHT_SYMTAB)
+                symtab = &shdrs[i];
+        }
+        /* GNU ld drops the note: only split-stack code calls __morestack. */
+        if (!note && !marker && symtab != NULL)
+            morestack = symtab_has(&f, shdrs, eh->e_shnum, symtab, "__morestack");
+    }
+    munmap((void *)f.bytes, f.size);
+    if (note && marker)
+        return SP_SPLIT_SPINDLE;
+    if (marker)
+        return SP_SPLIT_GNU_LD;
+    return note || morestack ? SP_SPLIT_FOREIGN_MORESTACK : SP_SPLIT_NONE;
 }
 
-int sp_function_is_split(const void *fn)
+static int module_status(const void *fn)
 {
     uintptr_t addr = (uintptr_t)fn;
     if (addr >= tls_last.lo && addr < tls_last.hi)
-        return tls_last.split;
+        return tls_last.status;
     int used = __atomic_load_n(&cache_used, __ATOMIC_ACQUIRE);
     for (int i = 0; i < used; i++) {
         if (addr >= cache[i].lo && addr < cache[i].hi) {
             tls_last = cache[i];
-            return cache[i].split;
+            return cache[i].status;
         }
     }
 
@@ -122,10 +167,10 @@ int sp_function_is_split(const void *fn)
     q.addr = addr;
     dl_iterate_phdr(find_module, &q);
     if (!q.found)
-        return 0; /* generated code, or no module at all: not split-stack */
-    int split = file_has_split_note(q.path);
+        return SP_SPLIT_NONE; /* generated code, or no module at all */
+    int status = file_status(q.path);
 
-    module_answer answer = { q.lo, q.hi, split };
+    module_answer answer = { q.lo, q.hi, status };
     tls_last = answer;
     sp_lock_acquire(&cache_lock);
     used = cache_used;
@@ -134,7 +179,17 @@ int sp_function_is_split(const void *fn)
         __atomic_store_n(&cache_used, used + 1, __ATOMIC_RELEASE);
     }
     sp_lock_release(&cache_lock);
-    return split;
+    return status;
+}
+
+int sp_function_is_split(const void *fn)
+{
+    return module_status(fn) == SP_SPLIT_SPINDLE;
+}
+
+int sp_split_stack_status(sp_fn fn)
+{
+    return fn != NULL ? module_status((const void *)fn) : SP_SPLIT_NONE;
 }
 
 #else
@@ -143,6 +198,12 @@ int sp_function_is_split(const void *fn)
 {
     (void)fn;
     return 0;
+}
+
+int sp_split_stack_status(sp_fn fn)
+{
+    (void)fn;
+    return SP_SPLIT_NONE;
 }
 
 #endif

@@ -61,6 +61,39 @@ public enum sp_guard_mode
     SP_GUARD_WINDOWS = 3,
 }
 
+/// <summary>
+/// How a module was built, as far as segmented stacks go. Only
+/// SP_SPLIT_SPINDLE code starts on a segment; the other kinds run on
+/// reserved stacks, and the value says why.
+/// </summary>
+public enum sp_split_status
+{
+    /// <summary>
+    /// not built with -fsplit-stack (or this build has no
+    /// segmented stacks)
+    /// </summary>
+    SP_SPLIT_NONE = 0,
+    /// <summary>
+    /// built with -fsplit-stack, linked by gold or lld with
+    /// Spindle&apos;s __morestack (spindle_add_goroutine_library,
+    /// pkg-config spindle-goroutine)
+    /// </summary>
+    SP_SPLIT_SPINDLE = 1,
+    /// <summary>
+    /// built with -fsplit-stack, but the __morestack
+    /// linked in is not Spindle&apos;s (libgcc&apos;s, when Spindle&apos;s
+    /// archive is not on the link line): on a segment its
+    /// prologues would grow the stack behind Spindle&apos;s back
+    /// </summary>
+    SP_SPLIT_FOREIGN_MORESTACK = 2,
+    /// <summary>
+    /// built with -fsplit-stack and Spindle&apos;s __morestack,
+    /// but linked by GNU ld (bfd), which gives calls into code
+    /// that is not split-stack (libc) no extra room
+    /// </summary>
+    SP_SPLIT_GNU_LD = 3,
+}
+
 /// <remarks>Opaque: only ever used through a pointer.</remarks>
 public struct sp_coro
 {
@@ -1031,12 +1064,21 @@ public static unsafe partial class SpindleNative
     public static partial int sp_stack_segmented_available();
 
     /// <summary>
-    /// 1 when fn lies in a module built with -fsplit-stack (found from the
-    /// module&apos;s .note.GNU-split-stack section, read once per module), else 0:
-    /// such an entry may start on a segmented stack.
+    /// 1 when fn may start on a segmented stack: its module was built with
+    /// -fsplit-stack and linked with Spindle&apos;s __morestack (sp_split_stack_status
+    /// gives SP_SPLIT_SPINDLE), else 0.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_is_split_stack(delegate* unmanaged<void*, void> fn);
+
+    /// <summary>
+    /// The sp_split_status of fn&apos;s module, read once per module from its file
+    /// (its .note.GNU-split-stack section, the marker section Spindle&apos;s
+    /// __morestack object adds, and, when neither is there, a __morestack in its
+    /// symbol table); SP_SPLIT_NONE for NULL and where stacks are not segmented.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_split_stack_status(delegate* unmanaged<void*, void> fn);
 
     /// <summary>
     /// The library version as &quot;MAJOR.MINOR.PATCH&quot;.
