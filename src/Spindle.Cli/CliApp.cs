@@ -1,136 +1,260 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using System.Reflection;
+using System.Text.Json;
+using Spindle.Interop;
+
 namespace Spindle.Cli;
 
-/// <summary>The `spindle` command line. Exit codes: 0 success, 1 bad usage, a missing
+/// <summary>The `spindle` command line (System.CommandLine): run a native goroutine program,
+/// run the demos, say which build this is. Exit codes: 0 success; 1 bad usage, a missing
 /// library or symbol, or an entry the runtime cannot start; 2 a deadlock or a failed
 /// goroutine (as a Go program exits).</summary>
 internal static class CliApp
 {
-    private static readonly (string Name, string Entry, string What)[] Demos =
+    /// <summary>A demo of native/demos: its entry in libspindle_demos.so, what its one
+    /// parameter counts, and whether it prints as it goes (then it needs no progress line).</summary>
+    private sealed record Demo(string Name, string Entry, string? Parameter, string What, bool PrintsAsItGoes = false);
+
+    private static readonly Demo[] Demos =
     [
-        ("gomaxprocs", "demo_gomaxprocs", "two goroutines write 0s and 1s: compare --maxprocs 1 and 2"),
-        ("pingpong", "demo_pingpong", "two goroutines send a counter back and forth on channels; ns per round trip [ROUNDS]"),
-        ("ring", "demo_ring", "a token passed around a ring of goroutines, a channel each; ns per hop [GOROUTINES]"),
-        ("sieve", "demo_sieve", "the concurrent prime sieve: a filter goroutine per prime [PRIMES]"),
-        ("park", "demo_park", "goroutines parked in a channel receive; resident bytes each [GOROUTINES]"),
-        ("pipeline", "demo_pipeline_native", "native goroutines feed a managed async goroutine over one channel [NUMBERS]"),
+        new("gomaxprocs", "demo_gomaxprocs", null, "two goroutines write 0s and 1s: compare --maxprocs 1 and 2"),
+        new("pingpong", "demo_pingpong", "ROUNDS", "two goroutines send a counter back and forth on channels; ns per round trip"),
+        new("ring", "demo_ring", "GOROUTINES", "a token passed around a ring of goroutines, a channel each; ns per hop"),
+        new("sieve", "demo_sieve", "PRIMES", "the concurrent prime sieve: a filter goroutine per prime", PrintsAsItGoes: true),
+        new("park", "demo_park", "GOROUTINES", "goroutines parked in a channel receive; resident bytes each"),
+        new("pipeline", "demo_pipeline_native", "NUMBERS", "native goroutines feed a managed async goroutine over one channel"),
     ];
 
-    private const string Usage = """
-        usage: spindle run LIBRARY [--entry SYMBOL] [--maxprocs N] [--stacks KIND]
-               spindle demo [NAME [PARAMETER]] [--maxprocs N] [--stacks KIND]
-               spindle version
+    private const string About = """
+        Spindle: goroutines for .NET and C. Runs native goroutine programs like `go run`, and the demos.
 
-          run    runs LIBRARY's entry (default spindle_main(void *)) as the main
-                 goroutine, like `go run`; exit 0 when it returns, 2 on a deadlock
-          demo   runs a demo from native/demos; without NAME, lists them
-        GOMAXPROCS (environment) or --maxprocs sets the number of processors.
-        SPINDLE_STACKS (environment) or --stacks picks native goroutine stacks:
-        default (segmented for code built with -fsplit-stack, where available),
-        reserved, or segmented.
+        Exit codes: 0 success; 1 bad usage, a missing library or symbol, or an entry that cannot
+        start; 2 a deadlock or a failed goroutine (the message and a goroutine dump on stderr).
+        Environment: GOMAXPROCS (processors), SPINDLE_STACKS (default, reserved or segmented),
+        SPINDLE_NATIVE_PATH (another libspindle build: a file or its folder).
         """;
 
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Runs the command line args; returns the exit code.</summary>
+    /// <param name="args">The arguments.</param>
+    /// <param name="stdout">Where results go.</param>
+    /// <param name="stderr">Where errors, warnings and progress go.</param>
+    /// <param name="stderrIsTerminal">Whether long work may draw a progress line on stderr.</param>
+    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal = false)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        RootCommand root = Commands(stdout, stderr, stderrIsTerminal);
+        ParseResult parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
         {
-            (args.Length == 0 ? stderr : stdout).WriteLine(Usage);
-            return args.Length == 0 ? 1 : 0;
+            foreach (ParseError error in parse.Errors)
+                stderr.WriteLine($"spindle: {error.Message}");
+            stderr.WriteLine($"Try '{CommandPath(parse.CommandResult)} --help'.");
+            return 1;
         }
         try
         {
-            return args[0] switch
-            {
-                "run" => RunCommand(args[1..], stderr),
-                "demo" => DemoCommand(args[1..], stdout, stderr),
-                "version" => Version(stdout),
-                _ => Fail(stderr, $"unknown command '{args[0]}'\n{Usage}"),
-            };
+            return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
-        catch (UsageException e)
+        catch (Exception e) when (e is CliException or DllNotFoundException)
         {
-            return Fail(stderr, e.Message);
+            // A DllNotFoundException here is libspindle itself: its message says why.
+            stderr.WriteLine(e.Message.StartsWith("spindle: ", StringComparison.Ordinal) ? e.Message : $"spindle: {e.Message}");
+            return 1;
         }
     }
 
-    private static int Version(TextWriter stdout)
+    private static string CommandPath(CommandResult result) =>
+        result.Parent is CommandResult parent ? $"{CommandPath(parent)} {result.Command.Name}" : "spindle";
+
+    private static RootCommand Commands(TextWriter stdout, TextWriter stderr, bool stderrIsTerminal)
     {
+        var maxProcs = new Option<int>("--maxprocs")
+        {
+            HelpName = "N",
+            Description = "Processors running goroutines (GOMAXPROCS) [default: GOMAXPROCS, else the processor count]",
+            CustomParser = r => Positive(r, "--maxprocs", int.MaxValue, out long n) ? (int)n : 0,
+        };
+        var stacks = new Option<GoroutineStacks?>("--stacks")
+        {
+            HelpName = "KIND",
+            Description = "Stacks of native goroutines: default (segmented for code built with -fsplit-stack, " +
+                          "where available), reserved or segmented [default: SPINDLE_STACKS, else default]",
+            CustomParser = StackKind,
+        };
+        var json = new Option<bool>("--json") { Description = "Write the result as JSON" };
+
+        var library = new Argument<string>("LIBRARY") { Description = "The shared library of goroutine code: a path, or a name the loader searches for" };
+        var entry = new Option<string>("--entry")
+        {
+            HelpName = "SYMBOL",
+            Description = "The main goroutine: a function void SYMBOL(void *arg) that LIBRARY exports",
+            DefaultValueFactory = _ => "spindle_main",
+        };
+        var run = new Command("run", "Run LIBRARY's entry as the main goroutine, like `go run`: exit 0 when it returns, 2 on a deadlock")
+        {
+            library, entry, maxProcs, stacks,
+        };
+        run.SetAction(p =>
+        {
+            ApplyStacks(p.GetValue(stacks));
+            return Run(p.GetValue(library)!, p.GetValue(entry)!, p.GetValue(maxProcs), stderr);
+        });
+
+        var demo = new Command("demo", "Run a demo of native/demos; without NAME, list them") { json };
+        demo.SetAction(p => ListDemos(stdout, p.GetValue(json)));
+        foreach (Demo d in Demos)
+        {
+            var command = new Command(d.Name, d.What) { maxProcs, stacks };
+            Argument<long>? parameter = null;
+            if (d.Parameter is not null)
+            {
+                parameter = new Argument<long>(d.Parameter)
+                {
+                    Description = $"How many {d.Parameter.ToLowerInvariant()} [default: the demo's own]",
+                    Arity = ArgumentArity.ZeroOrOne,
+                    CustomParser = r => Positive(r, d.Parameter, long.MaxValue, out long n) ? n : 0,
+                };
+                command.Add(parameter);
+            }
+            command.SetAction(p =>
+            {
+                ApplyStacks(p.GetValue(stacks));
+                return RunDemo(d, parameter is null ? 0 : p.GetValue(parameter), p.GetValue(maxProcs), stdout, stderr, stderrIsTerminal);
+            });
+            demo.Add(command);
+        }
+
+        var version = new Command("version", "Say which libspindle this is, and which stacks goroutines get") { json };
+        version.SetAction(p => Version(stdout, p.GetValue(json)));
+
+        var root = new RootCommand(About) { run, demo, version };
+        root.Options.OfType<VersionOption>().Single().Action = new PrintRelease(stdout);
+        root.SetAction(_ =>
+        {
+            stderr.WriteLine("spindle: a command is needed: run, demo or version");
+            root.Parse("--help").Invoke(new InvocationConfiguration { Output = stderr });
+            return 1;
+        });
+        return root;
+    }
+
+    /// <summary>--version: this release (the default prints the entry assembly's, which is
+    /// not this one when the command runs inside another program, as in the tests).</summary>
+    private sealed class PrintRelease(TextWriter stdout) : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            stdout.WriteLine(typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion);
+            return 0;
+        }
+    }
+
+    private static void ApplyStacks(GoroutineStacks? kind)
+    {
+        if (kind is not null)
+            Runtime.Stacks = kind.Value;
+    }
+
+    private static bool Positive(ArgumentResult r, string name, long max, out long n)
+    {
+        string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        if (long.TryParse(text, out n) && n > 0 && n <= max)
+            return true;
+        r.AddError($"{name} needs a positive number, not '{text}'");
+        return false;
+    }
+
+    private static GoroutineStacks? StackKind(ArgumentResult r)
+    {
+        string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        if (Enum.TryParse(text, ignoreCase: true, out GoroutineStacks kind) && Enum.IsDefined(kind) && !int.TryParse(text, out _))
+            return kind;
+        r.AddError($"--stacks needs default, reserved or segmented, not '{text}'");
+        return null;
+    }
+
+    private static int Version(TextWriter stdout, bool json)
+    {
+        string stacks = Runtime.SegmentedStacksAvailable
+            ? "segmented (2 KiB to start) for code built with -fsplit-stack, reserved for other code"
+            : "reserved (segmented stacks need x86-64 Linux)";
+        if (json)
+        {
+            stdout.WriteLine(JsonSerializer.Serialize(new
+            {
+                version = Runtime.NativeVersion,
+                stackGuards = Runtime.StackGuardMode,
+                segmentedStacks = Runtime.SegmentedStacksAvailable,
+            }));
+            return 0;
+        }
         stdout.WriteLine($"spindle {Runtime.NativeVersion}, stack guards: {Runtime.StackGuardMode}");
-        stdout.WriteLine(Runtime.SegmentedStacksAvailable
-            ? "stacks: segmented (2 KiB to start) for code built with -fsplit-stack, reserved for other code"
-            : "stacks: reserved (segmented stacks need x86-64 Linux)");
+        stdout.WriteLine($"stacks: {stacks}");
         return 0;
     }
 
-    private static int RunCommand(string[] args, TextWriter stderr)
+    private static int ListDemos(TextWriter stdout, bool json)
     {
-        string? library = null, entry = "spindle_main";
-        int maxProcs = 0;
-        for (int i = 0; i < args.Length; i++)
+        if (json)
         {
-            switch (args[i])
-            {
-                case "--entry": entry = Value(args, ref i); break;
-                case "--maxprocs": maxProcs = PositiveInt(Value(args, ref i), "--maxprocs"); break;
-                case "--stacks": Runtime.Stacks = StackKind(Value(args, ref i)); break;
-                default:
-                    if (args[i].StartsWith('-') || library is not null)
-                        throw new UsageException($"unexpected argument '{args[i]}'\n{Usage}");
-                    library = args[i];
-                    break;
-            }
+            stdout.WriteLine(JsonSerializer.Serialize(Demos.Select(d => new { name = d.Name, parameter = d.Parameter, description = d.What })));
+            return 0;
         }
-        if (library is null)
-            throw new UsageException($"run needs a LIBRARY\n{Usage}");
-        nint? fn = NativeProgram.Find(library, entry, out string? error);
-        if (fn is null)
-            return Fail(stderr, error!);
-        if (Runtime.SegmentedStacksAvailable && Runtime.Stacks == GoroutineStacks.Default && !Runtime.IsSplitStack(fn.Value))
-            stderr.WriteLine($"spindle: {Path.GetFileName(library)} was not built with -fsplit-stack " +
-                             "(spindle_add_goroutine_library): its goroutines run on reserved stacks");
-        return RunMain(fn.Value, 0, maxProcs, stderr);
+        stdout.WriteLine("demos (spindle demo NAME [PARAMETER] [--maxprocs N] [--stacks KIND]):");
+        foreach (Demo d in Demos)
+            stdout.WriteLine($"  {d.Name,-12}{d.What}{(d.Parameter is null ? "" : $" [{d.Parameter}]")}");
+        return 0;
     }
 
-    private static int DemoCommand(string[] args, TextWriter stdout, TextWriter stderr)
+    private static int Run(string library, string entry, int maxProcs, TextWriter stderr)
     {
-        string? name = null;
-        long parameter = 0;
-        int maxProcs = 0;
-        for (int i = 0; i < args.Length; i++)
+        NativeProgram program = NativeProgram.Load(library, entry);
+        string name = Path.GetFileName(library);
+        if (program.FoundBySearch)
+            stderr.WriteLine($"spindle: running {program.Path} (the loader's search path found '{library}')");
+        if (Runtime.SegmentedStacksAvailable && Runtime.Stacks != GoroutineStacks.Reserved &&
+            WhyNotSegmented(program.SplitStatus) is var (cause, fix))
         {
-            if (args[i] == "--maxprocs")
-                maxProcs = PositiveInt(Value(args, ref i), "--maxprocs");
-            else if (args[i] == "--stacks")
-                Runtime.Stacks = StackKind(Value(args, ref i));
-            else if (name is null)
-                name = args[i];
-            else if (long.TryParse(args[i], out long p) && p > 0)
-                parameter = p;
-            else
-                throw new UsageException($"unexpected argument '{args[i]}'");
+            if (Runtime.Stacks == GoroutineStacks.Segmented)
+                throw new CliException($"{name} {cause}, so --stacks segmented cannot be honoured (SP_ENOTSPLIT); {fix}");
+            stderr.WriteLine($"spindle: {name} {cause}: its goroutines run on reserved stacks; for 2 KiB segmented stacks, {fix}");
         }
-        if (name is null)
-        {
-            stdout.WriteLine("demos (spindle demo NAME [PARAMETER] [--maxprocs N]):");
-            foreach (var d in Demos)
-                stdout.WriteLine($"  {d.Name,-12}{d.What}");
-            return 0;
-        }
-        var demo = Demos.FirstOrDefault(d => d.Name == name);
-        if (demo.Name is null)
-            throw new UsageException($"no demo '{name}'; there are: {string.Join(", ", Demos.Select(d => d.Name))}");
+        return RunMain(program.Entry, 0, maxProcs, stderr);
+    }
+
+    /// <summary>Why code of a module with this sp_split_status gets no segmented stacks, and
+    /// the fix; null when it does.</summary>
+    internal static (string Cause, string Fix)? WhyNotSegmented(int status) => (sp_split_status)status switch
+    {
+        sp_split_status.SP_SPLIT_SPINDLE => null,
+        sp_split_status.SP_SPLIT_FOREIGN_MORESTACK =>
+            ("was built with -fsplit-stack but linked with another __morestack than Spindle's (libgcc's)",
+             "link it with $(pkg-config --libs spindle-goroutine) after its sources, or build it with spindle_add_goroutine_library"),
+        sp_split_status.SP_SPLIT_GNU_LD =>
+            ("was built with -fsplit-stack and Spindle's __morestack but linked by GNU ld, which gives calls into libc no extra room",
+             "link it with $(pkg-config --libs spindle-goroutine) (gold or lld), or build it with spindle_add_goroutine_library"),
+        _ => ("was not built with -fsplit-stack",
+              "build it with $(pkg-config --cflags --libs spindle-goroutine), or with spindle_add_goroutine_library"),
+    };
+
+    private static int RunDemo(Demo demo, long parameter, int maxProcs, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal)
+    {
         string library = Path.Combine(AppContext.BaseDirectory, "libspindle_demos.so");
-        nint? fn = NativeProgram.Find(library, demo.Entry, out string? error);
-        if (fn is null)
-            return Fail(stderr, error!);
+        if (!File.Exists(library))
+            throw new CliException($"this spindle has no demos for {System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier} " +
+                                   $"({library} is missing): the demos are built for x86-64 Linux");
+        NativeProgram program = NativeProgram.Load(library, demo.Entry);
         int procs = maxProcs > 0 ? maxProcs : Runtime.DefaultMaxProcs;
-        stdout.WriteLine($"spindle demo {name}, GOMAXPROCS={procs}, stacks: {Runtime.DescribeStacks(fn.Value)}");
+        stdout.WriteLine($"spindle demo {demo.Name}, GOMAXPROCS={procs}, stacks: {Runtime.DescribeStacks(program.Entry)}");
         stdout.Flush();
-        if (name == "pipeline")
+        using var progress = Progress.Start($"spindle demo {demo.Name}", stderr, stderrIsTerminal && !demo.PrintsAsItGoes);
+        if (demo.Name == "pipeline")
         {
-            PipelineDemo.Run(fn.Value, parameter > 0 ? parameter : 100_000, procs, stdout);
+            PipelineDemo.Run(program.Entry, parameter > 0 ? parameter : 100_000, procs, stdout);
             return 0;
         }
-        return RunMain(fn.Value, (nint)parameter, procs, stderr);
+        return RunMain(program.Entry, (nint)parameter, procs, stderr);
     }
 
     private static int RunMain(nint fn, nint arg, int maxProcs, TextWriter stderr)
@@ -140,12 +264,7 @@ internal static class CliApp
             Runtime.Run(fn, arg, maxProcs);
             return 0;
         }
-        catch (DeadlockException e)
-        {
-            stderr.WriteLine($"fatal error: {e.Message}");
-            return 2;
-        }
-        catch (GoroutineFailedException e)
+        catch (Exception e) when (e is DeadlockException or GoroutineFailedException)
         {
             stderr.WriteLine($"fatal error: {e.Message}");
             return 2;
@@ -156,23 +275,4 @@ internal static class CliApp
             return 1;
         }
     }
-
-    private static string Value(string[] args, ref int i) =>
-        i + 1 < args.Length ? args[++i] : throw new UsageException($"{args[i]} needs a value");
-
-    private static int PositiveInt(string text, string option) =>
-        int.TryParse(text, out int n) && n > 0 ? n : throw new UsageException($"{option} needs a positive number, not '{text}'");
-
-    private static int Fail(TextWriter stderr, string message)
-    {
-        stderr.WriteLine($"spindle: {message}");
-        return 1;
-    }
-
-    private static GoroutineStacks StackKind(string text) =>
-        Enum.TryParse(text, ignoreCase: true, out GoroutineStacks kind) && Enum.IsDefined(kind) && !int.TryParse(text, out _)
-            ? kind
-            : throw new UsageException($"--stacks needs default, reserved or segmented, not '{text}'");
-
-    private sealed class UsageException(string message) : Exception(message);
 }

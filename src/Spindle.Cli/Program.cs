@@ -1,2 +1,2 @@
 // The `spindle` command; see CliApp.
-return Spindle.Cli.CliApp.Execute(args, Console.Out, Console.Error);
+return Spindle.Cli.CliApp.Execute(args, Console.Out, Console.Error, stderrIsTerminal: !Console.IsErrorRedirected);

@@ -38,7 +38,9 @@ public class CliTests
         var (code, _, err) = Spindle("run", Lib("libspindle.so"), "--entry", "sp_gosched", "--maxprocs", "1");
         Assert.Equal(0, code);
         if (Runtime.SegmentedStacksAvailable)
-            Assert.Contains("was not built with -fsplit-stack", err);
+            Assert.Equal("spindle: libspindle.so was not built with -fsplit-stack: its goroutines run on reserved stacks; " +
+                         "for 2 KiB segmented stacks, build it with $(pkg-config --cflags --libs spindle-goroutine), " +
+                         "or with spindle_add_goroutine_library\n", err.ReplaceLineEndings("\n"));
         else
             Assert.Equal("", err);
     }
@@ -86,12 +88,105 @@ public class CliTests
     [Fact]
     public void BadUsageIsExplained()
     {
-        Assert.Equal(1, Spindle().Code);
-        Assert.Contains("unknown command", Spindle("frobnicate").Err);
-        Assert.Contains("run needs a LIBRARY", Spindle("run").Err);
-        Assert.Contains("--maxprocs needs a positive number", Spindle("run", "x.so", "--maxprocs", "0").Err);
-        Assert.Contains("--entry needs a value", Spindle("run", "x.so", "--entry").Err);
-        Assert.Contains("no demo 'nope'", Spindle("demo", "nope").Err);
+        // Each a parse error: exit 1, nothing on stdout, the error and where to look next.
+        foreach (var (args, error, next) in new[]
+        {
+            (new[] { "frobnicate" }, "Unrecognized command or argument 'frobnicate'.", "spindle"),
+            (new[] { "run" }, "Required argument 'LIBRARY' missing for command: 'run'.", "spindle run"),
+            (new[] { "run", "x.so", "--maxprocs", "0" }, "--maxprocs needs a positive number, not '0'", "spindle run"),
+            (new[] { "run", "x.so", "--maxprocs", "two" }, "--maxprocs needs a positive number, not 'two'", "spindle run"),
+            (new[] { "run", "x.so", "--entry" }, "Required argument missing for option: '--entry'.", "spindle run"),
+            (new[] { "run", "x.so", "--bogus" }, "Unrecognized command or argument '--bogus'.", "spindle run"),
+            (new[] { "demo", "nope" }, "Unrecognized command or argument 'nope'.", "spindle demo"),
+            (new[] { "demo", "park", "many" }, "GOROUTINES needs a positive number, not 'many'", "spindle demo park"),
+            (new[] { "version", "--json", "extra" }, "Unrecognized command or argument 'extra'.", "spindle version"),
+        })
+        {
+            var (code, output, err) = Spindle(args);
+            Assert.Equal(1, code);
+            Assert.Equal("", output);
+            Assert.Equal($"spindle: {error}\nTry '{next} --help'.\n", err.ReplaceLineEndings("\n"));
+        }
+    }
+
+    [Fact]
+    public void NoCommandIsAnErrorWithTheHelp()
+    {
+        var (code, output, err) = Spindle();
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        Assert.StartsWith("spindle: a command is needed: run, demo or version", err);
+        Assert.Contains("Usage:", err);
+    }
+
+    [Theory]
+    [InlineData("", "Exit codes: 0 success; 1 bad usage, a missing library or symbol, or an entry that cannot")]
+    [InlineData("run", "--entry <SYMBOL>")]
+    [InlineData("demo", "park")]
+    [InlineData("demo park", "<GOROUTINES>")]
+    [InlineData("version", "--json")]
+    public void EveryCommandHasHelp(string command, string expected)
+    {
+        string[] args = [.. command.Split(' ', StringSplitOptions.RemoveEmptyEntries), "--help"];
+        var (code, output, err) = Spindle(args);
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        // The usage line names the program as it was started (the test host here).
+        Assert.Matches($@"Usage:\s+\S+ {command}".TrimEnd(), output);
+        Assert.Contains(expected, output);
+    }
+
+    [Fact]
+    public void RootHelpDocumentsTheExitCodes()
+    {
+        string help = Spindle("--help").Out.ReplaceLineEndings(" ");
+        Assert.Matches(@"Exit codes: 0 success; 1 bad usage, a missing library or symbol, or an entry that cannot\s+start; 2 a deadlock or a failed goroutine", help);
+    }
+
+    [Fact]
+    public void VersionOptionPrintsTheRelease()
+    {
+        var (code, output, err) = Spindle("--version");
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        Assert.Equal(Interop.SpindleLibrary.ExpectedVersion, output.Trim());
+        Assert.Equal(Runtime.NativeVersion, output.Trim());
+    }
+
+    [Fact]
+    public void DataCommandsWriteJson()
+    {
+        var (code, output, _) = Spindle("version", "--json");
+        Assert.Equal(0, code);
+        using (var doc = System.Text.Json.JsonDocument.Parse(output))
+        {
+            Assert.Equal(Runtime.NativeVersion, doc.RootElement.GetProperty("version").GetString());
+            Assert.Equal(Runtime.StackGuardMode, doc.RootElement.GetProperty("stackGuards").GetString());
+            Assert.Equal(Runtime.SegmentedStacksAvailable, doc.RootElement.GetProperty("segmentedStacks").GetBoolean());
+        }
+        (code, output, _) = Spindle("demo", "--json");
+        Assert.Equal(0, code);
+        using (var doc = System.Text.Json.JsonDocument.Parse(output))
+        {
+            string[] names = [.. doc.RootElement.EnumerateArray().Select(d => d.GetProperty("name").GetString()!)];
+            Assert.Equal(["gomaxprocs", "pingpong", "ring", "sieve", "park", "pipeline"], names);
+            Assert.Equal("GOROUTINES", doc.RootElement[4].GetProperty("parameter").GetString());
+        }
+    }
+
+    [Fact]
+    public void ProgressDrawsOnlyWhenEnabledAndErasesItsLine()
+    {
+        Assert.Equal("park: 2.5 s, 3 MiB resident", Progress.Line("park", TimeSpan.FromSeconds(2.5), 3L << 20));
+        var terminal = new StringWriter();
+        using (Progress.Start("spindle demo park", terminal, enabled: true)) { }
+        string drawn = terminal.ToString();
+        Assert.StartsWith("\r\u001b[Kspindle demo park: ", drawn);
+        Assert.Contains(" MiB resident\r", drawn);
+        Assert.EndsWith("\r\u001b[K", drawn);
+        var redirected = new StringWriter();
+        using (Progress.Start("spindle demo park", redirected, enabled: false)) { }
+        Assert.Equal("", redirected.ToString());
     }
 
     [Fact]
@@ -104,13 +199,20 @@ public class CliTests
     }
 
     /// <summary>The demos print from native code, so they run as a child process.</summary>
-    private static (int Code, string Out, string Err) SpindleProcess(params string[] args)
+    private static (int Code, string Out, string Err) SpindleProcess(params string[] args) =>
+        SpindleProcessIn(null, null, args);
+
+    private static (int Code, string Out, string Err) SpindleProcessIn(string? directory,
+        IDictionary<string, string>? environment, params string[] args)
     {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            WorkingDirectory = directory ?? "",
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         start.ArgumentList.Add(Lib("spindle.dll"));
         foreach (string a in args)
             start.ArgumentList.Add(a);
@@ -144,5 +246,28 @@ public class CliTests
         var (code, output, err) = SpindleProcess("demo", "pipeline", "20000", "--maxprocs", "2");
         Assert.True(code == 0, err);
         Assert.Contains("received 20000 squares, sum 2666866670000 (correct)", output);
+    }
+
+    [Fact]
+    public void RunSaysWhichFileTheLoaderFoundForABareName()
+    {
+        string elsewhere = Directory.CreateTempSubdirectory("spindle-cli-").FullName;
+        try
+        {
+            var (code, output, err) = SpindleProcessIn(elsewhere,
+                new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = AppContext.BaseDirectory.TrimEnd('/') },
+                "run", "libspindle_hello.so", "--maxprocs", "1");
+            Assert.True(code == 0, err);
+            Assert.Contains($"spindle: running {Lib("libspindle_hello.so")} (the loader's search path found 'libspindle_hello.so')", err);
+            Assert.Contains("all goroutines done", output);
+            // A path is loaded as it is, without that line.
+            (code, _, err) = SpindleProcessIn(elsewhere, null, "run", Lib("libspindle_hello.so"), "--maxprocs", "1");
+            Assert.True(code == 0, err);
+            Assert.DoesNotContain("search path", err);
+        }
+        finally
+        {
+            Directory.Delete(elsewhere, recursive: true);
+        }
     }
 }
