@@ -7,6 +7,8 @@
 #   ./build.sh demo    build and run the demo
 #   ./build.sh bench   build and run the benchmarks
 #   ./build.sh bindings  regenerate src/Spindle.Interop from native/include/spindle.h
+#   ./build.sh pack    build the trees and write the Spindle package and the spindle
+#                      tool (Spindle.Cli) to artifacts/packages
 #
 # Trees under build/: native (plus valgrind memcheck of its tests), asan,
 # aarch64 (tests under qemu-user) and win64 (mingw-w64, tests under wine); the
@@ -15,9 +17,10 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")" && pwd)
 BUILD=$ROOT/build
+PACKAGES=$ROOT/artifacts/packages
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-TEST_PACKAGES=(cmake make gcc g++ binutils gdb valgrind libc6-dev
+TEST_PACKAGES=(cmake make gcc g++ binutils gdb valgrind libc6-dev pkg-config
                qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
                mingw-w64 wine wine64)
 BENCH_PACKAGES=(libbenchmark-dev libboost-context-dev valgrind golang-go)
@@ -148,9 +151,10 @@ cmd_build() {
 
 cmd_test() {
   cmd_deps || { log "could not install the test dependencies"; echo "0 passed, 1 failed"; exit 1; }
-  local tree
+  local tree built=0
   for tree in native asan aarch64 win64; do
     if "build_$tree"; then
+      built=$((built + 1))
       run_suite "$tree"
       if [ "$tree" = native ]; then
         if require_dotnet; then
@@ -165,8 +169,50 @@ cmd_test() {
       FAILED=$((FAILED + 1))
     fi
   done
+  if [ "$built" -eq 4 ]; then
+    run_package_suite
+  else
+    log "package: not run (the packages need every tree)"; FAILED=$((FAILED + 1))
+  fi
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
+}
+
+# The Spindle package (runtime, bindings, libspindle of build/native, build/aarch64 and
+# build/win64) and the spindle tool, into artifacts/packages.
+pack_packages() {
+  require_dotnet || return 1
+  rm -rf "$PACKAGES"
+  local project
+  for project in src/Spindle src/Spindle.Cli; do
+    dotnet pack "$ROOT/$project" -c Release -p:SpindleNativeDir="$BUILD/native/bin" \
+      > "$BUILD/pack.log" 2>&1 || { grep -E 'error' "$BUILD/pack.log" | sort -u | head -20; return 1; }
+  done
+}
+
+# The packages as users install them: tests/package/run.sh, after packing.
+run_package_suite() {
+  log "testing package (artifacts/packages: restore, run, tool install, pkg-config)"
+  local out passed failed
+  if ! pack_packages; then
+    log "package: packing failed"; FAILED=$((FAILED + 1)); return
+  fi
+  out=$(timeout 1200 "$ROOT/tests/package/run.sh" "$ROOT" "$BUILD" "$PACKAGES" 2>&1)
+  printf '%s\n' "$out" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+  if [[ $out =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    passed=${BASH_REMATCH[1]}; failed=${BASH_REMATCH[2]}
+  else
+    passed=0; failed=1
+  fi
+  log "package: $passed passed, $failed failed"
+  PASSED=$((PASSED + passed)); FAILED=$((FAILED + failed))
+}
+
+cmd_pack() {
+  cmd_deps || exit 1
+  build_native && build_aarch64 && build_win64 || exit 1
+  pack_packages || exit 1
+  log "packages in ${PACKAGES#"$ROOT"/}: $(cd "$PACKAGES" && echo *.nupkg)"
 }
 
 build_cli() {
@@ -230,5 +276,6 @@ case "${1:-build}" in
   demo)  cmd_demo ;;
   bench) cmd_bench ;;
   bindings) cmd_bindings ;;
-  *) echo "usage: $0 {deps|build|test|demo|bench|bindings}" >&2; exit 2 ;;
+  pack)  cmd_pack ;;
+  *) echo "usage: $0 {deps|build|test|demo|bench|bindings|pack}" >&2; exit 2 ;;
 esac
