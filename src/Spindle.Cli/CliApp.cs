@@ -225,7 +225,7 @@ internal static class CliApp
 
     /// <summary>Why code of a module with this sp_split_status gets no segmented stacks, and
     /// the fix; null when it does.</summary>
-    internal static (string Cause, string Fix)? WhyNotSegmented(int status) => (sp_split_status)status switch
+    private static (string Cause, string Fix)? WhyNotSegmented(int status) => (sp_split_status)status switch
     {
         sp_split_status.SP_SPLIT_SPINDLE => null,
         sp_split_status.SP_SPLIT_FOREIGN_MORESTACK =>

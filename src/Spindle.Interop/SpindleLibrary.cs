@@ -93,9 +93,9 @@ public static unsafe class SpindleLibrary
                 where = $"the {FileName} found beside the application";
                 if (!NativeLibrary.TryLoad(name, assembly, searchPath, out handle))
                     throw new DllNotFoundException(
-                        $"spindle: no {FileName} for {RuntimeInformation.RuntimeIdentifier} beside the application or in the " +
-                        $"Spindle package (it carries linux-x64, linux-arm64 and win-x64): set {PathVariable} to a libspindle " +
-                        $"{ExpectedVersion} build, or build one (./build.sh build)");
+                        $"spindle: no {FileName} for {RuntimeInformation.RuntimeIdentifier} beside the application (the Spindle " +
+                        $"package carries one for linux-x64, linux-arm64 and win-x64): set {PathVariable} to a libspindle " +
+                        $"{ExpectedVersion} build");
             }
             CheckVersion(handle, where);
             s_handle = handle;

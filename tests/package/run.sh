@@ -114,13 +114,12 @@ expect "a bad option: one line and where to look, exit 1" 1 "^$" \
 Try 'spindle demo ring --help'."
 capture "$SPINDLE" demo ring 1000 --maxprocs 2
 expect "spindle demo ring from the tool path" 0 "^1000 goroutines, token passed [0-9]+ times in" ""
-if command -v script > /dev/null; then
-  # On a terminal the demo draws a progress line on stderr; redirected, it does not.
-  capture script -qec "$SPINDLE demo ring 1000 --maxprocs 1" /dev/null
-  expect "progress on stderr when it is a terminal" 0 "spindle demo ring: [0-9.]+ s, [0-9,]+ MiB resident"
-  capture "$SPINDLE" demo ring 1000 --maxprocs 1
-  expect "no progress when stderr is not a terminal" 0 "token passed" ""
-fi
+# On a terminal (script(1) gives it one; it needs a standard input, even an empty one)
+# the demo draws a progress line on stderr; redirected, it does not.
+capture script -qec "$SPINDLE demo ring 1000 --maxprocs 1" /dev/null < /dev/null
+expect "progress on stderr when it is a terminal" 0 "spindle demo ring: [0-9.]+ s, [0-9,]+ MiB resident"
+capture "$SPINDLE" demo ring 1000 --maxprocs 1
+expect "no progress when stderr is not a terminal" 0 "token passed" ""
 
 # --- C without CMake: pkg-config ----------------------------------------------------
 prefix=$WORK/prefix
