@@ -13,7 +13,8 @@
 #     module's PLT), and with -z now, so no lazy symbol binding ever runs on
 #     a nearly full segment.
 # Elsewhere (AArch64, Windows, macOS, ASan builds) it is a plain shared
-# library and its goroutines run on reserved stacks.
+# library and its goroutines run on reserved stacks. The installed
+# spindle-goroutine.pc carries the same flags for builds without CMake.
 #
 # SPINDLE_SPLIT_LINKER (cache) picks the linker: lld or gold; empty = the
 # first of them that links a test program.

@@ -90,7 +90,7 @@ public static unsafe class SpindleLibrary
             }
             else
             {
-                where = $"the {FileName} found beside the application";
+                where = $"the {FileName} .NET found for this application";
                 if (!NativeLibrary.TryLoad(name, assembly, searchPath, out handle))
                     throw new DllNotFoundException(
                         $"spindle: no {FileName} for {RuntimeInformation.RuntimeIdentifier} beside the application (the Spindle " +
