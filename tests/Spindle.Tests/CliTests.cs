@@ -120,7 +120,7 @@ public class CliTests
     }
 
     [Theory]
-    [InlineData("", "Exit codes: 0 success; 1 bad usage, a missing library or symbol, or an entry that cannot")]
+    [InlineData("", "--version")]
     [InlineData("run", "--entry <SYMBOL>")]
     [InlineData("demo", "park")]
     [InlineData("demo park", "<GOROUTINES>")]
