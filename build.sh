@@ -95,25 +95,31 @@ require_dotnet() {
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 }
 
+# The bindings: spindle.h's public ones, and spindle_host.h's, internal to
+# the managed runtime.
 GENERATED=$ROOT/src/Spindle.Interop/SpindleNative.g.cs
+GENERATED_HOST=$ROOT/src/Spindle/Interop/SpindleHost.g.cs
 
 build_bindgen() {
   dotnet build "$ROOT/tools/bindgen" -c Release -o "$BUILD/bindgen" > "$BUILD/bindgen.build.log" 2>&1 ||
     { grep -E 'error' "$BUILD/bindgen.build.log" | head -20; return 1; }
 }
 
-run_bindgen() { # output file
-  "$BUILD/bindgen/spindle-bindgen" --header "$ROOT/native/include/spindle.h" --out "$1"
+run_bindgen() { # public output file, host output file
+  "$BUILD/bindgen/spindle-bindgen" --header "$ROOT/native/include/spindle.h" --out "$1" &&
+  "$BUILD/bindgen/spindle-bindgen" --header "$ROOT/native/include/spindle_host.h" --out "$2" \
+    --class SpindleHost --internal
 }
 
-# The checked-in bindings must be what the header generates today.
+# The checked-in bindings must be what the headers generate today.
 check_bindings() {
-  log "checking the generated bindings against spindle.h"
-  local fresh=$BUILD/bindings-check/SpindleNative.g.cs
-  if build_bindgen && run_bindgen "$fresh" && diff -u "$GENERATED" "$fresh"; then
+  log "checking the generated bindings against spindle.h and spindle_host.h"
+  local fresh=$BUILD/bindings-check
+  if build_bindgen && run_bindgen "$fresh/SpindleNative.g.cs" "$fresh/SpindleHost.g.cs" &&
+     diff -u "$GENERATED" "$fresh/SpindleNative.g.cs" && diff -u "$GENERATED_HOST" "$fresh/SpindleHost.g.cs"; then
     log "bindings: 1 passed, 0 failed"; PASSED=$((PASSED + 1))
   else
-    log "bindings: src/Spindle.Interop differs from native/include/spindle.h: run ./build.sh bindings"
+    log "bindings: the generated bindings differ from the headers: run ./build.sh bindings"
     FAILED=$((FAILED + 1))
   fi
 }
@@ -266,7 +272,7 @@ cmd_bench() {
 cmd_bindings() {
   mkdir -p "$BUILD"
   require_dotnet || exit 1
-  build_bindgen && run_bindgen "$GENERATED"
+  build_bindgen && run_bindgen "$GENERATED" "$GENERATED_HOST"
 }
 
 case "${1:-build}" in

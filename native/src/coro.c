@@ -138,7 +138,6 @@ int sp_coro_reuse(sp_coro *co, sp_fn fn, void *arg)
     co->resumer_sp = NULL;
     co->system_sp_slot = NULL;
     co->on_system_stack = 0;
-    co->parked_in_loop = 0;
 #if defined(SPINDLE_ASAN)
     co->asan_fake_stack = NULL;
     co->asan_resumer_fake_stack = NULL;
@@ -338,6 +337,8 @@ int sp_coro_destroy(sp_coro *co)
     co->magic = SP_CORO_DEAD;
     co->fn = NULL;
     co->request = NULL;
+    if (co->kind == SP_STACK_RESERVED)
+        SP_ASAN_UNPOISON(co->stack.low, co->stack.usable);
 #if SP_HAVE_SEGMENTS
     if (co->kind == SP_STACK_SEGMENTED) {
         sp_segment_give_all(co);

@@ -117,8 +117,7 @@ struct sp_coro {
     int32_t flags;            /* SP_CORO_* from the options */
     int32_t kind;             /* SP_STACK_RESERVED or SP_STACK_SEGMENTED */
     int32_t on_system_stack;  /* inside sp_systemstack */
-    int32_t parked_in_loop;   /* suspended in the run loop's leave() (a yield or a
-                                 park), so a direct switch to it lands there */
+    int32_t reserved;
     sp_stack stack;           /* reserved stacks only */
     struct sp_segment *segments; /* segmented: the first segment (holds this descriptor) */
     size_t segment_bytes;     /* segmented: bytes of all segments held */
@@ -165,32 +164,6 @@ SP_HIDDEN int sp_coro_transfer(sp_coro *co, sp_coro *n);
 /* A bare yield to co's resumer (SP_CORO_SUSPENDED), returning to the caller,
    not the caller's caller, when co is resumed. */
 SP_HIDDEN int sp_coro_suspend(sp_coro *co);
-
-/* ---- the run loop's yield (run_loop.c) ------------------------------------ */
-
-/* sp_gosched inside the run loop: switches to the next goroutine (directly
-   when it can) and returns 1 with the answer once the caller runs again;
-   0 when the caller is not a goroutine the loop is running here. */
-SP_HIDDEN int sp_run_yield(int *answer);
-/* The goroutine the run loop is running on this thread while it may switch
-   by itself (it holds the processor), when the caller is that goroutine;
-   else NULL. */
-SP_HIDDEN sp_g *sp_run_current(void);
-/* Parks the calling goroutine (sp_run_current), whose waiter is queued under
-   the lock word *locked: marks it waiting for reason and switches to the next
-   goroutine; the lock is released once it is switched out. Returns when it
-   has been readied and resumed. */
-SP_HIDDEN void sp_run_park(int32_t *locked, int32_t reason);
-/* Readying a goroutine on this thread's processor: sp_run_ready_begin says
-   whether it may be done now (the processor is held and runnext or the ring
-   has room), and holds the queue until sp_run_ready puts g in runnext. */
-SP_HIDDEN int sp_run_ready_begin(void);
-SP_HIDDEN void sp_run_ready(sp_g *g);
-
-/* sp_go inside the run loop: starts fn(arg) in a new record in runnext and
-   returns 1 with the answer; 0 when the runtime must serve it (not in the
-   loop, the P taken, no record). */
-SP_HIDDEN int sp_run_spawn(sp_fn fn, void *arg, int *result);
 
 /* ---- pools (pool.c) ------------------------------------------------------ */
 
@@ -260,6 +233,10 @@ static inline void sp_lock_acquire(sp_lock *l)
 }
 
 static inline void sp_lock_release(sp_lock *l) { __atomic_store_n(&l->held, 0, __ATOMIC_RELEASE); }
+/* A word a thread waits on until another sets it nonzero (a blocked
+   thread's wake-up: futex on Linux, WaitOnAddress on Windows). */
+SP_HIDDEN void sp_wake_word_wait(int32_t *word);
+SP_HIDDEN void sp_wake_word_set(int32_t *word);
 /* Makes sure sp_thread_exiting runs when the calling thread exits. */
 SP_HIDDEN void sp_arm_thread_exit(void);
 /* Per-thread clean-up (coro.c): pool cache, alternate signal stack. */

@@ -16,6 +16,7 @@ const char *sp_strerror(int err)
     case SP_ESTATE: return "SP_ESTATE: object is in the wrong state for this call";
     case SP_ENOTSPLIT: return "SP_ENOTSPLIT: the function's module was not built with -fsplit-stack "
                               "(build it with spindle_add_goroutine_library)";
+    case SP_ECANCELED: return "SP_ECANCELED: the wait was cancelled";
     default: return "unknown error";
     }
 }

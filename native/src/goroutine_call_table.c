@@ -1,35 +1,6 @@
-/* The table through which split-stack goroutine code reaches the calls that
-   may park it (spindle.h explains why they are not called directly). */
+/* The table through which split-stack goroutine code reaches the goroutine
+   calls (spindle.h explains why they are not called directly). */
 #include "spindle.h"
 
-const sp_goroutine_calls sp_goroutine_call_table = {
-    .sp_go = sp_go,
-    .sp_gosched = sp_gosched,
-    .sp_sleep = sp_sleep,
-    .sp_block_enter = sp_block_enter,
-    .sp_block_exit = sp_block_exit,
-    .sp_call = sp_call,
-    .sp_wg_make = sp_wg_make,
-    .sp_wg_add = sp_wg_add,
-    .sp_wg_done = sp_wg_done,
-    .sp_wg_wait = sp_wg_wait,
-    .sp_wg_release = sp_wg_release,
-    .sp_chan_make = sp_chan_make,
-    .sp_chan_send = sp_chan_send,
-    .sp_chan_recv = sp_chan_recv,
-    .sp_chan_close = sp_chan_close,
-    .sp_chan_len = sp_chan_len,
-    .sp_chan_cap = sp_chan_cap,
-    .sp_chan_release = sp_chan_release,
-    .sp_select = sp_select,
-    .sp_after = sp_after,
-    .sp_ticker_make = sp_ticker_make,
-    .sp_ticker_stop = sp_ticker_stop,
-    .sp_mutex_make = sp_mutex_make,
-    .sp_mutex_lock = sp_mutex_lock,
-    .sp_mutex_unlock = sp_mutex_unlock,
-    .sp_mutex_release = sp_mutex_release,
-    .sp_coro_yield = sp_coro_yield,
-    .sp_coro_request = sp_coro_request,
-    .sp_systemstack = sp_systemstack,
-};
+#define SP_CALL_ENTRY_(ret, name, params, args) .name = name,
+const sp_goroutine_calls sp_goroutine_call_table = { SP_GOROUTINE_CALLS(SP_CALL_ENTRY_) };

@@ -2,6 +2,7 @@
 #if defined(_WIN32)
 
 #include "coro_internal.h"
+#include "spindle_host.h" /* sp_clock_now */
 
 #include <windows.h>
 
@@ -11,6 +12,29 @@ void sp_lock_wait(sp_lock *l)
         while (__atomic_load_n(&l->held, __ATOMIC_RELAXED) != 0)
             SwitchToThread();
     } while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE) != 0);
+}
+
+int64_t sp_clock_now(void)
+{
+    static LARGE_INTEGER frequency;
+    LARGE_INTEGER now;
+    if (frequency.QuadPart == 0)
+        QueryPerformanceFrequency(&frequency);
+    QueryPerformanceCounter(&now);
+    return (int64_t)((__int128)now.QuadPart * 1000000000 / frequency.QuadPart);
+}
+
+void sp_wake_word_wait(int32_t *word)
+{
+    int32_t zero = 0;
+    while (__atomic_load_n(word, __ATOMIC_ACQUIRE) == 0)
+        WaitOnAddress(word, &zero, sizeof zero, INFINITE);
+}
+
+void sp_wake_word_set(int32_t *word)
+{
+    __atomic_store_n(word, 1, __ATOMIC_RELEASE);
+    WakeByAddressSingle(word);
 }
 
 /* A fiber-local slot's destructor runs at thread exit, in a DLL or an EXE. */

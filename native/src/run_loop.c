@@ -1,46 +1,35 @@
-/* The run loop: resumes goroutines from a processor's run queue while they
-   only yield, with no trip through managed code; everything else goes back
-   to the scheduler. A goroutine that yields (sp_gosched) or parks in a
-   channel (chan_fast.c) inside the loop switches straight to the next one
-   when that one also last left here: one switch, whose returns the CPU
-   predicts, instead of two through the loop. */
-#include "run_queue.h"
-#include "segment.h"
-
-#include <stdlib.h>
-
-/* The loop running on this thread, while it may switch by itself. */
-typedef struct run_ctx {
-    sp_runq *q;
-    sp_g *current;    /* the goroutine being resumed */
-    sp_coro *current_coro; /* its coroutine (one load less for sp_run_current) */
-    int64_t entered;  /* the status word while a goroutine runs */
-    int64_t switches; /* made by this call of sp_runq_run */
-    int32_t budget;
-    /* Set by a goroutine that parks and goes back through the loop (not a
-       direct switch): the channel lock the loop releases once it is out. */
-    int32_t *park_unlock;
-} run_ctx;
-
-static SP_THREAD_LOCAL run_ctx *tls_run;
-#if !defined(SPINDLE_ASAN)
-/* What a goroutine that switched directly to the one now running left to do
-   once its registers are saved, which is when the one it switched to runs
-   again (leave, after the switch): queue it (it yielded), or release the
-   channel lock it parked under. */
-static SP_THREAD_LOCAL sp_g *tls_switched_from;
-static SP_THREAD_LOCAL int32_t *tls_unlock_after;
-#endif
-
-/* Whether g came back from its resume only to let others run. */
-static inline int only_yielded(const sp_g *g, int rc)
-{
-    if (rc == SP_CORO_SUSPENDED)
-        return 1;
-    return rc == SP_CORO_REQUEST && g->coro->request->op == SP_OP_GOSCHED;
-}
-
 /*
+ * The run loop: a processor's native scheduler between two visits of the
+ * managed one.
+ *
+ * The managed scheduler (src/Spindle/Scheduler.cs) finds a native goroutine
+ * to run and calls sp_runq_run. From then on the loop resumes native
+ * goroutines from the processor's queue by itself for as long as they do
+ * only what libspindle serves: yield, park in a channel, select, lock, wait
+ * group or sleep, spawn, finish. It comes back to the managed scheduler when
+ * the next goroutine is not its to run (a managed one, one the scheduler
+ * holds, none), when managed parties wait to be resolved, when a goroutine
+ * asks for the runtime (a request), and when its budget is spent.
+ *
+ * Direct switches. A goroutine that yields or parks while the next one in
+ * the queue also last left through here (leave()) switches straight to it:
+ * one switch whose returns the CPU predicts, instead of two through the
+ * loop. What the goroutine left to do once its registers are saved (queue
+ * itself, release the lock it parked under) is done by the one it switched
+ * to, as soon as that one runs. Anything that needs the thread's own stack
+ * (timers due, the global queue's turn, wakes for the host) makes the
+ * goroutine go back through the loop instead, which runs on that stack.
+ *
+ * Fairness, as Go's schedule() and sysmon give it:
+ *   - runnext hand-offs (a goroutine readied by the one running, which then
+ *     runs next on this core: a ping-pong) inherit the time slice; once a
+ *     slice is SP_TIME_SLICE_MS old, the runnext goroutine goes to the tail
+ *     of the ring and the ring's head runs, so two goroutines trading values
+ *     never starve the rest of the queue;
+ *   - every 61st schedule takes a goroutine from the global queue first;
+ *   - the processor's timers are looked at on every switch (a load and a
+ *     compare against the coarse clock) and run when due.
+ *
  * The handshake with the monitor. The status word says IN_GOROUTINE for as
  * long as the loop keeps switching, and the monitor may take the P (CAS to
  * another state) at any moment. Between two goroutines the loop works on the
@@ -51,8 +40,61 @@ static inline int only_yielded(const sp_g *g, int rc)
  * memory barrier (membarrier) and waits until busy is down. Either the loop
  * sees the new status and leaves the queue alone, or the monitor sees busy
  * and waits until the loop has finished with the queue. (The same asymmetric
- * fence serves garbage collectors that suspend threads.)
+ * fence serves garbage collectors that suspend threads.) The engine's
+ * operations inside the loop hold the same flag while they ready goroutines
+ * into the queue (sp_run_begin_work).
  */
+#include "run_queue.h"
+#include "segment.h"
+
+#include <stdlib.h>
+
+/* ASan pairs each coroutine with its resumer in its fiber annotations, so
+   goroutines there always go back through the loop. */
+#if defined(SPINDLE_ASAN)
+#  define DIRECT_SWITCHES 0
+#else
+#  define DIRECT_SWITCHES 1
+#endif
+
+/* Schedules between two looks at the global queue first (Go's 61). */
+#define GLOBAL_QUEUE_TURN 61
+
+/* The loop running on this thread. */
+typedef struct run_ctx {
+    sp_runq *q;
+    sp_g *current;          /* the goroutine being resumed */
+    sp_coro *current_coro;  /* its coroutine (one load less for sp_run_current) */
+    int64_t entered;        /* the status word while a goroutine runs */
+    int64_t switches;       /* made by this call of sp_runq_run */
+    int32_t budget;
+    int32_t may_switch;     /* IN_GOROUTINE: the loop serves what goroutines do */
+    /* Set by a goroutine that parked and went back through the loop (not a
+       direct switch): what the loop releases once it is out. */
+    sp_unlock_fn park_unlock;
+    void *park_arg;
+    int32_t parked;
+} run_ctx;
+
+static SP_THREAD_LOCAL run_ctx *tls_run;
+#if DIRECT_SWITCHES
+/* What a goroutine that switched directly to the one now running left to do
+   once its registers are saved, which is when the one it switched to runs
+   (leave, after the switch): queue it (it yielded), or release what it
+   parked under. */
+static SP_THREAD_LOCAL sp_g *tls_switched_from;
+static SP_THREAD_LOCAL sp_unlock_fn tls_unlock_fn;
+static SP_THREAD_LOCAL void *tls_unlock_arg;
+#endif
+
+/* Whether g came back from its resume only to let others run. */
+static inline int only_yielded(const sp_g *g, int rc)
+{
+    if (rc == SP_CORO_SUSPENDED)
+        return 1;
+    return rc == SP_CORO_REQUEST && g->coro->request->op == SP_OP_GOSCHED;
+}
+
 static inline int begin_queue_work(const run_ctx *c)
 {
     atomic_store_explicit(&c->q->busy, 1, memory_order_relaxed);
@@ -77,88 +119,171 @@ static inline void count_switch(run_ctx *c, sp_g *next)
                           memory_order_relaxed);
 }
 
-sp_g *sp_run_current(void)
+static inline int ring_has_room(sp_runq *q)
 {
-#if defined(SPINDLE_ASAN)
-    return NULL; /* no direct switches there: everything goes to the runtime */
-#else
-    run_ctx *c = tls_run;
-    return c != NULL && c->current_coro == sp_current() ? c->current : NULL;
-#endif
+    return atomic_load_explicit(&q->tail, memory_order_relaxed) - runq_head(q) < SP_RUNQ_CAPACITY;
 }
 
-#if !defined(SPINDLE_ASAN)
+/* Ends a time slice that runnext hand-offs kept going too long: the runnext
+   goroutine goes behind the ring's (inside queue work). */
+static inline void end_stale_slice(sp_runq *q, int64_t now_ms)
+{
+    if (now_ms - q->slice_start_ms < SP_TIME_SLICE_MS)
+        return;
+    q->slice_start_ms = now_ms;
+    sp_g *next = atomic_load_explicit(&q->next, memory_order_relaxed);
+    if (next == NULL || !ring_has_room(q) ||
+        !atomic_compare_exchange_strong_explicit(&q->next, &next, NULL, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return;
+    runq_push_tail(q, next); /* room checked; only the owner pushes */
+}
 
-/* g, the running goroutine, gives up the CPU: it yielded (unlock NULL: it
-   goes back to the queue) or parks (it stays out; *unlock is released once it
-   is switched out). Switches straight to the next goroutine when that one
-   also left through here; else goes back through the loop. Returns g's
-   answer when it runs again. */
-static int leave(run_ctx *c, sp_g *g, int32_t *unlock)
+/* The next goroutine the loop may resume itself, or NULL when the next one
+   is the scheduler's (inside queue work). One from the ring starts a new
+   time slice. */
+static sp_g *pick_next(run_ctx *c, int direct)
+{
+    sp_runq *q = c->q;
+    end_stale_slice(q, sp_coarse_ms());
+    int from_next = atomic_load_explicit(&q->next, memory_order_relaxed) != NULL;
+    sp_g *g = runq_take(q, 1, direct);
+    if (g != NULL) {
+        q->schedtick++;
+        if (!from_next)
+            q->slice_start_ms = sp_coarse_ms();
+    }
+    return g;
+}
+
+/* Whether the loop, on the thread's own stack, has work before the next
+   goroutine: timers due, the global queue's turn, wakes for the host. */
+static inline int loop_has_work(const run_ctx *c)
+{
+    sp_runq *q = c->q;
+    return sp_timers_maybe_due(&q->timers, sp_coarse_ms()) || q->wakes != NULL ||
+           (q->schedtick % GLOBAL_QUEUE_TURN == 0 && sp_sched_global_count(q->sched) > 0);
+}
+
+sp_g *sp_run_current(sp_runq **q, int *may_switch)
+{
+    run_ctx *c = tls_run;
+    if (c == NULL || c->current_coro != sp_current())
+        return NULL;
+    if (q != NULL)
+        *q = c->q;
+    if (may_switch != NULL)
+        *may_switch = c->may_switch;
+    return c->current;
+}
+
+int sp_run_begin_work(void)
+{
+    run_ctx *c = tls_run;
+    if (begin_queue_work(c))
+        return 1;
+    end_queue_work(c);
+    return 0;
+}
+
+void sp_run_end_work(void) { end_queue_work(tls_run); }
+
+/* Runs on the thread's own stack: a runnext put whose displaced goroutine
+   finds the ring full spills half of it to the global queue. */
+static void ready_with_spill(void *g) { sp_sched_put_spill(tls_run->q, g, 1); }
+
+void sp_run_ready(sp_g *g)
+{
+    run_ctx *c = tls_run;
+    sp_runq *q = c->q;
+    g->state = SP_G_RUNNABLE;
+    if (atomic_load_explicit(&q->next, memory_order_relaxed) == NULL || ring_has_room(q))
+        sp_runq_put(q, g, true);
+    else
+        sp_systemstack(ready_with_spill, g); /* half a ring is more than a segment's reserve */
+}
+
+#if DIRECT_SWITCHES
+/* Runs in a goroutine just resumed by a direct switch: what the one that
+   switched to it left to do. The goroutine may now run on another thread
+   than the one it left from, and compilers take the thread pointer for a
+   constant within a function (AArch64 keeps it in a register across calls),
+   so the thread-locals are read here, in a function of their own that is
+   never inlined. */
+static SP_NOINLINE void finish_direct_switch(void)
+{
+    sp_g *from = tls_switched_from;
+    sp_unlock_fn fn = tls_unlock_fn;
+    if (from == NULL && fn == NULL)
+        return;
+    run_ctx *here = tls_run;
+    void *what = tls_unlock_arg;
+    tls_switched_from = NULL;
+    tls_unlock_fn = NULL;
+    if (from != NULL) {
+        from->state = SP_G_RUNNABLE;
+        runq_push_tail(here->q, from); /* room was checked before the switch */
+    } else {
+        fn(what);
+    }
+    end_queue_work(here);
+}
+#endif
+
+/* g, the running goroutine, gives up the CPU: it yielded (parking 0: it goes
+   back to the queue) or parks (it stays out; unlock(arg) runs once it is
+   switched out). Switches straight to the next goroutine when that one also
+   left through here; else goes back through the loop. Returns g's answer
+   when it runs again. */
+static int leave(run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void *arg)
 {
     sp_coro *co = g->coro;
     int got;
-    co->parked_in_loop = 1;
+    g->flags |= SP_G_IN_LOOP;
+#if DIRECT_SWITCHES
     if (c->switches < c->budget) {
-        sp_runq *q = c->q;
-        if (begin_queue_work(c) &&
-            (unlock != NULL ||
-             atomic_load_explicit(&q->tail, memory_order_relaxed) - runq_head(q) < SP_RUNQ_CAPACITY)) {
-            sp_g *next = runq_take(q, 1, 1);
+        if (begin_queue_work(c) && !loop_has_work(c) && (parking || ring_has_room(c->q))) {
+            sp_g *next = pick_next(c, 1);
             if (next != NULL) {
                 count_switch(c, next);
-                tls_switched_from = unlock == NULL ? g : NULL; /* queued by next */
-                tls_unlock_after = unlock;                     /* released by next */
+                tls_switched_from = parking ? NULL : g; /* queued by next */
+                tls_unlock_fn = unlock;                 /* released by next */
+                tls_unlock_arg = arg;
                 got = sp_coro_transfer(co, next->coro);
                 goto resumed;
             }
         }
         end_queue_work(c);
     }
-    c->park_unlock = unlock; /* the loop releases it */
+#endif
+    c->parked = parking;
+    c->park_unlock = unlock;
+    c->park_arg = arg;
     got = sp_coro_suspend(co);
+#if DIRECT_SWITCHES
 resumed:
-    co->parked_in_loop = 0;
-    sp_g *from = tls_switched_from;
-    int32_t *word = tls_unlock_after;
-    if (from != NULL || word != NULL) {
-        run_ctx *here = tls_run;
-        tls_switched_from = NULL;
-        tls_unlock_after = NULL;
-        if (from != NULL) {
-            from->state = SP_G_RUNNABLE;
-            runq_push_tail(here->q, from); /* room was checked before the switch */
-        } else {
-            sp_lock_release((sp_lock *)word);
-        }
-        end_queue_work(here);
-    }
+#endif
+    g->flags &= ~SP_G_IN_LOOP;
+#if DIRECT_SWITCHES
+    finish_direct_switch();
+#endif
     return got;
 }
-#endif
 
 int sp_run_yield(int *answer)
 {
-#if defined(SPINDLE_ASAN)
-    (void)answer;
-    return 0;
-#else
-    sp_g *g = sp_run_current();
-    if (g == NULL)
+    run_ctx *c = tls_run;
+    if (c == NULL || !c->may_switch || c->current_coro != sp_current())
         return 0;
-    *answer = leave(tls_run, g, NULL);
+    *answer = leave(c, c->current, 0, NULL, NULL);
     return 1;
-#endif
 }
 
-void sp_run_park(int32_t *locked, int32_t reason)
+int sp_run_park(sp_unlock_fn unlock, void *arg)
 {
-#if defined(SPINDLE_ASAN)
-    (void)locked;
-    (void)reason;
-    abort(); /* sp_run_current is NULL there: no caller */
-#else
     run_ctx *c = tls_run;
+    if (c == NULL || !c->may_switch || c->current_coro != sp_current())
+        return 0;
     sp_g *g = c->current;
 #if SP_HAVE_SEGMENTS
     /* As sp_coro_request does: a parked goroutine holds about 2 KiB, and an
@@ -166,39 +291,8 @@ void sp_run_park(int32_t *locked, int32_t reason)
     if (g->coro->kind == SP_STACK_SEGMENTED)
         sp_segment_drop_large_cache(g->coro);
 #endif
-    g->wait_reason = reason;
-    g->state = SP_G_WAITING;
-    leave(c, g, locked);
-#endif
-}
-
-int sp_run_ready_begin(void)
-{
-#if defined(SPINDLE_ASAN)
-    return 0;
-#else
-    run_ctx *c = tls_run;
-    sp_runq *q = c->q;
-    if (begin_queue_work(c) &&
-        (atomic_load_explicit(&q->next, memory_order_relaxed) == NULL ||
-         atomic_load_explicit(&q->tail, memory_order_relaxed) - runq_head(q) < SP_RUNQ_CAPACITY))
-        return 1;
-    end_queue_work(c);
-    return 0;
-#endif
-}
-
-void sp_run_ready(sp_g *g)
-{
-#if defined(SPINDLE_ASAN)
-    (void)g;
-#else
-    run_ctx *c = tls_run;
-    g->wait_reason = 0;
-    g->state = SP_G_RUNNABLE;
-    sp_runq_put(c->q, g, true); /* room checked by sp_run_ready_begin */
-    end_queue_work(c);
-#endif
+    leave(c, g, 1, unlock, arg);
+    return 1;
 }
 
 /* Ends a call of sp_runq_run with g (or NULL) and status. Unless the loop
@@ -207,19 +301,23 @@ void sp_run_ready(sp_g *g)
    so the monitor waits for a loop that was still working on the queue. */
 static int finish(run_ctx *c, sp_run_result *out, sp_g *g, int32_t status, int lost)
 {
+    sp_party *wakes = NULL;
     if (!lost) {
         int64_t seen = c->entered;
         int64_t owned = (c->entered & ~(int64_t)0xff) | SP_P_OWNED;
         lost = !atomic_compare_exchange_strong_explicit(&c->q->status, &seen, owned,
                                                         memory_order_acq_rel, memory_order_acquire);
     }
+    if (!lost) { /* the wakes are the P's, and so now the caller's */
+        wakes = c->q->wakes;
+        c->q->wakes = NULL;
+    }
     end_queue_work(c);
     tls_run = NULL;
-    *out = (sp_run_result){ .g = g, .status = status, .lost = lost, .switches = c->switches };
+    *out = (sp_run_result){ .g = g, .status = status, .lost = lost, .switches = c->switches, .wakes = wakes };
     return SP_OK;
 }
 
-#if !defined(SPINDLE_ASAN)
 /* sp_go inside the loop, run on the thread's own stack (sp_systemstack): a
    new record, possibly a chunk of them or a spill of half the ring, is more
    than the reserve below a goroutine's stack segment holds. */
@@ -251,32 +349,55 @@ static void spawn_on_system_stack(void *arg)
     }
     end_queue_work(c);
 }
-#endif
 
 int sp_run_spawn(sp_fn fn, void *arg, int *result)
 {
-#if defined(SPINDLE_ASAN)
-    (void)fn;
-    (void)arg;
-    (void)result;
-    return 0;
-#else
-    if (sp_run_current() == NULL || tls_run->q->sched == NULL)
+    run_ctx *c = tls_run;
+    if (c == NULL || !c->may_switch || c->current_coro != sp_current())
         return 0;
-    spawn_call call = { .c = tls_run, .fn = fn, .arg = arg };
+    spawn_call call = { .c = c, .fn = fn, .arg = arg };
     sp_systemstack(spawn_on_system_stack, &call);
     *result = call.result;
     return call.handled;
-#endif
+}
+
+/* On the thread's own stack, inside queue work: the processor's due timers
+   and its turn at the global queue. */
+static void serve_processor(run_ctx *c)
+{
+    sp_runq *q = c->q;
+    if (sp_timers_maybe_due(&q->timers, sp_coarse_ms())) {
+        sp_wake_ctx w = { .q = q, .sched = q->sched, .in_loop = 1 };
+        sp_timers_run(&q->timers, sp_clock_now(), &w);
+        /* Managed parties a timer completed join the P's list for the host. */
+        while (w.managed != NULL) {
+            sp_party *p = w.managed;
+            w.managed = p->next_woken;
+            p->next_woken = q->wakes;
+            q->wakes = p;
+        }
+    }
+    if (q->schedtick % GLOBAL_QUEUE_TURN == 0 && sp_sched_global_count(q->sched) > 0) {
+        /* The oldest global goroutine runs next, ahead of runnext's, which
+           goes behind the ring's (the host runs it if the loop may not). */
+        sp_g *g = sp_sched_global_pop(q->sched);
+        if (g != NULL) {
+            q->schedtick++;
+            q->slice_start_ms = sp_coarse_ms();
+            sp_runq_put_spill(q, q->sched, g, true);
+        }
+    }
 }
 
 int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_result *out)
 {
-    if (q == NULL || g == NULL || out == NULL || (g->coro == NULL && !(runq_fresh(g) && q->sched != NULL)))
+    if (q == NULL || g == NULL || out == NULL || q->sched == NULL || (g->coro == NULL && !runq_fresh(g)))
         return SP_EINVAL;
     run_ctx c = { .q = q, .current = g, .current_coro = g->coro, .entered = entered, .budget = budget };
-    const int may_switch = (entered & 0xff) == SP_P_IN_GOROUTINE && budget > 0;
-    tls_run = may_switch ? &c : NULL;
+    c.may_switch = (entered & 0xff) == SP_P_IN_GOROUTINE && budget > 0;
+    tls_run = &c;
+    if (c.may_switch && q->slice_start_ms == 0)
+        q->slice_start_ms = sp_coarse_ms();
     for (;;) {
         if (g->coro == NULL) {
             /* First run: its stack comes from the cache the last finished
@@ -288,7 +409,8 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
         }
         int rc = sp_coro_resume(g->coro);
         g = c.current; /* direct switches may have changed who came back */
-        if (rc == SP_CORO_DONE && may_switch && q->sched != NULL && !(g->flags & SP_G_EXIT_TO_SCHEDULER)) {
+        sp_g *next = NULL;
+        if (rc == SP_CORO_DONE && c.may_switch && !(g->flags & SP_G_EXIT_TO_SCHEDULER)) {
             /* Finished: its record goes to the P's free list (Go's goexit0
                and gfput), and its stack to the next goroutine when that one
                is fresh, else back to this thread's cache. */
@@ -296,44 +418,42 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
                 return finish(&c, out, g, rc, 1);
             sp_coro *finished = g->coro;
             sp_sched_give_g(q, g);
-            sp_g *next = c.switches < budget ? runq_take(q, 1, 0) : NULL;
+            serve_processor(&c);
+            next = c.switches < budget && q->wakes == NULL ? pick_next(&c, 0) : NULL;
             if (next == NULL || !sp_sched_start_g_on(next, finished))
                 sp_coro_destroy(finished);
             if (next == NULL)
                 return finish(&c, out, NULL, SP_RUN_EXITED, 0);
-            count_switch(&c, next);
-            end_queue_work(&c);
-            g = next;
-            continue;
-        }
-        if (c.park_unlock != NULL) {
-            /* g parked in a channel and is switched out: its lock may go. It
-               is in the channel's queue, not the run queue. */
-            sp_lock_release((sp_lock *)c.park_unlock);
+        } else if (c.park_unlock != NULL || c.parked) {
+            /* g parked and is switched out: what it parked under may go. It
+               waits where it parked, not in the run queue. */
+            if (c.park_unlock != NULL)
+                c.park_unlock(c.park_arg);
             c.park_unlock = NULL;
-            int held = begin_queue_work(&c);
-            sp_g *next = held && c.switches < budget ? runq_take(q, 1, 0) : NULL;
+            c.parked = 0;
+            if (!begin_queue_work(&c))
+                return finish(&c, out, NULL, SP_RUN_PARKED, 1);
+            serve_processor(&c);
+            next = c.switches < budget && q->wakes == NULL ? pick_next(&c, 0) : NULL;
             if (next == NULL)
-                return finish(&c, out, NULL, SP_RUN_PARKED, !held);
-            count_switch(&c, next);
-            end_queue_work(&c);
-            g = next;
-            continue;
+                return finish(&c, out, NULL, SP_RUN_PARKED, 0);
+        } else {
+            if (!c.may_switch || c.switches >= budget || !only_yielded(g, rc))
+                return finish(&c, out, g, rc, 0);
+            if (!begin_queue_work(&c))
+                return finish(&c, out, g, rc, 1);
+            if (rc == SP_CORO_REQUEST)
+                g->coro->request->result = SP_OK;
+            g->state = SP_G_RUNNABLE;
+            if (!runq_push_tail(q, g)) {
+                g->state = SP_G_RUNNING; /* the ring is full: the scheduler spills it */
+                return finish(&c, out, g, rc, 0);
+            }
+            serve_processor(&c);
+            next = q->wakes == NULL ? pick_next(&c, 0) : NULL;
+            if (next == NULL) /* g is queued; the next one is the scheduler's to run */
+                return finish(&c, out, NULL, SP_RUN_REQUEUED, 0);
         }
-        if (!may_switch || c.switches >= budget || !only_yielded(g, rc))
-            return finish(&c, out, g, rc, 0);
-        if (!begin_queue_work(&c))
-            return finish(&c, out, g, rc, 1);
-        if (rc == SP_CORO_REQUEST)
-            g->coro->request->result = SP_OK;
-        g->state = SP_G_RUNNABLE;
-        if (!runq_push_tail(q, g)) {
-            g->state = SP_G_RUNNING; /* the ring is full: the scheduler spills it */
-            return finish(&c, out, g, rc, 0);
-        }
-        sp_g *next = runq_take(q, 1, 0);
-        if (next == NULL) /* g is queued; the next one is the scheduler's to run */
-            return finish(&c, out, NULL, SP_RUN_REQUEUED, 0);
         count_switch(&c, next);
         end_queue_work(&c);
         g = next;

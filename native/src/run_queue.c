@@ -14,6 +14,7 @@ int sp_runq_create(sp_runq **out)
         return SP_ENOMEM;
     sp_runq *q = (sp_runq *)(((uintptr_t)raw + SP_RUNQ_LINE - 1) & ~(uintptr_t)(SP_RUNQ_LINE - 1));
     q->allocation = raw;
+    sp_timers_init(&q->timers);
     *out = q;
     return SP_OK;
 }
@@ -22,6 +23,8 @@ int sp_runq_destroy(sp_runq *q)
 {
     if (q == NULL)
         return SP_EINVAL;
+    sp_timers_destroy(&q->timers);
+    free(q->select_block);
     free(q->allocation);
     return SP_OK;
 }
@@ -52,8 +55,6 @@ sp_g *sp_runq_put(sp_runq *q, sp_g *g, bool next)
 }
 
 sp_g *sp_runq_get(sp_runq *q) { return q != NULL ? runq_take(q, 0, 0) : NULL; }
-
-sp_g *sp_runq_steal(sp_runq *q, sp_runq *victim) { return sp_runq_steal_from(q, victim, true); }
 
 sp_g *sp_runq_steal_from(sp_runq *q, sp_runq *victim, bool take_next)
 {
@@ -123,4 +124,31 @@ bool sp_runq_empty(const sp_runq *q)
     sp_runq *m = (sp_runq *)q;
     return runq_head(m) == atomic_load_explicit(&m->tail, memory_order_acquire) &&
            atomic_load_explicit(&m->next, memory_order_acquire) == NULL;
+}
+
+/* ---- the processor's timers, for the scheduler ----------------------------------- */
+
+void sp_host_run_timers(sp_runq *q, sp_runq *here, sp_wakes *out)
+{
+    if (q == NULL || out == NULL)
+        return;
+    sp_wake_ctx c = sp_wake_ctx_host(here);
+    sp_timers_run(&q->timers, sp_clock_now(), &c);
+    sp_wake_ctx_host_end(&c, out);
+}
+
+int64_t sp_host_next_timer(const sp_runq *q)
+{
+    return q != NULL ? atomic_load_explicit(&((sp_runq *)q)->timers.next_ns, memory_order_relaxed) : INT64_MAX;
+}
+
+const int64_t *sp_host_timer_deadline(const sp_runq *q)
+{
+    return q != NULL ? (const int64_t *)&((sp_runq *)q)->timers.next_ns : NULL;
+}
+
+void sp_host_move_timers(sp_runq *from, sp_runq *to)
+{
+    if (from != NULL)
+        sp_timers_move(&from->timers, to != NULL ? &to->timers : NULL);
 }

@@ -1,9 +1,10 @@
-/* A processor's local run queue (Go's runq): shared by the queue operations
-   and the run loop. */
+/* A processor's local run queue (Go's runq) and what else a processor keeps
+   natively (its timers, its managed wakes, its share of the sched): shared
+   by the queue operations, the run loop and the scheduler's native half. */
 #ifndef SPINDLE_RUN_QUEUE_H
 #define SPINDLE_RUN_QUEUE_H
 
-#include "coro_internal.h"
+#include "timer.h"
 
 #include <stdatomic.h>
 
@@ -35,6 +36,15 @@ struct sp_runq {
        handshake with the monitor). */
     _Atomic int32_t busy;
     _Atomic uint64_t switches;
+    /* Schedules made by the run loop (owner only): every 61st looks at the
+       global queue first (Go's schedtick). */
+    uint32_t schedtick;
+    /* When the current time slice began (coarse ms; owner only): runnext
+       hand-offs inherit it, as Go's inheritTime does. */
+    int64_t slice_start_ms;
+    /* Managed parties completed by goroutines in the run loop, for the host
+       (owner only; handed over in sp_run_result.wakes). */
+    sp_party *wakes;
     /* The P's share of its sp_sched (sched.c), owner only: free records, a
        block of goroutine ids, and how many goroutines it started minus how
        many it finished (written by the owner alone, read by anyone). */
@@ -50,6 +60,10 @@ struct sp_runq {
     sp_fn checked_fn;
     int32_t checked_flags;
     void *allocation; /* what sp_runq_create allocated: the queue is aligned in it */
+    /* A select's block the processor keeps for the next one (select.c). */
+    void *select_block;
+    /* The processor's timers (any thread adds to them, under their lock). */
+    _Alignas(SP_RUNQ_LINE) sp_timers timers;
     _Alignas(SP_RUNQ_LINE) sp_g *_Atomic ring[SP_RUNQ_CAPACITY];
 };
 
@@ -70,6 +84,36 @@ SP_HIDDEN int sp_sched_start_g_on(sp_g *g, sp_coro *finished);
 SP_HIDDEN int sp_sched_init_g_on(sp_runq *q, sp_g *g, sp_fn fn, void *arg);
 /* sp_runq_put_spill for the run loop. */
 SP_HIDDEN void sp_sched_put_spill(sp_runq *q, sp_g *g, int next);
+/* Counts parked goroutines whose wait a thread outside may end. */
+SP_HIDDEN void sp_sched_outside_add(sp_sched *s, int64_t delta);
+/* Adds managed parties completed without a P to s's list for the host. */
+SP_HIDDEN void sp_sched_add_wakes(sp_sched *s, sp_party *list);
+
+/* ---- the run loop, for the goroutine calls and parking (run_loop.c) ------- */
+
+/* The goroutine the run loop is running on this thread, when the caller is
+   that goroutine, with its queue (*q); else NULL. may_switch: the loop holds
+   the P with the status word at IN_GOROUTINE (not a blocking section). */
+SP_HIDDEN sp_g *sp_run_current(sp_runq **q, int *may_switch);
+/* The queue work of the loop's goroutine (run_loop.c explains the busy flag
+   and the monitor): 1 with the P held and q usable until sp_run_end_work,
+   0 when the P was taken (nothing to end). */
+SP_HIDDEN int sp_run_begin_work(void);
+SP_HIDDEN void sp_run_end_work(void);
+/* Readies g on the loop's P (inside its queue work): runnext, the one it
+   displaces to the ring, half of a full ring to the global queue. */
+SP_HIDDEN void sp_run_ready(sp_g *g);
+/* sp_gosched inside the run loop: 1 with the answer once the caller runs
+   again; 0 when the loop cannot switch for it (the runtime serves it). */
+SP_HIDDEN int sp_run_yield(int *answer);
+/* Switches out the calling goroutine, parked (its state and party set by
+   sp_park), and releases what unlock(arg) releases once it is switched
+   out. Returns 1 when resumed; 0, having done nothing, when the loop cannot
+   park it (no P): the caller parks through the runtime (SP_OP_PARK). */
+SP_HIDDEN int sp_run_park(sp_unlock_fn unlock, void *arg);
+/* sp_go inside the run loop: 1 with the answer; 0 when the runtime must
+   serve it (not in the loop, the P taken). */
+SP_HIDDEN int sp_run_spawn(sp_fn fn, void *arg, int *result);
 
 /* Whether g is a native goroutine that has not run yet. */
 static inline int runq_fresh(const sp_g *g) { return g->coro == NULL && g->fn != NULL; }
@@ -99,7 +143,7 @@ static inline int runq_resumable(const sp_g *g, int direct)
         return 0;
     if (g->coro == NULL) /* a fresh one is started first: never by a direct switch */
         return !direct && g->fn != NULL;
-    return !direct || g->coro->parked_in_loop;
+    return !direct || (g->flags & SP_G_IN_LOOP);
 }
 
 /* The next goroutine, runnext first (owner only); NULL when empty. With

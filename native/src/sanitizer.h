@@ -10,9 +10,14 @@
       __sanitizer_start_switch_fiber((fake_save), (bottom), (size))
 #  define SP_ASAN_FINISH_SWITCH(fake, bottom_old, size_old) \
       __sanitizer_finish_switch_fiber((fake), (bottom_old), (size_old))
+#  include <sanitizer/asan_interface.h>
+   /* A coroutine destroyed while suspended leaves its live frames' redzones
+      poisoned; its stack is plain memory again before it is cleaned. */
+#  define SP_ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 #else
 #  define SP_ASAN_START_SWITCH(fake_save, bottom, size) ((void)0)
 #  define SP_ASAN_FINISH_SWITCH(fake, bottom_old, size_old) ((void)0)
+#  define SP_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
 #if defined(SPINDLE_VALGRIND)

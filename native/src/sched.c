@@ -1,7 +1,10 @@
 /* The native half of a scheduler (sp_sched): goroutine records and their free
    lists, goroutine ids, the live count, and the global run queue, after Go's
-   allgs, gfget/gfput, goidcache and globrunq (runtime/proc.go). The run loop
-   (run_loop.c) starts and finishes goroutines with them without the runtime. */
+   allgs, gfget/gfput, goidcache and globrunq (runtime/proc.go); the counts
+   deadlock detection reads (waits a thread outside could end, timers); the
+   managed wakes of goroutines that ran without a processor; the coarse clock.
+   The run loop (run_loop.c) starts and finishes goroutines with them without
+   the runtime. */
 #include "run_queue.h"
 
 #include <stdlib.h>
@@ -31,17 +34,33 @@ struct sp_sched {
     _Atomic int64_t records;
     _Atomic int64_t live;     /* beside the attached queues' shares */
     _Atomic int64_t next_id;
-    sp_runq *queues;          /* attached: their shares of the live count */
+    sp_runq *queues;          /* attached: their shares of the live count, their timers */
+    _Atomic int64_t outside_waits;
+    sp_lock wakes_lock;
+    sp_party *wakes;          /* managed parties completed without a P, for the host */
     sp_coro_options stacks;   /* for every native goroutine's coroutine */
     size_t segmented_max, reserved_max; /* the sizes they resolve to, per kind */
     sp_g *_Atomic chunks[RECORD_CHUNKS];
 };
 
+/* The coarse clock: milliseconds of sp_clock_now, advanced by the host's
+   monitor once a millisecond. Goroutine records are stamped with it, and the
+   run loop reads it on every switch (the clock itself is a system call on
+   some machines). */
 static int64_t sp_clock_word;
 
 int64_t *sp_clock_ms(void) { return &sp_clock_word; }
 
-static int64_t now_ms(void) { return __atomic_load_n(&sp_clock_word, __ATOMIC_RELAXED); }
+int64_t sp_coarse_ms(void) { return __atomic_load_n(&sp_clock_word, __ATOMIC_RELAXED); }
+
+static int64_t now_ms(void) { return sp_coarse_ms(); }
+
+int64_t sp_clock_tick(void)
+{
+    int64_t now = sp_clock_now();
+    __atomic_store_n(&sp_clock_word, now / 1000000, __ATOMIC_RELAXED);
+    return now;
+}
 
 /* Chunks of records outlive their sched: the next one reuses them, so a
    runtime that starts a million goroutines after another one did takes no
@@ -116,6 +135,7 @@ int sp_runq_attach(sp_runq *q, sp_sched *s)
     int err = SP_ESTATE;
     if (q->sched == NULL) {
         q->sched = s;
+        q->slice_start_ms = 0;
         q->checked_fn = NULL; /* checked against another sched's options */
         q->sched_next = s->queues;
         s->queues = q;
@@ -520,4 +540,54 @@ void sp_runq_put_spill(sp_runq *q, sp_sched *s, sp_g *g, bool next)
     if (q == NULL || s == NULL || g == NULL || q->sched != s)
         return;
     sp_sched_put_spill(q, g, next);
+}
+
+/* ---- what deadlock detection counts, and wakes without a P ----------------- */
+
+void sp_sched_outside_add(sp_sched *s, int64_t delta)
+{
+    atomic_fetch_add_explicit(&s->outside_waits, delta, memory_order_acq_rel);
+}
+
+int64_t sp_sched_outside_waits(const sp_sched *s)
+{
+    return s != NULL ? atomic_load(&((sp_sched *)s)->outside_waits) : 0;
+}
+
+int64_t sp_sched_timers(const sp_sched *s)
+{
+    if (s == NULL)
+        return 0;
+    sp_sched *m = (sp_sched *)s;
+    int64_t n = 0;
+    sp_lock_acquire(&m->lock);
+    for (sp_runq *q = m->queues; q != NULL; q = q->sched_next)
+        n += __atomic_load_n(&q->timers.count, __ATOMIC_RELAXED);
+    sp_lock_release(&m->lock);
+    return n;
+}
+
+void sp_sched_add_wakes(sp_sched *s, sp_party *list)
+{
+    if (s == NULL || list == NULL)
+        return;
+    sp_lock_acquire(&s->wakes_lock);
+    while (list != NULL) {
+        sp_party *p = list;
+        list = p->next_woken;
+        p->next_woken = s->wakes;
+        s->wakes = p;
+    }
+    sp_lock_release(&s->wakes_lock);
+}
+
+sp_party *sp_sched_take_wakes(sp_sched *s)
+{
+    if (s == NULL || __atomic_load_n(&s->wakes, __ATOMIC_RELAXED) == NULL)
+        return NULL;
+    sp_lock_acquire(&s->wakes_lock);
+    sp_party *list = s->wakes;
+    s->wakes = NULL;
+    sp_lock_release(&s->wakes_lock);
+    return list;
 }

@@ -1,6 +1,7 @@
 /* Every entry point given bad input returns its documented error. */
 #include "check.h"
 #include <spindle.h>
+#include <spindle_host.h>
 #include <string.h>
 
 static void noop(void *arg) { (void)arg; }
@@ -104,7 +105,11 @@ static void goroutine_body(void *arg)
     CHECK_EQ(sp_call(5, (void *)(uintptr_t)40, &result), SP_OK);
     CHECK_EQ(result, 42);
     CHECK_EQ(sp_go(NULL, NULL), SP_EINVAL); /* refused before posting */
-    CHECK_EQ(sp_sleep(123), SP_OK);
+    CHECK_EQ(sp_block_enter(), SP_OK);
+    /* Not run by a run loop: the engine's calls are refused, not posted. */
+    CHECK_EQ(sp_sleep(123), SP_ENOTGOROUTINE);
+    sp_chan ch = 1;
+    CHECK_EQ(sp_chan_make(&ch, 8, 1), SP_ENOTGOROUTINE);
 }
 
 static void test_goroutine_calls_become_requests(void)
@@ -121,7 +126,7 @@ static void test_goroutine_calls_become_requests(void)
     req->result = SP_OK;
     CHECK_EQ(sp_coro_resume(co), SP_CORO_REQUEST);
     req = sp_coro_pending(co);
-    CHECK(req != NULL && req->op == SP_OP_SLEEP && (int64_t)req->args[0] == 123);
+    CHECK(req != NULL && req->op == SP_OP_BLOCK_ENTER);
     req->result = SP_OK;
     CHECK_EQ(sp_coro_resume(co), SP_CORO_DONE);
     CHECK_EQ(sp_coro_destroy(co), SP_OK);
@@ -136,50 +141,101 @@ static void test_resume_finished(void)
     CHECK_EQ(sp_coro_destroy(co), SP_OK);
 }
 
-/* The channel-state entries the managed runtime uses: bounds, NULLs, unknown
-   handles, empty queues. */
-static void test_channel_state_bad_input(void)
+/* The engine's entries for the host: bounds, NULLs, handles of another kind,
+   stale handles, parties. */
+static void test_host_engine_bad_input(void)
 {
-    sp_chan_state *ch = (sp_chan_state *)&ch; /* overwritten with NULL on error */
-    CHECK_EQ(sp_chan_state_make(NULL, 8, 1), SP_EINVAL);
-    CHECK_EQ(sp_chan_state_make(&ch, -1, 1), SP_EINVAL);
-    CHECK(ch == NULL);
-    CHECK_EQ(sp_chan_state_make(&ch, SP_CHAN_MAX_ELEM + 1, 1), SP_EINVAL);
-    CHECK_EQ(sp_chan_state_make(&ch, 8, -1), SP_EINVAL);
-    CHECK_EQ(sp_chan_state_make(&ch, SP_CHAN_MAX_ELEM, INT32_MAX), SP_EINVAL); /* above 2 GiB */
-    CHECK_EQ(sp_chan_state_free(NULL), SP_EINVAL);
-    CHECK_EQ(sp_chan_publish(0, NULL), SP_EINVAL);
-    CHECK(sp_chan_take_waiter(NULL, true) == NULL);
-    sp_chan_remove_waiter(NULL);
-    sp_chan_unpublish(12345); /* never published: ignored */
+    sp_wakes out = { 0 };
+    sp_chan ch = 1;
+    CHECK_EQ(sp_host_chan_make(NULL, 8, 1), SP_EINVAL);
+    CHECK_EQ(sp_host_chan_make(&ch, -1, 1), SP_EINVAL);
+    CHECK(ch == 0);
+    CHECK_EQ(sp_host_chan_make(&ch, SP_CHAN_MAX_ELEM + 1, 1), SP_EINVAL);
+    CHECK_EQ(sp_host_chan_make(&ch, 8, -1), SP_EINVAL);
+    CHECK_EQ(sp_host_chan_make(&ch, SP_CHAN_MAX_ELEM, INT32_MAX), SP_EINVAL); /* above 2 GiB */
 
-    CHECK_EQ(sp_chan_state_make(&ch, 8, 4), SP_OK);
-    CHECK(ch != NULL && ch->lock == 0 && ch->flags == 0 && ch->count == 0 && ch->capacity == 4);
-    CHECK(ch->buffer != NULL);
-    CHECK_EQ(sp_chan_publish(0, ch), SP_EINVAL);
-    CHECK_EQ(sp_chan_publish(((uint64_t)1 << 32) | 1, ch), SP_OK);
-    CHECK_EQ(ch->handle, ((uint64_t)1 << 32) | 1);
-    CHECK(sp_chan_take_waiter(ch, false) == NULL && sp_chan_take_waiter(ch, true) == NULL);
-    sp_chan_waiter lone = { 0 }; /* in no queue: removing it changes nothing */
-    sp_chan_remove_waiter(&lone);
-    sp_chan_unpublish(((uint64_t)1 << 32) | 1);
-    CHECK_EQ(sp_chan_state_free(ch), SP_OK);
-    /* A state comes back from the pool clean, with an unlocked lock. */
-    sp_chan_state *again = NULL;
-    CHECK_EQ(sp_chan_state_make(&again, 0, 0), SP_OK);
-    CHECK(again != NULL && again->lock == 0 && again->flags == 0 && again->handle == 0 &&
-          again->buffer == NULL && again->recv_first == NULL && again->send_first == NULL);
-    CHECK_EQ(sp_chan_state_free(again), SP_OK);
+    sp_mutex mu;
+    sp_wg wg;
+    CHECK_EQ(sp_host_chan_make(&ch, 8, 1), SP_OK);
+    CHECK_EQ(sp_host_mutex_make(&mu), SP_OK);
+    CHECK_EQ(sp_host_wg_make(&wg), SP_OK);
+    CHECK(ch != 0 && mu != 0 && wg != 0 && ch != mu && mu != wg && ch != wg);
+    CHECK_EQ(sp_host_check(ch, SP_HANDLE_CHAN), SP_OK);
+    CHECK_EQ(sp_host_check(mu, SP_HANDLE_CHAN), SP_EINVAL);
+    CHECK_EQ(sp_host_check(ch ^ ((uint64_t)1 << 40), SP_HANDLE_CHAN), SP_ESTALE); /* another generation */
+    int64_t v = 5;
+    bool ok = true;
+    CHECK_EQ(sp_host_chan_send(NULL, wg, &v, NULL, &out), SP_EINVAL);
+    CHECK_EQ(sp_host_chan_send(NULL, ch, &v, NULL, NULL), SP_EINVAL);
+    CHECK_EQ(sp_host_chan_send(NULL, ch, NULL, NULL, &out), SP_EINVAL);
+    CHECK_EQ(sp_host_chan_send(NULL, ch, &v, NULL, &out), SP_OK);
+    CHECK_EQ(sp_host_chan_send(NULL, ch, &v, NULL, &out), SP_WOULD_BLOCK); /* full, no party */
+    CHECK_EQ(sp_host_chan_len(ch), 1);
+    CHECK_EQ(sp_host_chan_cap(ch), 1);
+    CHECK_EQ(sp_host_chan_cap(mu), SP_EINVAL);
+    CHECK_EQ(sp_host_chan_elem_size(ch), 8);
+    v = 0;
+    CHECK_EQ(sp_host_chan_recv(NULL, ch, &v, &ok, NULL, &out), SP_OK);
+    CHECK(ok && v == 5);
+    CHECK_EQ(sp_host_chan_recv(NULL, ch, &v, &ok, NULL, &out), SP_WOULD_BLOCK);
+    CHECK_EQ(sp_host_chan_close(NULL, 0, &out), SP_EINVAL);
+    CHECK_EQ(sp_host_chan_close(NULL, mu, &out), SP_EINVAL);
+    CHECK_EQ(sp_host_chan_close(NULL, ch, &out), SP_OK);
+    CHECK_EQ(sp_host_chan_close(NULL, ch, &out), SP_ECLOSED);
+    CHECK_EQ(sp_host_chan_recv(NULL, ch, &v, &ok, NULL, &out), SP_OK);
+    CHECK(!ok && v == 0);
+    CHECK_EQ(sp_host_chan_send(NULL, ch, &v, NULL, &out), SP_ECLOSED);
+    CHECK_EQ(sp_host_mutex_unlock(NULL, mu, &out), SP_ESTATE);
+    CHECK_EQ(sp_host_mutex_lock(NULL, ch, NULL, &out), SP_EINVAL);
+    CHECK_EQ(sp_host_mutex_lock(NULL, mu, NULL, &out), SP_OK);
+    CHECK_EQ(sp_host_mutex_lock(NULL, mu, NULL, &out), SP_WOULD_BLOCK);
+    CHECK_EQ(sp_host_mutex_unlock(NULL, mu, &out), SP_OK);
+    CHECK_EQ(sp_host_wg_add(NULL, wg, -1, &out), SP_EINVAL);
+    CHECK_EQ(sp_host_wg_count(wg), 0);
+    CHECK_EQ(sp_host_wg_add(NULL, wg, 2, &out), SP_OK);
+    CHECK_EQ(sp_host_wg_wait(NULL, wg, NULL, &out), SP_WOULD_BLOCK);
+    CHECK_EQ(sp_host_wg_count(mu), SP_EINVAL);
+    CHECK_EQ(sp_host_ticker_stop(ch), SP_EINVAL); /* not a ticker */
+    CHECK_EQ(sp_host_ticker_stop(0), SP_EINVAL);
+    CHECK(out.managed == NULL && out.readied == 0);
+
+    sp_party p;
+    sp_waiter w[2];
+    CHECK_EQ(sp_party_init(NULL, SP_PARTY_THREAD, 0, w, 1), SP_EINVAL);
+    CHECK_EQ(sp_party_init(&p, SP_PARTY_GOROUTINE, 0, w, 1), SP_EINVAL); /* not the host's kind */
+    CHECK_EQ(sp_party_init(&p, SP_PARTY_THREAD, 0, NULL, 1), SP_EINVAL);
+    CHECK_EQ(sp_party_init(&p, SP_PARTY_THREAD, 0, w, -1), SP_EINVAL);
+    CHECK_EQ(sp_party_cancel(NULL), SP_EINVAL);
+    CHECK_EQ(sp_party_wait(NULL), SP_EINVAL);
+    /* A thread party parked on a wait group, then cancelled: out of the queue. */
+    CHECK_EQ(sp_party_init(&p, SP_PARTY_THREAD, 0, w, 1), SP_OK);
+    CHECK_EQ(sp_host_wg_wait(NULL, wg, &p, &out), SP_PARKED);
+    CHECK_EQ(sp_party_cancel(&p), SP_OK);
+    CHECK_EQ(sp_party_cancel(&p), SP_ESTATE);
+    CHECK_EQ(sp_party_wait(&p), SP_ECANCELED);
+    CHECK(w[0].queue == NULL);
+
+    CHECK_EQ(sp_host_release(0, &out), SP_EINVAL);
+    CHECK_EQ(sp_host_release(ch, NULL), SP_EINVAL);
+    CHECK_EQ(sp_host_release(ch, &out), SP_OK);
+    CHECK_EQ(sp_host_release(ch, &out), SP_ESTALE);
+    CHECK_EQ(sp_host_release(mu, &out), SP_OK);
+    CHECK_EQ(sp_host_release(wg, &out), SP_OK);
+    CHECK_EQ(sp_host_check(ch, SP_HANDLE_CHAN), SP_ESTALE);
+    CHECK_EQ(sp_host_chan_len(ch), SP_ESTALE);
+    CHECK_EQ(sp_host_mutex_unlock(NULL, mu, &out), SP_ESTALE);
+    CHECK_EQ(sp_host_wg_count(wg), SP_ESTALE);
+    CHECK_EQ(sp_host_mark_outside(ch), SP_ESTALE);
 }
 
 static void test_error_names(void)
 {
     const int codes[] = { SP_OK, SP_EINVAL, SP_ENOMEM, SP_ECLOSED, SP_ENOTGOROUTINE,
                           SP_ESTACKOVERFLOW, SP_ECALLBACK, SP_ESTALE, SP_ENOTSUP, SP_ESTATE,
-                          SP_ENOTSPLIT };
+                          SP_ENOTSPLIT, SP_ECANCELED };
     const char *names[] = { "SP_OK", "SP_EINVAL", "SP_ENOMEM", "SP_ECLOSED", "SP_ENOTGOROUTINE",
                             "SP_ESTACKOVERFLOW", "SP_ECALLBACK", "SP_ESTALE", "SP_ENOTSUP", "SP_ESTATE",
-                            "SP_ENOTSPLIT" };
+                            "SP_ENOTSPLIT", "SP_ECANCELED" };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         CHECK(strncmp(sp_strerror(codes[i]), names[i], strlen(names[i])) == 0 &&
               sp_strerror(codes[i])[strlen(names[i])] == ':');
@@ -198,7 +254,7 @@ int main(void)
     RUN(test_resume_finished);
     RUN(test_goroutine_calls_outside_a_runtime);
     RUN(test_goroutine_calls_become_requests);
-    RUN(test_channel_state_bad_input);
+    RUN(test_host_engine_bad_input);
     RUN(test_error_names);
     return test_summary();
 }

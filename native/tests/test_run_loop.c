@@ -1,9 +1,12 @@
 /* The run queue and the run loop: queue order, runnext, the full ring, taking
    and stealing half, and the loop's switches between yielding goroutines and
    every reason it stops (an exit, a request, its budget, a held or managed
-   goroutine next, a lost processor, a blocking section). */
+   goroutine next, a lost processor, a blocking section). The goroutines here
+   are records of the test's own, marked to go back to the caller when they
+   finish; test_sched.c runs the loop over records the sched makes. */
 #include "check.h"
 #include <spindle.h>
+#include <spindle_host.h>
 #include <string.h>
 
 #define GEN 7
@@ -18,14 +21,14 @@ typedef struct body {
     char name;
     int yields;
     int steal_processor; /* change the status word before the first yield */
-    int sleep_first;
+    int request_first;   /* a runtime call (sp_block_enter) before the yields */
 } body;
 
 static void goroutine_body(void *arg)
 {
     body *b = arg;
-    if (b->sleep_first)
-        CHECK_EQ(sp_sleep(5), SP_OK);
+    if (b->request_first)
+        CHECK_EQ(sp_block_enter(), SP_OK);
     if (b->steal_processor)
         *sp_runq_status(current_q) = ((int64_t)(GEN + 1) << 8) | 4; /* as the monitor's retake */
     for (int i = 0; i < b->yields; i++) {
@@ -50,6 +53,7 @@ static void make_g(sp_g *g, body *b, int64_t slot)
     opts.flags = SP_CORO_GOROUTINE;
     memset(g, 0, sizeof *g);
     g->slot = slot;
+    g->flags = SP_G_EXIT_TO_SCHEDULER; /* not a record of the sched: the test frees it */
     CHECK_EQ(sp_coro_create(&g->coro, goroutine_body, b, &opts), SP_OK);
 }
 
@@ -60,11 +64,16 @@ static void finish(sp_g *g)
     CHECK_EQ(sp_coro_destroy(g->coro), SP_OK);
 }
 
+static sp_sched *queue_sched;
+
 static sp_runq *new_queue(void)
 {
     sp_runq *q = NULL;
     CHECK_EQ(sp_runq_create(&q), SP_OK);
     CHECK(q != NULL && sp_runq_empty(q));
+    if (queue_sched == NULL)
+        CHECK_EQ(sp_sched_create(&queue_sched, SP_STACK_DEFAULT, 0), SP_OK);
+    CHECK_EQ(sp_runq_attach(q, queue_sched), SP_OK);
     *sp_runq_status(q) = ENTERED;
     current_q = q;
     log_len = 0;
@@ -113,7 +122,7 @@ static void test_steal_half(void)
     sp_g gs[10];
     for (int i = 0; i < 10; i++)
         sp_runq_put(victim, &gs[i], false);
-    CHECK(sp_runq_steal(thief, victim) == &gs[4]); /* five stolen: the last runs now */
+    CHECK(sp_runq_steal_from(thief, victim, true) == &gs[4]); /* five stolen: the last runs now */
     for (int i = 0; i < 4; i++)
         CHECK(sp_runq_get(thief) == &gs[i]);
     CHECK(sp_runq_get(thief) == NULL);
@@ -122,8 +131,8 @@ static void test_steal_half(void)
     sp_runq *lone = NULL;
     CHECK_EQ(sp_runq_create(&lone), SP_OK);
     sp_runq_put(lone, &gs[0], true);
-    CHECK(sp_runq_steal(thief, lone) == &gs[0]);
-    CHECK(sp_runq_steal(thief, lone) == NULL);
+    CHECK(sp_runq_steal_from(thief, lone, true) == &gs[0]);
+    CHECK(sp_runq_steal_from(thief, lone, true) == NULL);
     sp_runq_destroy(lone);
     sp_runq_destroy(thief);
     sp_runq_destroy(victim);
@@ -234,7 +243,8 @@ static void test_loop_stops_for_requests_and_blocking_sections(void)
     sp_run_result r;
     CHECK_EQ(sp_runq_run(q, &a, ENTERED, 100, &r), SP_OK);
     CHECK(r.g == &a && r.status == SP_CORO_REQUEST && r.switches == 0);
-    CHECK_EQ(sp_coro_pending(a.coro)->op, SP_OP_SLEEP);
+    CHECK_EQ(sp_coro_pending(a.coro)->op, SP_OP_BLOCK_ENTER);
+    sp_coro_pending(a.coro)->result = SP_OK;
     /* Entered in a blocking section (any state but IN_GOROUTINE): a yield
        comes straight back. */
     int64_t blocking = ((int64_t)GEN << 8) | 3;
@@ -263,13 +273,21 @@ static void test_bad_input(void)
     CHECK(sp_runq_put(NULL, &empty, false) == NULL);
     CHECK(sp_runq_put(q, NULL, true) == NULL && sp_runq_empty(q));
     CHECK(sp_runq_get(NULL) == NULL);
-    CHECK(sp_runq_steal(q, q) == NULL && sp_runq_steal(NULL, q) == NULL);
+    CHECK(sp_runq_steal_from(q, q, true) == NULL && sp_runq_steal_from(NULL, q, true) == NULL);
     CHECK_EQ(sp_runq_take_half(q, NULL, 4), 0);
     CHECK(sp_runq_empty(NULL));
     CHECK_EQ(sp_runq_run(NULL, &empty, ENTERED, 1, &r), SP_EINVAL);
     CHECK_EQ(sp_runq_run(q, NULL, ENTERED, 1, &r), SP_EINVAL);
     CHECK_EQ(sp_runq_run(q, &empty, ENTERED, 1, &r), SP_EINVAL); /* no coroutine */
     CHECK_EQ(sp_runq_run(q, &empty, ENTERED, 1, NULL), SP_EINVAL);
+    sp_runq *unattached = NULL;
+    CHECK_EQ(sp_runq_create(&unattached), SP_OK);
+    body bu = { 'u', 1, 0, 0 };
+    sp_g u;
+    make_g(&u, &bu, 5);
+    CHECK_EQ(sp_runq_run(unattached, &u, ENTERED, 1, &r), SP_EINVAL); /* no sched */
+    finish(&u);
+    sp_runq_destroy(unattached);
     CHECK_EQ(r.status, 0x5a5a5a5a); /* untouched */
     sp_runq_destroy(q);
 }

@@ -183,191 +183,6 @@ public unsafe struct sp_case
     public bool* ok;
 }
 
-/// <summary>
-/// A goroutine as the run queues hold it. Records are made and reused by an
-/// sp_sched (sp_sched_new_g), which owns their memory; the slot numbers them
-/// in the order they were made.
-/// </summary>
-[StructLayout(LayoutKind.Sequential)]
-public unsafe struct sp_g
-{
-    /// <summary>
-    /// A native goroutine&apos;s coroutine: NULL for a managed goroutine, and for a
-    /// native one that has not run yet (fn and arg say what it will run; its
-    /// stack is taken when it first runs, from the cache its worker&apos;s last
-    /// finished goroutine went back to).
-    /// </summary>
-    public sp_coro* coro;
-    /// <summary>
-    /// The record&apos;s number in its sp_sched, from 0 (sp_sched_record).
-    /// </summary>
-    public long slot;
-    /// <summary>
-    /// Nonzero when the scheduler must see this goroutine before it runs again
-    /// (a runtime call left pending, a blocking section): the run loop then
-    /// leaves it in the queue for its caller.
-    /// </summary>
-    public int hold;
-    /// <summary>
-    /// SP_G_RUNNABLE, SP_G_RUNNING, SP_G_WAITING or SP_G_DEAD as libspindle
-    /// last set it; the scheduler writes its own states here too.
-    /// </summary>
-    public int state;
-    /// <summary>
-    /// While waiting: why (SP_WAIT_*, the scheduler&apos;s codes otherwise).
-    /// </summary>
-    public int wait_reason;
-    /// <summary>
-    /// SP_G_MANAGED, SP_G_EXIT_TO_SCHEDULER.
-    /// </summary>
-    public int flags;
-    /// <summary>
-    /// While parked in a channel operation of libspindle&apos;s own: its waiter,
-    /// for the scheduler to take out of the queue when it discards the
-    /// goroutine.
-    /// </summary>
-    public sp_chan_waiter* parked_on;
-    /// <summary>
-    /// The goroutine&apos;s id: 1, 2, ... in its sp_sched, never reused.
-    /// </summary>
-    public long id;
-    /// <summary>
-    /// When it entered its state, in sp_clock_ms() milliseconds.
-    /// </summary>
-    public long since_ms;
-    /// <summary>
-    /// A native goroutine that has not run yet: what it will run.
-    /// </summary>
-    public delegate* unmanaged<void*, void> fn;
-    public void* arg;
-}
-
-/// <remarks>Opaque: only ever used through a pointer.</remarks>
-public struct sp_runq
-{
-}
-
-/// <summary>
-/// What sp_runq_run stopped at.
-/// </summary>
-[StructLayout(LayoutKind.Sequential)]
-public unsafe struct sp_run_result
-{
-    /// <summary>
-    /// The goroutine that status is about (NULL with SP_RUN_REQUEUED and
-    /// SP_RUN_PARKED).
-    /// </summary>
-    public sp_g* g;
-    /// <summary>
-    /// Its resume&apos;s result (SP_CORO_SUSPENDED, SP_CORO_REQUEST, SP_CORO_DONE,
-    /// or an SP_E* code), SP_RUN_REQUEUED or SP_RUN_PARKED.
-    /// </summary>
-    public int status;
-    /// <summary>
-    /// 1 when the status word was no longer the one the resume entered with:
-    /// another thread (the scheduler&apos;s monitor) took the P meanwhile, and
-    /// the caller holds it no more.
-    /// </summary>
-    public int lost;
-    /// <summary>
-    /// Goroutines the loop switched to by itself, after the first.
-    /// </summary>
-    public long switches;
-}
-
-/// <remarks>Opaque: only ever used through a pointer.</remarks>
-public struct sp_sched
-{
-}
-
-/// <summary>
-/// A native goroutine parked in a channel&apos;s native queue; it lives on that
-/// goroutine&apos;s stack.
-/// </summary>
-[StructLayout(LayoutKind.Sequential)]
-public unsafe struct sp_chan_waiter
-{
-    /// <summary>
-    /// The goroutine to ready.
-    /// </summary>
-    public sp_g* g;
-    /// <summary>
-    /// The element to send, or where to receive (NULL: discard).
-    /// </summary>
-    public void* elem;
-    public sp_chan_waiter* prev;
-    public sp_chan_waiter* next;
-    /// <summary>
-    /// The channel whose queue holds it (NULL once taken out).
-    /// </summary>
-    public sp_chan_state* chan;
-    /// <summary>
-    /// Set by whoever completes it: SP_OK, or SP_ECLOSED for a send.
-    /// </summary>
-    public int result;
-    /// <summary>
-    /// Set for a receive: 1 for a value, 0 for a closed channel&apos;s zero.
-    /// </summary>
-    public int ok;
-    /// <summary>
-    /// 1 in the send queue, 0 in the receive queue.
-    /// </summary>
-    public int is_send;
-    public int reserved;
-}
-
-/// <summary>
-/// One channel&apos;s state. Every field but elem_size and capacity is read and
-/// written only under lock (0 free, 1 held).
-/// </summary>
-[StructLayout(LayoutKind.Sequential)]
-public unsafe struct sp_chan_state
-{
-    public int @lock;
-    public int flags;
-    public int elem_size;
-    public int capacity;
-    public int head;
-    public int count;
-    /// <summary>
-    /// Parties the managed runtime has queued on this channel: while any
-    /// waits, every operation goes through the managed runtime.
-    /// </summary>
-    public int managed_waiters;
-    public int reserved;
-    /// <summary>
-    /// The handle it is published under (0 when none).
-    /// </summary>
-    public ulong handle;
-    /// <summary>
-    /// capacity * elem_size bytes, or NULL when that is 0.
-    /// </summary>
-    public byte* buffer;
-    public sp_chan_waiter* recv_first;
-    public sp_chan_waiter* recv_last;
-    public sp_chan_waiter* send_first;
-    public sp_chan_waiter* send_last;
-}
-
-[StructLayout(LayoutKind.Sequential)]
-public unsafe struct sp_wg_state
-{
-    /// <summary>
-    /// The lock: an sp_lock word (0 free, 1 held), which the managed runtime
-    /// takes with a compare-exchange.
-    /// </summary>
-    public int @lock;
-    /// <summary>
-    /// Goroutines parked in sp_wg_wait (kept by the managed runtime).
-    /// </summary>
-    public int waiters;
-    public long count;
-    /// <summary>
-    /// The handle it is published under; 0 once released.
-    /// </summary>
-    public ulong handle;
-}
-
 /// <summary>The functions and constants of spindle.h.</summary>
 public static unsafe partial class SpindleNative
 {
@@ -380,7 +195,8 @@ public static unsafe partial class SpindleNative
     public const int SP_OK = 0;
 
     /// <summary>
-    /// an argument is invalid (null pointer, bad size, ...)
+    /// an argument is invalid (null pointer, bad size,
+    /// a handle of another kind, ...)
     /// </summary>
     public const int SP_EINVAL = -1;
 
@@ -432,6 +248,12 @@ public static unsafe partial class SpindleNative
     public const int SP_ENOTSPLIT = -10;
 
     /// <summary>
+    /// the wait was cancelled before anything happened
+    /// (managed callers: a CancellationToken)
+    /// </summary>
+    public const int SP_ECANCELED = -11;
+
+    /// <summary>
     /// The coroutine is a goroutine of a Spindle runtime, which serves the
     /// SP_OP_* runtime calls it posts (sp_go, sp_sleep, ...). Set by the
     /// scheduler; a plain coroutine&apos;s runtime calls return SP_ENOTGOROUTINE.
@@ -460,123 +282,6 @@ public static unsafe partial class SpindleNative
     /// </summary>
     public const int SP_CORO_RUNNING = 4;
 
-    /// <summary>
-    /// args[0] fn, args[1] arg
-    /// </summary>
-    public const int SP_OP_GO = 1;
-
-    public const int SP_OP_GOSCHED = 2;
-
-    /// <summary>
-    /// args[0] nanoseconds (int64)
-    /// </summary>
-    public const int SP_OP_SLEEP = 3;
-
-    public const int SP_OP_BLOCK_ENTER = 4;
-
-    public const int SP_OP_BLOCK_EXIT = 5;
-
-    /// <summary>
-    /// args[0] callback id, args[1] arg; value = result
-    /// </summary>
-    public const int SP_OP_CALL = 6;
-
-    /// <summary>
-    /// value = the new handle
-    /// </summary>
-    public const int SP_OP_WG_MAKE = 7;
-
-    /// <summary>
-    /// args[0] handle, args[1] delta (int64)
-    /// </summary>
-    public const int SP_OP_WG_ADD = 8;
-
-    /// <summary>
-    /// args[0] handle
-    /// </summary>
-    public const int SP_OP_WG_WAIT = 9;
-
-    /// <summary>
-    /// args[0] handle
-    /// </summary>
-    public const int SP_OP_WG_RELEASE = 10;
-
-    /// <summary>
-    /// args[0] element size, args[1] capacity; value = handle
-    /// </summary>
-    public const int SP_OP_CHAN_MAKE = 11;
-
-    /// <summary>
-    /// args[0] handle, args[1] element address
-    /// </summary>
-    public const int SP_OP_CHAN_SEND = 12;
-
-    /// <summary>
-    /// args[0] handle, args[1] element address; value = ok
-    /// </summary>
-    public const int SP_OP_CHAN_RECV = 13;
-
-    /// <summary>
-    /// args[0] handle
-    /// </summary>
-    public const int SP_OP_CHAN_CLOSE = 14;
-
-    /// <summary>
-    /// args[0] handle; value = length
-    /// </summary>
-    public const int SP_OP_CHAN_LEN = 15;
-
-    /// <summary>
-    /// args[0] handle; value = capacity
-    /// </summary>
-    public const int SP_OP_CHAN_CAP = 16;
-
-    /// <summary>
-    /// args[0] handle
-    /// </summary>
-    public const int SP_OP_CHAN_RELEASE = 17;
-
-    /// <summary>
-    /// args[0] cases, args[1] count, args[2] has_default;
-    /// value = the index chosen
-    /// </summary>
-    public const int SP_OP_SELECT = 18;
-
-    /// <summary>
-    /// args[0] nanoseconds; value = handle
-    /// </summary>
-    public const int SP_OP_AFTER = 19;
-
-    /// <summary>
-    /// args[0] period in nanoseconds; value = handle
-    /// </summary>
-    public const int SP_OP_TICKER_MAKE = 20;
-
-    /// <summary>
-    /// args[0] handle
-    /// </summary>
-    public const int SP_OP_TICKER_STOP = 21;
-
-    /// <summary>
-    /// value = handle
-    /// </summary>
-    public const int SP_OP_MUTEX_MAKE = 22;
-
-    /// <summary>
-    /// args[0] handle
-    /// </summary>
-    public const int SP_OP_MUTEX_LOCK = 23;
-
-    /// <summary>
-    /// args[0] handle
-    /// </summary>
-    public const int SP_OP_MUTEX_UNLOCK = 24;
-
-    /// <summary>
-    /// args[0] handle
-    /// </summary>
-    public const int SP_OP_MUTEX_RELEASE = 25;
-
     public const int SP_CHAN_MAX_ELEM = 65535;
 
     public const int SP_SEND = 1;
@@ -584,89 +289,6 @@ public static unsafe partial class SpindleNative
     public const int SP_RECV = 2;
 
     public const int SP_SELECT_MAX_CASES = 65536;
-
-    /// <summary>
-    /// in a run queue
-    /// </summary>
-    public const int SP_G_RUNNABLE = 0;
-
-    /// <summary>
-    /// being resumed
-    /// </summary>
-    public const int SP_G_RUNNING = 1;
-
-    /// <summary>
-    /// parked until something readies it
-    /// </summary>
-    public const int SP_G_WAITING = 2;
-
-    /// <summary>
-    /// A record that holds no goroutine (finished, free, or never used); 3
-    /// is the scheduler&apos;s own (a blocking section).
-    /// </summary>
-    public const int SP_G_DEAD = 4;
-
-    public const int SP_WAIT_CHAN_SEND = 3;
-
-    public const int SP_WAIT_CHAN_RECV = 4;
-
-    /// <summary>
-    /// held by a worker, not inside a resume
-    /// </summary>
-    public const int SP_P_OWNED = 1;
-
-    /// <summary>
-    /// held by a worker that is resuming a goroutine
-    /// </summary>
-    public const int SP_P_IN_GOROUTINE = 2;
-
-    /// <summary>
-    /// The goroutine yielded and went back to the queue; the next one is not
-    /// the loop&apos;s to resume (a managed goroutine, one with hold set, or none):
-    /// sp_run_result.g is NULL and the caller finds the next one itself.
-    /// </summary>
-    public const int SP_RUN_REQUEUED = 16;
-
-    /// <summary>
-    /// The goroutine parked in a channel operation libspindle served itself
-    /// (its state SP_G_WAITING); sp_run_result.g is NULL and the caller finds
-    /// the next goroutine itself.
-    /// </summary>
-    public const int SP_RUN_PARKED = 17;
-
-    /// <summary>
-    /// The goroutine finished and the loop freed its record itself (see
-    /// sp_runq_attach); sp_run_result.g is NULL and the caller finds the next
-    /// goroutine itself.
-    /// </summary>
-    public const int SP_RUN_EXITED = 18;
-
-    /// <summary>
-    /// A managed goroutine (an async method): the run loop never resumes it.
-    /// </summary>
-    public const int SP_G_MANAGED = 1;
-
-    /// <summary>
-    /// Its exit must go back to the scheduler (the main goroutine): the run
-    /// loop does not finish it by itself.
-    /// </summary>
-    public const int SP_G_EXIT_TO_SCHEDULER = 2;
-
-    /// <summary>
-    /// Set by sp_g_init_native: its coroutine gets a segmented stack (the
-    /// kind is resolved when it is started, and used when it first runs).
-    /// </summary>
-    public const int SP_G_SEGMENTED = 4;
-
-    public const int SP_CHAN_CLOSED = 1;
-
-    public const int SP_CHAN_RELEASED = 2;
-
-    /// <summary>
-    /// Reachable from C#: every operation goes through the managed runtime,
-    /// which knows who may still wake a waiter (deadlock detection).
-    /// </summary>
-    public const int SP_CHAN_OUTSIDE = 4;
 
     /// <summary>
     /// The default maximum stack of a coroutine: 256 KiB.
@@ -689,9 +311,9 @@ public static unsafe partial class SpindleNative
     public const ulong SP_MAX_MAX_STACK = 1073741824UL;
 
     /// <summary>
-    /// Slots in a run queue&apos;s ring (runnext not counted).
+    /// The longest wait a timer takes: about 292 years of nanoseconds.
     /// </summary>
-    public const ulong SP_RUNQ_CAPACITY = 256UL;
+    public const ulong SP_MAX_DURATION = 9223372036854775807UL;
 
     /// <summary>
     /// Returns a static, human-readable name and description of an error code,
@@ -725,10 +347,6 @@ public static unsafe partial class SpindleNative
     [LibraryImport(LibraryName)]
     public static partial int sp_coro_resume(sp_coro* co);
 
-    /// <summary>
-    /// Suspends the calling coroutine and returns to whoever resumed it; returns
-    /// SP_OK when resumed again. Outside a coroutine: SP_ENOTGOROUTINE.
-    /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_coro_yield();
 
@@ -779,18 +397,6 @@ public static unsafe partial class SpindleNative
     [LibraryImport(LibraryName)]
     public static partial int sp_coro_stack_kind(sp_coro* co);
 
-    /// <summary>
-    /// Runs fn(arg) on the calling thread&apos;s own stack and returns when it does.
-    /// Inside a coroutine on a segment this is the way to call code that needs
-    /// much stack and was not built with -fsplit-stack when the linker cannot see
-    /// the call (through a function pointer: the linker only adjusts direct
-    /// calls, giving them 16 KiB more room); split-stack code called from fn
-    /// does not grow segments while it runs. Outside a coroutine, when already
-    /// on the thread&apos;s stack, and where there are no segmented stacks (AArch64,
-    /// Windows, macOS), fn runs in place. fn must return normally (no longjmp
-    /// out of it) and must not switch coroutines (no yield or goroutine runtime
-    /// call). Errors: SP_EINVAL (fn NULL).
-    /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_systemstack(delegate* unmanaged<void*, void> fn, void* arg);
 
@@ -873,41 +479,6 @@ public static unsafe partial class SpindleNative
     public static partial int sp_call(int callback_id, void* arg, long* result);
 
     /// <summary>
-    /// Makes a wait group with a zero counter. Errors: SP_EINVAL (out NULL),
-    /// SP_ENOTGOROUTINE.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_wg_make(ulong* @out);
-
-    /// <summary>
-    /// Adds delta (may be negative) to the counter; waiters wake when it reaches
-    /// zero. Errors: SP_EINVAL (the counter would go negative: it is left as it
-    /// was), SP_ESTALE (released or unknown handle), SP_ENOTGOROUTINE.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_wg_add(ulong wg, int delta);
-
-    /// <summary>
-    /// sp_wg_add(wg, -1).
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_wg_done(ulong wg);
-
-    /// <summary>
-    /// Parks until the counter is zero (returns at once if it is). Errors:
-    /// SP_ESTALE, SP_ENOTGOROUTINE.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_wg_wait(ulong wg);
-
-    /// <summary>
-    /// Releases the handle; later use gives SP_ESTALE. Errors: SP_ESTALE,
-    /// SP_ESTATE (goroutines are waiting on it), SP_ENOTGOROUTINE.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_wg_release(ulong wg);
-
-    /// <summary>
     /// Makes a channel of elements of elem_size bytes (0 for a signal channel,
     /// Go&apos;s chan struct{}) with room for capacity elements (0: unbuffered).
     /// Errors: SP_EINVAL (out NULL, elem_size above SP_CHAN_MAX_ELEM, capacity
@@ -920,7 +491,8 @@ public static unsafe partial class SpindleNative
     /// Sends the element at elem (elem_size bytes; may be NULL when that is 0).
     /// Blocks until a receiver takes it (unbuffered) or there is room in the
     /// buffer. Errors: SP_ECLOSED (the channel is or becomes closed: the value is
-    /// not sent), SP_EINVAL (elem NULL), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// not sent), SP_EINVAL (elem NULL, a handle that is not a channel&apos;s),
+    /// SP_ESTALE (released, or released while waiting), SP_ENOTGOROUTINE.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_chan_send(ulong ch, void* elem);
@@ -928,7 +500,8 @@ public static unsafe partial class SpindleNative
     /// <summary>
     /// Receives into elem (may be NULL to discard). From a closed channel the
     /// buffer drains first; then elem is zeroed and *ok is false. ok may be
-    /// NULL. Errors: SP_ESTALE, SP_ENOTGOROUTINE.
+    /// NULL. Errors: SP_EINVAL (a handle that is not a channel&apos;s), SP_ESTALE,
+    /// SP_ENOTGOROUTINE.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_chan_recv(ulong ch, void* elem, bool* ok);
@@ -936,7 +509,8 @@ public static unsafe partial class SpindleNative
     /// <summary>
     /// Closes the channel: parked receivers get the zero value and ok = false,
     /// parked senders get SP_ECLOSED. Errors: SP_ECLOSED (already closed),
-    /// SP_EINVAL (the nil channel), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// SP_EINVAL (the nil channel, a handle that is not a channel&apos;s), SP_ESTALE,
+    /// SP_ENOTGOROUTINE.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_chan_close(ulong ch);
@@ -954,9 +528,12 @@ public static unsafe partial class SpindleNative
     public static partial int sp_chan_cap(ulong ch);
 
     /// <summary>
-    /// Releases the handle; later use gives SP_ESTALE. Buffered elements are
-    /// dropped. Errors: SP_ESTATE (goroutines or threads are parked on it),
-    /// SP_EINVAL (the nil channel), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// Releases the channel: its buffer and, for a timer or ticker channel, its
+    /// timer are freed at once, and later use of the handle gives SP_ESTALE.
+    /// Buffered elements are dropped. Errors: SP_ESTATE (goroutines or threads
+    /// are parked on it: nothing is released), SP_EINVAL (the nil channel, a
+    /// handle that is not a channel&apos;s, a channel C# made: it is the C#
+    /// object&apos;s), SP_ESTALE, SP_ENOTGOROUTINE.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_chan_release(ulong ch);
@@ -968,8 +545,9 @@ public static unsafe partial class SpindleNative
     /// With ncases 0 and no default it blocks forever (Go&apos;s select {}). Errors:
     /// SP_EINVAL (cases NULL with ncases &gt; 0, ncases negative or above
     /// SP_SELECT_MAX_CASES, a direction that is neither SP_SEND nor SP_RECV, a
-    /// send with elem NULL), SP_ECLOSED (the case chosen was a send on a closed
-    /// channel), SP_ESTALE (a released handle), SP_ENOTGOROUTINE.
+    /// send with elem NULL, a handle that is not a channel&apos;s), SP_ECLOSED (the
+    /// case chosen was a send on a closed channel), SP_ESTALE (a released
+    /// handle), SP_ENOTGOROUTINE.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_select(sp_case* cases, int ncases, [MarshalAs(UnmanagedType.U1)] bool has_default);
@@ -977,8 +555,8 @@ public static unsafe partial class SpindleNative
     /// <summary>
     /// Makes a channel (capacity 1, int64_t elements) that receives the
     /// monotonic time in nanoseconds once, at least nanoseconds from now: Go&apos;s
-    /// time.After. Release it with sp_chan_release when done. Errors: SP_EINVAL
-    /// (out NULL), SP_ENOTGOROUTINE.
+    /// time.After (nanoseconds &lt;= 0: at once). Releasing it stops its timer.
+    /// Errors: SP_EINVAL (out NULL), SP_ENOMEM, SP_ENOTGOROUTINE.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_after(ulong* @out, long nanoseconds);
@@ -986,15 +564,17 @@ public static unsafe partial class SpindleNative
     /// <summary>
     /// Makes a ticker channel (capacity 1, int64_t elements) that receives the
     /// monotonic time in nanoseconds every period_ns; ticks a slow reader misses
-    /// are dropped, as in Go. Stop it with sp_ticker_stop, then release it.
-    /// Errors: SP_EINVAL (out NULL, period_ns &lt;= 0), SP_ENOTGOROUTINE.
+    /// are dropped, as in Go. sp_ticker_stop stops it; releasing it stops it
+    /// too. Errors: SP_EINVAL (out NULL, period_ns &lt;= 0), SP_ENOMEM,
+    /// SP_ENOTGOROUTINE.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_ticker_make(ulong* @out, long period_ns);
 
     /// <summary>
-    /// Stops a ticker: no tick is sent after it returns. Errors: SP_EINVAL (not
-    /// a ticker), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// Stops a ticker: no tick is sent after it returns (stopping it again does
+    /// nothing). Errors: SP_EINVAL (0, or a channel that is not a ticker),
+    /// SP_ESTALE, SP_ENOTGOROUTINE.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_ticker_stop(ulong ticker);
@@ -1002,31 +582,68 @@ public static unsafe partial class SpindleNative
     /// <summary>
     /// Makes an unlocked mutex (Go&apos;s sync.Mutex: not owned, any goroutine may
     /// unlock it; waiters get it in arrival order). Errors: SP_EINVAL (out
-    /// NULL), SP_ENOTGOROUTINE.
+    /// NULL), SP_ENOMEM, SP_ENOTGOROUTINE.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_mutex_make(ulong* @out);
 
     /// <summary>
     /// Locks the mutex, parking the goroutine until it is free. Errors:
-    /// SP_ESTALE, SP_ENOTGOROUTINE.
+    /// SP_EINVAL (a handle that is not a mutex&apos;s), SP_ESTALE, SP_ENOTGOROUTINE.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_mutex_lock(ulong m);
 
     /// <summary>
     /// Unlocks it, handing it to the longest waiter if any. Errors: SP_ESTATE
-    /// (it is not locked), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// (it is not locked), SP_EINVAL, SP_ESTALE, SP_ENOTGOROUTINE.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_mutex_unlock(ulong m);
 
     /// <summary>
-    /// Releases the handle. Errors: SP_ESTATE (locked, or goroutines wait on
-    /// it), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// Releases the mutex. Errors: SP_ESTATE (locked, or goroutines wait on
+    /// it), SP_EINVAL (a handle that is not a mutex&apos;s, or one C# made),
+    /// SP_ESTALE, SP_ENOTGOROUTINE.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_mutex_release(ulong m);
+
+    /// <summary>
+    /// Makes a wait group with a zero counter. Errors: SP_EINVAL (out NULL),
+    /// SP_ENOMEM, SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_wg_make(ulong* @out);
+
+    /// <summary>
+    /// Adds delta (may be negative) to the counter; waiters wake when it reaches
+    /// zero. Errors: SP_EINVAL (the counter would go negative: it is left as it
+    /// was; a handle that is not a wait group&apos;s), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_wg_add(ulong wg, int delta);
+
+    /// <summary>
+    /// sp_wg_add(wg, -1).
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_wg_done(ulong wg);
+
+    /// <summary>
+    /// Parks until the counter is zero (returns at once if it is). Errors:
+    /// SP_EINVAL, SP_ESTALE, SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_wg_wait(ulong wg);
+
+    /// <summary>
+    /// Releases the wait group; later use gives SP_ESTALE. Errors: SP_ESTATE
+    /// (goroutines are waiting on it), SP_EINVAL (a handle that is not a wait
+    /// group&apos;s, or one C# made), SP_ESTALE, SP_ENOTGOROUTINE.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_wg_release(ulong wg);
 
     /// <summary>
     /// The guard mechanism this process uses (decided on first use, then fixed).
@@ -1085,350 +702,4 @@ public static unsafe partial class SpindleNative
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial byte* sp_version();
-
-    /// <summary>
-    /// Makes an empty run queue whose status word is 0. Errors: SP_EINVAL
-    /// (out NULL), SP_ENOMEM.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_runq_create(sp_runq** @out);
-
-    /// <summary>
-    /// Frees q; it must no longer be used by any thread, nor its sp_sched (if it
-    /// is attached to one) any more: destroy them together. SP_EINVAL for NULL.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_runq_destroy(sp_runq* q);
-
-    /// <summary>
-    /// The processor status word that goes with q, for the scheduler&apos;s atomic
-    /// operations on it; NULL for a NULL q.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial long* sp_runq_status(sp_runq* q);
-
-    /// <summary>
-    /// How many goroutines sp_runq_run has switched to by itself on q, ever (a
-    /// monitor that sees it change knows no goroutine has held the P since its
-    /// last look). 0 for NULL.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial ulong sp_runq_switches(sp_runq* q);
-
-    /// <summary>
-    /// 1 while the run loop works on q between two goroutines with the status
-    /// word at SP_P_IN_GOROUTINE. Whoever takes the P from the loop&apos;s thread
-    /// (a CAS of the status word) must then issue a process-wide memory barrier
-    /// (membarrier; .NET&apos;s Interlocked.MemoryBarrierProcessWide) and wait until
-    /// this is 0 before anyone else uses q. 0 for NULL.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial int sp_runq_busy(sp_runq* q);
-
-    /// <summary>
-    /// Adds g to q (owner only). With next, g takes the runnext slot and the
-    /// goroutine it displaces goes to the tail of the ring. Returns NULL when
-    /// queued, or the goroutine that did not fit (g, or the displaced one) when the
-    /// ring is full: the caller moves it elsewhere, with half of the ring
-    /// (sp_runq_take_half). A new runnext goroutine is never handed back: a thief
-    /// may already have taken it. A NULL q or g is ignored (NULL).
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial sp_g* sp_runq_put(sp_runq* q, sp_g* g, [MarshalAs(UnmanagedType.U1)] bool next);
-
-    /// <summary>
-    /// Takes the next goroutine, runnext first (owner only); NULL when empty.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial sp_g* sp_runq_get(sp_runq* q);
-
-    /// <summary>
-    /// Moves half of victim&apos;s ring into q (q&apos;s owner only, q&apos;s ring empty) and
-    /// returns one of the stolen goroutines to run now; with nothing in the
-    /// victim&apos;s ring, takes its runnext goroutine instead. NULL when there was
-    /// nothing to take.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial sp_g* sp_runq_steal(sp_runq* q, sp_runq* victim);
-
-    /// <summary>
-    /// sp_runq_steal, taking the victim&apos;s runnext goroutine only when take_next
-    /// is true. A thief passes false until its last attempt, as Go&apos;s stealWork
-    /// does: the owner is about to run its runnext goroutine, or to queue it in
-    /// the ring behind the next one it readies, where it can be stolen with
-    /// others instead of one at a time.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial sp_g* sp_runq_steal_from(sp_runq* q, sp_runq* victim, [MarshalAs(UnmanagedType.U1)] bool take_next);
-
-    /// <summary>
-    /// Takes half of q&apos;s ring, oldest first, into out (at most capacity entries)
-    /// for the global queue (owner only); returns how many, 0 for bad arguments.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial int sp_runq_take_half(sp_runq* q, sp_g** @out, int capacity);
-
-    /// <summary>
-    /// Whether q holds nothing, runnext included (a snapshot). true for NULL.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    [return: MarshalAs(UnmanagedType.U1)]
-    public static partial bool sp_runq_empty(sp_runq* q);
-
-    /// <summary>
-    /// The run loop (owner only). The caller holds the P, has set the status word
-    /// to entered (its generation with SP_P_IN_GOROUTINE, or another state) and
-    /// resumes g, a native goroutine. While the entered state is
-    /// SP_P_IN_GOROUTINE and budget is left, a goroutine that yielded (sp_gosched,
-    /// or a bare sp_coro_yield) goes to the tail of the ring, and the loop resumes
-    /// the next one itself when it is a native goroutine without hold (its state
-    /// SP_G_RUNNING, the status word left at entered), counting one from budget;
-    /// otherwise it stops with SP_RUN_REQUEUED. A goroutine that parks in a
-    /// channel operation libspindle serves itself (see sp_chan_state) is left in
-    /// the channel&apos;s queue, and the loop goes on the same way, or stops with
-    /// SP_RUN_PARKED. Yields and parks go straight from one goroutine to the next
-    /// when they can, so the goroutine that comes back may not be g. On a queue
-    /// attached to an sp_sched, a goroutine that finishes (without
-    /// SP_G_EXIT_TO_SCHEDULER) is freed by the loop, which goes on the same way or
-    /// stops with SP_RUN_EXITED, and a goroutine that has not run yet gets its
-    /// coroutine (sp_g_start) before it runs. Anything else (a request, a full
-    /// ring, budget spent, no memory for a stack) stops it with that goroutine.
-    /// When it
-    /// stops, the status word goes from entered to the same generation with
-    /// SP_P_OWNED; if it had been changed (the P was taken, see sp_runq_busy),
-    /// lost is set, and the loop never touched q after it saw the change.
-    /// Errors: SP_EINVAL (q, g or out NULL, or g has neither a coroutine nor a
-    /// function); then out is untouched.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_runq_run(sp_runq* q, sp_g* g, long entered, int budget, sp_run_result* @out);
-
-    /// <summary>
-    /// Makes an sp_sched whose native goroutines get stacks of kind (SP_STACK_*)
-    /// and max_stack bytes (0: the kind&apos;s default), as sp_coro_options says.
-    /// Errors: SP_EINVAL (out NULL, bad kind or size), SP_ENOMEM.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_sched_create(sp_sched** @out, int stack_kind, nuint max_stack);
-
-    /// <summary>
-    /// Frees s and every record it made; neither may be used by any thread any
-    /// more, and the coroutines of unfinished goroutines must have been destroyed.
-    /// SP_EINVAL for NULL.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_sched_destroy(sp_sched* s);
-
-    /// <summary>
-    /// Ties q to s: q&apos;s free list and live count then serve s, and the run loop
-    /// on q finishes native goroutines and serves sp_go itself. A queue is
-    /// attached once. Errors: SP_EINVAL (NULL), SP_ESTATE (already attached).
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_runq_attach(sp_runq* q, sp_sched* s);
-
-    /// <summary>
-    /// A record for a new goroutine, from q&apos;s free list when q is given (q&apos;s owner
-    /// only; q attached to s), else from s&apos;s: its id set, flags, hold, coro and
-    /// parked_on cleared, state SP_G_RUNNABLE, and counted live. NULL for bad
-    /// arguments or no memory.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial sp_g* sp_sched_new_g(sp_sched* s, sp_runq* q);
-
-    /// <summary>
-    /// Makes g, a record from sp_sched_new_g, a native goroutine that will run
-    /// fn(arg) on a stack of s&apos;s kind, taken when it first runs (sp_g_start).
-    /// Errors: SP_EINVAL (NULL), SP_ENOTSPLIT or SP_ENOTSUP (s&apos;s stack kind does
-    /// not suit fn, as sp_coro_create says).
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_g_init_native(sp_sched* s, sp_g* g, delegate* unmanaged<void*, void> fn, void* arg);
-
-    /// <summary>
-    /// Gives g, a native goroutine that has not run yet, its coroutine (the run
-    /// loop does this itself); SP_OK at once when it has one. Errors: SP_EINVAL
-    /// (NULL, or no fn), SP_ENOMEM.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_g_start(sp_sched* s, sp_g* g);
-
-    /// <summary>
-    /// Takes g (finished, its coroutine destroyed or never made) out of the live
-    /// count and back to q&apos;s free list (q&apos;s owner only), or to s&apos;s when q is
-    /// NULL; its state becomes SP_G_DEAD. Ignores NULL s or g, a g that is not
-    /// one of s&apos;s records, and one already SP_G_DEAD.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial void sp_sched_free_g(sp_sched* s, sp_runq* q, sp_g* g);
-
-    /// <summary>
-    /// Moves q&apos;s free records to s&apos;s (q&apos;s owner only, as its P retires).
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial void sp_sched_drain_free(sp_sched* s, sp_runq* q);
-
-    /// <summary>
-    /// Goroutines started and not finished: s&apos;s count plus those of its
-    /// attached queues. Exact only while no queue&apos;s owner runs (the scheduler&apos;s
-    /// deadlock check), a snapshot otherwise. 0 for NULL.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial long sp_sched_live(sp_sched* s);
-
-    /// <summary>
-    /// How many records s has made (slots 0 .. n-1). 0 for NULL.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial long sp_sched_records(sp_sched* s);
-
-    /// <summary>
-    /// The record in slot, or NULL when there is none.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial sp_g* sp_sched_record(sp_sched* s, long slot);
-
-    /// <summary>
-    /// The first slot at or after from whose record holds a goroutine (state
-    /// not SP_G_DEAD), or -1 when there is none (also for NULL s). Walks the
-    /// records natively, so enumerating a million mostly finished records is
-    /// one call, not a million.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial long sp_sched_next_live(sp_sched* s, long from);
-
-    /// <summary>
-    /// Appends g to s&apos;s global run queue. Ignores NULL, a g that is not one of
-    /// s&apos;s records, and a push into a full queue (it has room for each record
-    /// once, so only a record queued twice fills it).
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial void sp_sched_global_push(sp_sched* s, sp_g* g);
-
-    /// <summary>
-    /// Takes the oldest goroutine from s&apos;s global run queue; NULL when empty.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial sp_g* sp_sched_global_pop(sp_sched* s);
-
-    /// <summary>
-    /// Goroutines in s&apos;s global run queue (a snapshot). 0 for NULL.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial long sp_sched_global_count(sp_sched* s);
-
-    /// <summary>
-    /// Go&apos;s globrunqget: takes a fair share of s&apos;s global queue for q (q&apos;s owner
-    /// only; at most count / procs + 1, and no more than half a ring) and returns
-    /// the first to run now, the rest in q&apos;s ring. NULL when the queue is empty.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial sp_g* sp_sched_global_take(sp_sched* s, sp_runq* q, int procs);
-
-    /// <summary>
-    /// Adds g to q as sp_runq_put does (q&apos;s owner only); when the ring is full,
-    /// moves half of it and the goroutine that did not fit to s&apos;s global queue
-    /// (Go&apos;s runqputslow).
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial void sp_runq_put_spill(sp_runq* q, sp_sched* s, sp_g* g, [MarshalAs(UnmanagedType.U1)] bool next);
-
-    /// <summary>
-    /// The runtime&apos;s coarse clock in milliseconds, which goroutine records are
-    /// stamped with (sp_g.since_ms): its word, written by whoever keeps it (the
-    /// managed scheduler&apos;s monitor, once a millisecond). Never NULL.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial long* sp_clock_ms();
-
-    /// <summary>
-    /// Makes a channel&apos;s state with an unlocked lock and room for capacity
-    /// elements. Errors: SP_EINVAL (out NULL, elem_size above SP_CHAN_MAX_ELEM,
-    /// negative capacity, a buffer above 2 GiB), SP_ENOMEM.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_chan_state_make(sp_chan_state** @out, int elem_size, int capacity);
-
-    /// <summary>
-    /// Frees ch&apos;s buffer and keeps the state for reuse (never returned to the
-    /// system: a stale handle may still lead a lookup to it, and then finds a
-    /// different handle there). It must be unpublished and have no waiters.
-    /// SP_EINVAL for NULL.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_chan_state_free(sp_chan_state* ch);
-
-    /// <summary>
-    /// Publishes ch under handle ((generation &lt;&lt; 32) | (slot + 1), as the
-    /// managed handle table makes them), so sp_chan_send and sp_chan_recv find it
-    /// without the runtime; sets ch-&gt;handle. Errors: SP_EINVAL (NULL, handle 0),
-    /// SP_ENOMEM.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_chan_publish(ulong handle, sp_chan_state* ch);
-
-    /// <summary>
-    /// Withdraws handle (call with the channel&apos;s lock held, after marking it
-    /// released). Unknown handles are ignored.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial void sp_chan_unpublish(ulong handle);
-
-    /// <summary>
-    /// Under ch&apos;s lock: takes the longest-waiting native receiver (senders
-    /// false) or sender (true) out of its queue; NULL when none.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial sp_chan_waiter* sp_chan_take_waiter(sp_chan_state* ch, [MarshalAs(UnmanagedType.U1)] bool senders);
-
-    /// <summary>
-    /// Under the lock of w&apos;s channel: takes w out of its queue (if it is in one).
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    [SuppressGCTransition]
-    public static partial void sp_chan_remove_waiter(sp_chan_waiter* w);
-
-    /// <summary>
-    /// A zeroed state, from a free list of states that are never returned to the
-    /// system (a stale handle&apos;s lookup may still read one). Errors: SP_EINVAL
-    /// (out NULL), SP_ENOMEM.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_wg_state_make(sp_wg_state** @out);
-
-    /// <summary>
-    /// Withdraws wg&apos;s handle and gives the state back to the free list; wg must
-    /// not be used again. SP_EINVAL for NULL.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_wg_state_free(sp_wg_state* wg);
-
-    /// <summary>
-    /// Publishes wg under handle ((generation &lt;&lt; 32) | (slot + 1)); sets
-    /// wg-&gt;handle. Errors: SP_EINVAL (NULL, handle 0 or beyond 64 Mi slots),
-    /// SP_ENOMEM.
-    /// </summary>
-    [LibraryImport(LibraryName)]
-    public static partial int sp_wg_publish(ulong handle, sp_wg_state* wg);
 }

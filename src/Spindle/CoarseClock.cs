@@ -1,32 +1,26 @@
 namespace Spindle;
 
 /// <summary>
-/// Milliseconds (Environment.TickCount64) as the runtime monitor last read them, once a
-/// millisecond. The switch path stamps goroutine states and resume starts with this: a
-/// field read, where the clock itself is a system call on this VM (Environment.TickCount64
-/// and clock_gettime were 5% of a channel ping-pong's profile). Go's sysmon ticks the
-/// same way. Times read here lag the clock by up to one monitor period.
+/// Milliseconds of libspindle's monotonic clock (sp_clock_now) as the runtime monitor last
+/// read them, once a millisecond (sp_clock_tick). The switch path stamps goroutine states and
+/// resume starts with this, and the native run loop reads the same word for its time slices
+/// and timer checks: a field read, where the clock itself is a system call on some machines
+/// (clock_gettime was 5% of a channel ping-pong's profile on this project's VM). Go's sysmon
+/// ticks the same way. Times read here lag the clock by up to one monitor period.
 /// </summary>
 internal static unsafe class CoarseClock
 {
-    // libspindle's word (sp_clock_ms), which the native run loop and the goroutine
-    // records it starts and finishes are stamped from.
     private static readonly long* s_nowMs = Init();
 
     private static long* Init()
     {
-        long* word = Interop.SpindleNative.sp_clock_ms();
-        Volatile.Write(ref *word, Environment.TickCount64);
-        return word;
+        Interop.SpindleHost.sp_clock_tick();
+        return Interop.SpindleHost.sp_clock_ms();
     }
 
     public static long NowMs => Volatile.Read(ref *s_nowMs);
 
-    /// <summary>Reads the clock (the monitor, each look); returns it.</summary>
-    public static long Tick()
-    {
-        long now = Environment.TickCount64;
-        Volatile.Write(ref *s_nowMs, now);
-        return now;
-    }
+    /// <summary>Reads the clock and advances the word (the monitor, each look); returns
+    /// the milliseconds.</summary>
+    public static long Tick() => Interop.SpindleHost.sp_clock_tick() / 1_000_000;
 }

@@ -38,7 +38,7 @@ public sealed class SpindleException(int code, string message) : Exception(messa
     public int Code { get; } = code;
 }
 
-/// <summary>Names of SP_E* codes.</summary>
+/// <summary>Names of SP_E* codes, and the exceptions C# callers get for them.</summary>
 internal static unsafe class SpindleError
 {
     public static string Describe(int code) =>
@@ -49,26 +49,29 @@ internal static unsafe class SpindleError
         if (code < 0)
             throw new SpindleException(code, $"{what}: {Describe(code)}");
     }
+
+    /// <summary>The exception for a failed channel operation.</summary>
+    public static Exception ForChannel(int result) => result switch
+    {
+        Interop.SpindleNative.SP_ECLOSED => new ChannelClosedException("spindle: send on closed channel"),
+        _ => ForWait(result, "channel operation"),
+    };
+
+    /// <summary>The exception for a wait that ended with result (not SP_OK).</summary>
+    public static Exception ForWait(int result, string what) => result switch
+    {
+        Interop.SpindleNative.SP_ESTALE => new ObjectDisposedException(what, $"spindle: {what}: the object was released"),
+        Interop.SpindleNative.SP_ECANCELED => new OperationCanceledException($"spindle: {what} was cancelled"),
+        _ => new SpindleException(result, $"spindle: {what}: {Describe(result)}"),
+    };
+
+    public static void ThrowIfChannelFailed(int result)
+    {
+        if (result != Interop.SpindleNative.SP_OK)
+            throw ForChannel(result);
+    }
 }
 
 /// <summary>A send on a closed channel, or a close of a closed one: Go panics; Spindle
 /// throws this in C# and returns SP_ECLOSED in C.</summary>
 public sealed class ChannelClosedException(string message) : InvalidOperationException(message);
-
-/// <summary>Maps a channel or mutex operation's SP_* result to the exception C# callers get.</summary>
-internal static class ChanErrors
-{
-    public static Exception? ToException(int result) => result switch
-    {
-        Interop.SpindleNative.SP_OK => null,
-        Interop.SpindleNative.SP_ECLOSED => new ChannelClosedException("spindle: send on closed channel"),
-        Interop.SpindleNative.SP_ESTALE => new ObjectDisposedException("Chan", "spindle: the handle was released"),
-        _ => new SpindleException(result, $"spindle: channel operation: {SpindleError.Describe(result)}"),
-    };
-
-    public static void ThrowIfFailed(int result)
-    {
-        if (ToException(result) is Exception e)
-            throw e;
-    }
-}

@@ -1,5 +1,6 @@
 using Spindle.Interop;
 using static Spindle.Interop.SpindleNative;
+using static Spindle.Interop.SpindleHost;
 
 namespace Spindle;
 
@@ -34,7 +35,7 @@ internal sealed unsafe class Goroutine
         get => (WaitReason)Native->wait_reason;
         set => Native->wait_reason = (int)value;
     }
-    /// <summary>When it entered its state, in Environment.TickCount64 milliseconds as
+    /// <summary>When it entered its state, in the coarse clock's milliseconds as
     /// <see cref="CoarseClock"/> holds them: read on every switch, the clock itself would
     /// cost a system call each time on this VM. In the native record, stamped by native
     /// spawns and exits too (not by the run loop's switches: one more cache line each).</summary>
@@ -43,9 +44,6 @@ internal sealed unsafe class Goroutine
         get => Native->since_ms;
         set => Native->since_ms = value;
     }
-
-    /// <summary>Intrusive link for wait groups' waiter lists.</summary>
-    public Goroutine? Link;
 
     // Native goroutines.
     /// <summary>Its coroutine (also in the native record, where the run loop reads it).</summary>
@@ -76,7 +74,30 @@ internal sealed unsafe class Goroutine
     public Func<Task>? Body;
     public Task? Task;
     public GoroutineSyncContext? Context;
-    public Queue<(SendOrPostCallback Callback, object? State)>? Steps; // managed goroutines only
+    /// <summary>Continuations waiting to run as the goroutine's next steps, in order: a
+    /// SendOrPostCallback (its SynchronizationContext's posts) or an Action&lt;object?&gt; (a
+    /// Spindle wait completing). Changed under <see cref="LockSteps"/>.</summary>
+    public Queue<(Delegate Callback, object? State)>? Steps; // managed goroutines only
+
+    // A word taken with one compare-exchange: a step's critical sections are a few
+    // instructions, and Monitor and Lock read the managed thread id on every enter.
+    private int _stepsLock;
+
+    public void LockSteps()
+    {
+        if (Interlocked.CompareExchange(ref _stepsLock, 1, 0) != 0)
+            LockStepsContended();
+    }
+
+    private void LockStepsContended()
+    {
+        var spin = new SpinWait();
+        do
+            spin.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref _stepsLock) != 0 || Interlocked.CompareExchange(ref _stepsLock, 1, 0) != 0);
+    }
+
+    public void UnlockSteps() => Volatile.Write(ref _stepsLock, 0);
     /// <summary>Set by a Spindle awaitable when it parks the goroutine, so the wait is
     /// known to be on the runtime (and can count towards a deadlock).</summary>
     public WaitReason ParkReason;
@@ -85,12 +106,9 @@ internal sealed unsafe class Goroutine
     public bool ParkOutside;
     /// <summary>Its wait is counted in the scheduler's ExternalWaits (managed goroutines).</summary>
     public bool CountedOutside;
-    /// <summary>A native goroutine's parker for its channel operations and locks.</summary>
-    public NativeParker? OwnParker;
-    /// <summary>The channel operation, select or lock it is parked in, if any.</summary>
-    public Parker? ParkedOn;
-    /// <summary>The continuation a managed sleep resumes with when its timer fires.</summary>
-    public Action? TimerContinuation;
+    /// <summary>A managed goroutine's wait in the engine (a channel operation, select,
+    /// lock, wait group wait or sleep), if it is parked in one.</summary>
+    public AsyncParty? ParkedOn;
 
     /// <summary>The main goroutine: its end ends the program, so the run loop leaves its
     /// exit to the scheduler.</summary>

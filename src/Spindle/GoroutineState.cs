@@ -6,43 +6,43 @@ namespace Spindle;
 public enum GoroutineState
 {
     /// <summary>Ready to run, in a run queue.</summary>
-    Runnable = SpindleNative.SP_G_RUNNABLE, // the native run loop writes these two
+    Runnable = SpindleHost.SP_G_RUNNABLE, // numbered once, in spindle_host.h
     /// <summary>Running on a worker.</summary>
-    Running = SpindleNative.SP_G_RUNNING,
+    Running = SpindleHost.SP_G_RUNNING,
     /// <summary>Parked until something wakes it (see <see cref="WaitReason"/>).</summary>
-    Waiting = SpindleNative.SP_G_WAITING,
+    Waiting = SpindleHost.SP_G_WAITING,
     /// <summary>Inside sp_block_enter/sp_block_exit: running a call that may block its thread.</summary>
-    Blocking,
+    Blocking = SpindleHost.SP_G_BLOCKING,
     /// <summary>Finished.</summary>
-    Dead = SpindleNative.SP_G_DEAD,
+    Dead = SpindleHost.SP_G_DEAD,
 }
 
 /// <summary>Why a goroutine is waiting.</summary>
 public enum WaitReason
 {
     /// <summary>Not waiting.</summary>
-    None,
+    None = SpindleHost.SP_WAIT_NONE, // numbered once, in spindle_host.h
     /// <summary>sp_sleep or <see cref="Runtime.Sleep"/>.</summary>
-    Sleep,
+    Sleep = SpindleHost.SP_WAIT_SLEEP,
     /// <summary>A wait group's counter to reach zero.</summary>
-    WaitGroup,
+    WaitGroup = SpindleHost.SP_WAIT_WAIT_GROUP,
     /// <summary>A channel send.</summary>
-    ChanSend = SpindleNative.SP_WAIT_CHAN_SEND, // libspindle writes these two
+    ChanSend = SpindleHost.SP_WAIT_CHAN_SEND,
     /// <summary>A channel receive.</summary>
-    ChanReceive = SpindleNative.SP_WAIT_CHAN_RECV,
+    ChanReceive = SpindleHost.SP_WAIT_CHAN_RECV,
     /// <summary>A send on the nil channel: forever.</summary>
-    ChanSendNilChan,
+    ChanSendNilChan = SpindleHost.SP_WAIT_CHAN_SEND_NIL,
     /// <summary>A receive from the nil channel: forever.</summary>
-    ChanReceiveNilChan,
+    ChanReceiveNilChan = SpindleHost.SP_WAIT_CHAN_RECV_NIL,
     /// <summary>A select over several cases.</summary>
-    Select,
+    Select = SpindleHost.SP_WAIT_SELECT,
     /// <summary>A select with no cases: forever.</summary>
-    SelectNoCases,
+    SelectNoCases = SpindleHost.SP_WAIT_SELECT_NO_CASES,
     /// <summary>A mutex's lock.</summary>
-    Mutex,
+    Mutex = SpindleHost.SP_WAIT_MUTEX,
     /// <summary>A managed goroutine awaiting something outside Spindle (a Task, I/O):
     /// another thread may wake it, so it never counts towards a deadlock.</summary>
-    External,
+    External = SpindleHost.SP_WAIT_EXTERNAL,
 }
 
 /// <summary>How a goroutine runs.</summary>

@@ -16,9 +16,6 @@ internal sealed class Machine
     public Processor? NextP;
     public bool Spinning;
     public Goroutine? Current;
-    /// <summary>Switch timing samples (SwitchTimings), written only by this worker.</summary>
-    public SwitchSample[]? Timings;
-    public long TimingsWritten;
 
     /// <summary>The M running on the calling thread, or null.</summary>
     public static Machine? CurrentMachine => t_current;

@@ -1,4 +1,5 @@
 using static Spindle.Interop.SpindleNative;
+using static Spindle.Interop.SpindleHost;
 
 namespace Spindle;
 
@@ -9,22 +10,24 @@ namespace Spindle;
 internal sealed unsafe class Processor
 {
     // States (low byte of Status); the native run loop knows Owned and InGoroutine.
-    public const long Idle = 0, Owned = SP_P_OWNED, InGoroutine = SP_P_IN_GOROUTINE, InBlocking = 3,
-        Retaken = 4, Retired = 5;
+    public const long Idle = SP_P_IDLE, Owned = SP_P_OWNED, InGoroutine = SP_P_IN_GOROUTINE,
+        InBlocking = SP_P_IN_BLOCKING, Retaken = SP_P_RETAKEN, Retired = SP_P_RETIRED;
 
     /// <summary>A name for events; not its place in the scheduler's array, which
     /// GOMAXPROCS changes may reorder.</summary>
     public readonly int Id;
     public readonly RunQueue RunQ;
-    public readonly TimerQueue Timers = new();
 
     private readonly long* _status;
+    /// <summary>The earliest deadline of the P's native timer heap (sp_clock_now ns), read
+    /// on every scheduling round without a call.</summary>
+    public readonly long* TimerDeadline;
 
     /// <summary>(generation &lt;&lt; 8) | state; kept with the native run queue, whose run
     /// loop leaves it at InGoroutine while it switches between goroutines and sets it to
     /// Owned when it returns.</summary>
     public ref long Status => ref *_status;
-    /// <summary>When the current resume started (Environment.TickCount64 ms), for the
+    /// <summary>When the current resume started (coarse clock ms), for the
     /// monitor, which looks once a millisecond.</summary>
     public long RunStart;
     // The monitor's last look at the native run loop's switch count, and when it
@@ -33,6 +36,8 @@ internal sealed unsafe class Processor
     private long _seenSwitchAt;
 
     public volatile bool Retiring;
+    /// <summary>Taken by Stop from a worker stuck in a goroutine, which is left behind.</summary>
+    public volatile bool Abandoned;
     /// <summary>Scheduling rounds on this P (owner only).</summary>
     public uint SchedTick;
     /// <summary>Runtime calls served on this P (owner only; summed for the stats).</summary>
@@ -43,6 +48,7 @@ internal sealed unsafe class Processor
         Id = id;
         RunQ = new RunQueue(goroutines);
         _status = sp_runq_status(RunQ.Native);
+        TimerDeadline = (long*)sp_host_timer_deadline(RunQ.Native);
     }
 
     public static long StateOf(long status) => status & 0xff;

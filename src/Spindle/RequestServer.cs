@@ -1,38 +1,16 @@
 using Spindle.Interop;
 using static Spindle.Interop.SpindleNative;
+using static Spindle.Interop.SpindleHost;
 
 namespace Spindle;
 
 internal sealed unsafe partial class Scheduler
 {
-    // The wait groups this runtime's goroutines made and have not released: released
-    // when it stops, as a Go program's exit frees everything.
-    private readonly HashSet<NativeWaitGroup> _waitGroups = [];
-
-    internal void RememberWaitGroup(NativeWaitGroup wg)
-    {
-        lock (_waitGroups)
-            _waitGroups.Add(wg);
-    }
-
-    internal void ForgetWaitGroup(NativeWaitGroup wg)
-    {
-        lock (_waitGroups)
-            _waitGroups.Remove(wg);
-    }
-
-    private void ReleaseWaitGroups()
-    {
-        NativeWaitGroup[] left;
-        lock (_waitGroups)
-            left = [.. _waitGroups];
-        foreach (NativeWaitGroup wg in left)
-            wg.ReleaseAtStop();
-    }
-
-    /// <summary>Serves a native goroutine's runtime call on the worker's own stack.
-    /// Returns true when the goroutine has its answer and should be resumed at once;
-    /// false when it was parked or queued.</summary>
+    /// <summary>Serves a native goroutine's runtime call on the worker's own stack: the few
+    /// things libspindle leaves to the scheduler (everything a goroutine does with channels,
+    /// select, timers, mutexes and wait groups, and its spawns and yields in the run loop,
+    /// libspindle serves itself). Returns true when the goroutine has its answer and should
+    /// be resumed at once; false when it was parked or queued.</summary>
     private bool Serve(Machine m, Goroutine g, sp_request* req)
     {
         if (req is null)
@@ -50,13 +28,6 @@ internal sealed unsafe partial class Scheduler
             case SP_OP_GOSCHED:
                 Requeue(m, g);
                 return false;
-            case SP_OP_SLEEP:
-                long ns = (long)req->args[0];
-                if (ns <= 0)
-                    Requeue(m, g);
-                else
-                    SleepNative(m, g, ns);
-                return false;
             case SP_OP_BLOCK_ENTER:
                 if (g.InBlockingSection)
                     req->result = SP_ESTATE;
@@ -72,30 +43,25 @@ internal sealed unsafe partial class Scheduler
                 if (req->result == SP_ECALLBACK)
                     Interlocked.Increment(ref CallbackFailures);
                 return true;
-            case SP_OP_WG_MAKE:
-                req->value = (long)NativeWaitGroup.Make(this, out req->result);
-                return true;
-            case SP_OP_WG_ADD:
-            {
-                NativeWaitGroup? wg = Registry.WaitGroups.Get(req->args[0]);
-                req->result = wg is null ? SP_ESTALE : wg.Add((long)req->args[1]);
-                return true;
-            }
-            case SP_OP_WG_WAIT:
-            {
-                NativeWaitGroup? wg = Registry.WaitGroups.Get(req->args[0]);
-                if (wg is null)
-                {
-                    req->result = SP_ESTALE;
-                    return true;
-                }
-                return !wg.Park(g);
-            }
-            case SP_OP_WG_RELEASE:
-                req->result = NativeWaitGroup.Release(req->args[0]);
-                return true;
+            case SP_OP_PARK:
+                // The goroutine queued itself where it waits outside its run loop (a
+                // blocking section, a processor taken meanwhile): it is switched out now.
+                sp_host_commit_park(g.Native, req);
+                return false;
             default:
-                return ServeChannel(g, req);
+                req->result = SP_EINVAL;
+                return true;
         }
+    }
+
+    /// <summary>Takes a goroutine the runtime discards (it stops) out of whatever it waits
+    /// in, so that nothing completes it after its stack is gone.</summary>
+    private static void Discard(Goroutine g)
+    {
+        if (g.Kind == GoroutineKind.Native)
+            sp_host_discard(g.Native);
+        else
+            g.ParkedOn?.Abandon();
+        g.ParkedOn = null;
     }
 }

@@ -1,5 +1,6 @@
 using Spindle.Interop;
 using static Spindle.Interop.SpindleNative;
+using static Spindle.Interop.SpindleHost;
 
 namespace Spindle;
 

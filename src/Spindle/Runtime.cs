@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using Spindle.Interop;
+using static Spindle.Interop.SpindleNative;
+using static Spindle.Interop.SpindleHost;
 
 namespace Spindle;
 
@@ -32,11 +34,39 @@ public static unsafe class Runtime
             (nint)SpindleNative.sp_stack_guard_mode_name(SpindleNative.sp_stack_guard_mode())) ?? "?";
 
     /// <summary>The kind of stack native goroutines of runtimes started from now on get
-    /// (a runtime reads it when it starts). Starts as the
-    /// SPINDLE_STACKS environment variable says (default, reserved or segmented), else
-    /// <see cref="GoroutineStacks.Default"/>.</summary>
-    public static GoroutineStacks Stacks { get; set; } =
-        Enum.TryParse(Environment.GetEnvironmentVariable("SPINDLE_STACKS"), ignoreCase: true, out GoroutineStacks s) ? s : GoroutineStacks.Default;
+    /// (a runtime reads it when it starts). Until it is set, the SPINDLE_STACKS
+    /// environment variable says (default, reserved or segmented; unset or empty:
+    /// <see cref="GoroutineStacks.Default"/>).</summary>
+    /// <exception cref="SpindleException">SPINDLE_STACKS holds anything else (read
+    /// when this is not set).</exception>
+    public static GoroutineStacks Stacks
+    {
+        get => s_stacks ?? StacksFromEnvironment();
+        set => s_stacks = Enum.IsDefined(value) ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "spindle: not a kind of stack");
+    }
+    private static GoroutineStacks? s_stacks;
+
+    /// <summary>What <see cref="Stacks"/> was set to, or null to follow SPINDLE_STACKS
+    /// (tests put back what they found).</summary>
+    internal static GoroutineStacks? StacksSetting
+    {
+        get => s_stacks;
+        set => s_stacks = value;
+    }
+
+    private static GoroutineStacks StacksFromEnvironment()
+    {
+        string? text = Environment.GetEnvironmentVariable("SPINDLE_STACKS");
+        if (string.IsNullOrEmpty(text))
+            return GoroutineStacks.Default;
+        // Names only: Enum.TryParse would take "7" or "-1" as a number.
+        foreach (GoroutineStacks kind in Enum.GetValues<GoroutineStacks>())
+            if (string.Equals(text, kind.ToString(), StringComparison.OrdinalIgnoreCase))
+                return kind;
+        throw new SpindleException(SP_EINVAL,
+            $"spindle: SPINDLE_STACKS='{text}' is not a kind of stack: use default, reserved or segmented");
+    }
 
     /// <summary>The most stack, in bytes, a native goroutine of a runtime started from now
     /// on may use (a runtime reads it when it starts);
@@ -80,10 +110,27 @@ public static unsafe class Runtime
         return "segmented, 2 KiB to start";
     }
 
+    /// <summary>The most processors a runtime has, as Go's _MaxGomaxprocs: larger values,
+    /// from the GOMAXPROCS environment variable or <see cref="GOMAXPROCS"/>, are capped.</summary>
+    public const int MaxGomaxprocs = 1024;
+
     /// <summary>The GOMAXPROCS a new runtime starts with: the GOMAXPROCS environment
-    /// variable if it holds a positive number, else the processor count.</summary>
-    public static int DefaultMaxProcs =>
-        int.TryParse(Environment.GetEnvironmentVariable("GOMAXPROCS"), out int n) && n > 0 ? n : Environment.ProcessorCount;
+    /// variable (a positive number, capped at <see cref="MaxGomaxprocs"/>), or the processor
+    /// count when it is unset or empty.</summary>
+    /// <exception cref="SpindleException">GOMAXPROCS holds anything else.</exception>
+    public static int DefaultMaxProcs
+    {
+        get
+        {
+            string? text = Environment.GetEnvironmentVariable("GOMAXPROCS");
+            if (string.IsNullOrEmpty(text))
+                return Math.Min(Environment.ProcessorCount, MaxGomaxprocs);
+            if (long.TryParse(text, out long n) && n > 0)
+                return (int)Math.Min(n, MaxGomaxprocs);
+            throw new SpindleException(SP_EINVAL,
+                $"spindle: GOMAXPROCS='{text}' is not a positive number of processors");
+        }
+    }
 
     /// <summary>Runs main as the main goroutine until it returns, like a Go program, then
     /// stops the runtime. Goroutines still parked then are discarded.</summary>
@@ -115,7 +162,7 @@ public static unsafe class Runtime
 
     private static void RunWith(int maxProcs, Action<Scheduler> spawnMain)
     {
-        var sched = new Scheduler(maxProcs > 0 ? maxProcs : DefaultMaxProcs, s_callbacks);
+        var sched = new Scheduler(maxProcs > 0 ? Math.Min(maxProcs, MaxGomaxprocs) : DefaultMaxProcs, s_callbacks);
         lock (s_lock)
         {
             if (s_current is not null)
@@ -167,16 +214,39 @@ public static unsafe class Runtime
     public static void Go(nint fn, nint arg) => Go((delegate* unmanaged<void*, void>)fn, (void*)arg);
 
     /// <summary>Go's runtime.GOMAXPROCS: sets how many workers may run goroutines at once
-    /// and returns the previous value; n &lt;= 0 only queries.</summary>
+    /// and returns the previous value; n &lt;= 0 only queries. Values above
+    /// <see cref="MaxGomaxprocs"/> are capped, as Go caps them.</summary>
     public static int GOMAXPROCS(int n)
     {
         Scheduler s = Require();
-        return n <= 0 ? s.MaxProcs : s.SetMaxProcs(n);
+        return n <= 0 ? s.MaxProcs : s.SetMaxProcs(Math.Min(n, MaxGomaxprocs));
     }
 
-    /// <summary>Parks the calling managed goroutine for at least duration (outside a
-    /// goroutine: a Task.Delay). Sleepers wake in deadline order, never early.</summary>
-    public static SleepAwaitable Sleep(TimeSpan duration) => new(duration);
+    /// <summary>Parks the calling managed goroutine for at least duration (Go's
+    /// time.Sleep; outside a goroutine, a Task.Delay). Sleepers wake in deadline order, never
+    /// early. Zero or a negative duration returns at once; <see cref="Timeout.InfiniteTimeSpan"/>
+    /// sleeps forever (in a goroutine nothing else can wake it, so it counts towards a
+    /// deadlock).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">duration is beyond what nanoseconds in
+    /// an int64 hold (about 292 years).</exception>
+    public static ValueTask Sleep(TimeSpan duration)
+    {
+        bool forever = duration == Timeout.InfiniteTimeSpan;
+        long ns = forever ? 0 : Durations.ToNanoseconds(duration, nameof(duration));
+        if (!forever && ns <= 0)
+            return ValueTask.CompletedTask;
+        Goroutine? g = GoroutineSyncContext.CurrentGoroutine;
+        if (g is null)
+            return new ValueTask(Task.Delay(duration));
+        if (forever)
+        {
+            g.ParkReason = WaitReason.Sleep;
+            return new ValueTask(new TaskCompletionSource().Task);
+        }
+        SignalParty p = SignalParty.Rent(null);
+        int rc = sp_host_sleep(Engine.Here, ns, p.Extra, p.Party);
+        return p.Answer(rc, WaitReason.Sleep, "sleep");
+    }
 
     /// <summary>Lets other goroutines run (Go's runtime.Gosched); the caller is runnable
     /// again at once.</summary>
@@ -212,17 +282,6 @@ public static unsafe class Runtime
     /// <summary>Removes a callback; false if the id was not registered.</summary>
     public static bool UnregisterCallback(int id) => s_callbacks.Unregister(id);
 
-    /// <summary>Turns the timestamps around every native resume on or off (off by
-    /// default); <see cref="SwitchSamples"/> reads them.</summary>
-    public static bool SwitchTiming
-    {
-        get => SwitchTimings.Enabled;
-        set => SwitchTimings.Enabled = value;
-    }
-
-    /// <summary>The newest switch timing samples of every worker.</summary>
-    public static IReadOnlyList<SwitchSample> SwitchSamples() => Require().SwitchSamples();
-
     /// <summary>Runs a continuation as the current goroutine's next step, or on the thread
     /// pool outside a goroutine.</summary>
     internal static void ContinueSoon(Action continuation)
@@ -232,28 +291,6 @@ public static unsafe class Runtime
             CurrentScheduler!.PostStep(g, GoroutineSyncContext.InvokeAction, continuation);
         else
             ThreadPool.UnsafeQueueUserWorkItem(static c => c(), continuation, preferLocal: false);
-    }
-
-    /// <summary>The awaitable of <see cref="Sleep"/>.</summary>
-    public readonly struct SleepAwaitable(TimeSpan duration) : ICriticalNotifyCompletion
-    {
-        /// <summary>Returns this awaitable as its own awaiter.</summary>
-        public SleepAwaitable GetAwaiter() => this;
-        /// <summary>True for a duration of zero or less.</summary>
-        public bool IsCompleted => duration <= TimeSpan.Zero;
-        /// <summary>Nothing to return.</summary>
-        public void GetResult() { }
-        /// <inheritdoc/>
-        public void OnCompleted(Action continuation) => UnsafeOnCompleted(continuation);
-        /// <inheritdoc/>
-        public void UnsafeOnCompleted(Action continuation)
-        {
-            Goroutine? g = GoroutineSyncContext.CurrentGoroutine;
-            if (g is not null)
-                CurrentScheduler!.SleepManaged(g, (long)(duration.Ticks * 100), continuation);
-            else
-                Task.Delay(duration).ContinueWith(_ => continuation(), TaskScheduler.Default);
-        }
     }
 
     /// <summary>The awaitable of <see cref="Yield"/>.</summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Spindle;
 
 /// <summary>Go's sysmon: a thread that holds no P and watches the others. It takes the
@@ -61,7 +59,8 @@ internal sealed class RuntimeMonitor
                 }
                 _sched.Handoff(p);
             }
-            if (_sched.NextTimerDeadline() <= Stopwatch.GetTimestamp() || _sched.QueuedWorkWhileIdle())
+            _sched.ResolveStrayWakes();
+            if (_sched.NextTimerDeadline() <= Interop.SpindleHost.sp_clock_now() || _sched.QueuedWorkWhileIdle())
                 _sched.Wakep();
         }
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Spindle.Interop;
 using static Spindle.Interop.SpindleNative;
+using static Spindle.Interop.SpindleHost;
 
 namespace Spindle;
 
@@ -40,8 +41,9 @@ internal sealed unsafe partial class Scheduler
     /// <summary>Goroutines started and not finished, counted by the native records.</summary>
     internal int LiveGoroutines => _goroutines.Live;
     internal int RunningWithoutP;
+    /// <summary>Managed goroutines waiting on something a thread outside may end (native
+    /// goroutines' such waits libspindle counts: sp_sched_outside_waits).</summary>
     internal int ExternalWaits;
-    internal int TimersPending;
     internal int OwnedPs;
     internal int PeakOwnedPs;
     internal long HogsRetaken;
@@ -66,9 +68,12 @@ internal sealed unsafe partial class Scheduler
     public void Start()
     {
         // The first call of a P/Invoke binds its symbol, which allocates; make that first
-        // call here for the one the hot path meets late (a goroutine's exit), not in the
-        // middle of a steady-state loop. (NULL is refused with SP_EINVAL.)
+        // call here for the ones the hot path meets late (a goroutine's exit, the run
+        // loop's return when its budget is spent), not in the middle of a steady-state
+        // loop. (NULL is refused or answers nothing.)
         _ = sp_coro_destroy(null);
+        _ = sp_sched_take_wakes(null);
+        _ = sp_clock_now();
         _monitor = new RuntimeMonitor(this);
         _monitor.Start();
     }
@@ -89,6 +94,15 @@ internal sealed unsafe partial class Scheduler
         _finished.Set();
     }
 
+    /// <summary>How long Stop waits, in all, for the workers that are not stuck in a
+    /// goroutine to see it (they are parked, or between two goroutines).</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>Like a Go program's exit: main has returned, so everything stops now. A
+    /// worker stuck inside a goroutine (one that spins, a blocking call) is not waited for:
+    /// its processor is taken from it, and when the goroutine comes back the worker ends
+    /// without touching the scheduler again. Goroutines still parked are discarded, and the
+    /// objects the runtime's goroutines made are released.</summary>
     private void Stop()
     {
         _stopping = true;
@@ -98,26 +112,47 @@ internal sealed unsafe partial class Scheduler
         foreach (Machine m in ms)
             m.Unpark();
         _monitor?.Stop();
-        foreach (Machine m in ms)
-            if (m.Thread != Thread.CurrentThread)
-                m.Thread.Join(TimeSpan.FromSeconds(2)); // one stuck in a blocking native call stays behind
-        // Like a Go program's exit: goroutines still parked are discarded, and the wait
-        // groups its goroutines made are released.
-        ReleaseWaitGroups();
-        // Exact now that the workers are gone; a program that finished every goroutine
-        // (the usual case) skips the walk over its records.
-        if (_goroutines.Live == 0)
-            return;
-        _goroutines.ForEach(g =>
+        // A processor held inside a resume is taken, as the monitor takes a hog's: the run
+        // loop on it stops at its next switch.
+        var stuck = new HashSet<Machine>();
+        foreach (Processor p in _allPs)
         {
-            Unpark(g);
-            if (g.Kind == GoroutineKind.Native && g.Coro is not null &&
-                g.State is GoroutineState.Runnable or GoroutineState.Waiting)
+            long status = Volatile.Read(ref p.Status);
+            long state = Processor.StateOf(status);
+            if ((state == Processor.InGoroutine || state == Processor.InBlocking) && TryRetake(p, status))
+                p.Abandoned = true;
+        }
+        foreach (Machine m in ms)
+            if (m.P is { Abandoned: true })
+                stuck.Add(m);
+        var deadline = DateTime.UtcNow + StopGrace;
+        foreach (Machine m in ms)
+        {
+            if (m.Thread == Thread.CurrentThread || stuck.Contains(m))
+                continue;
+            TimeSpan left = deadline - DateTime.UtcNow;
+            m.Thread.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero); // a managed step that spins stays behind
+        }
+        var woken = new sp_wakes();
+        if (_goroutines.Live != 0)
+        {
+            _goroutines.ForEach(g =>
             {
-                sp_coro_destroy(g.Coro);
-                g.Coro = null;
-            }
-        });
+                if (g.State is not (GoroutineState.Runnable or GoroutineState.Waiting))
+                    return; // running on a worker left behind: its stack is in use
+                Discard(g);
+                if (g.Kind == GoroutineKind.Native && g.Coro is not null)
+                {
+                    sp_coro_destroy(g.Coro);
+                    g.Coro = null;
+                }
+            });
+        }
+        sp_sched_release_objects(_goroutines.Sched, &woken);
+        Engine.Finish(woken); // parties outside the runtime waiting on its objects: SP_ESTALE
+        // Timers of channels C# made inside the runtime fire only while it runs.
+        foreach (Processor p in _allPs)
+            sp_host_move_timers(p.RunQ.Native, null);
     }
 
     // ---------------------------------------------------------------- goroutines
@@ -125,7 +160,6 @@ internal sealed unsafe partial class Scheduler
     private Goroutine NewG(Machine? m, GoroutineKind kind)
     {
         Goroutine g = _goroutines.New(m?.P); // numbered and counted live there
-        g.Link = null;
         g.Kind = kind;
         g.ParkReason = WaitReason.None;
         g.ParkOutside = g.CountedOutside = false;
@@ -158,15 +192,6 @@ internal sealed unsafe partial class Scheduler
         g.SetState(GoroutineState.Runnable);
         Ready(g, next: true);
         return SP_OK;
-    }
-
-    /// <summary>Readies a native goroutine that parked in a channel without a runtime
-    /// call (chan_fast.c), once another party completed its operation.</summary>
-    internal void ReadyParkedNative(sp_g* native)
-    {
-        Goroutine g = _goroutines[native];
-        g.SetState(GoroutineState.Runnable);
-        Ready(g, next: true);
     }
 
     /// <summary>Starts a managed goroutine running body.</summary>
@@ -273,7 +298,7 @@ internal sealed unsafe partial class Scheduler
     {
         for (Goroutine? g = p.RunQ.Get(); g is not null; g = p.RunQ.Get())
             _globalQ.Push(g);
-        p.Timers.MoveTo(_allPs[0].Timers);
+        sp_host_move_timers(p.RunQ.Native, _allPs[0].RunQ.Native);
         sp_sched_drain_free(_goroutines.Sched, p.RunQ.Native);
         p.SetIdle(); // Retired, since Retiring
     }
@@ -332,7 +357,7 @@ internal sealed unsafe partial class Scheduler
             // Decided under the lock: a worker that lost this P may be putting its
             // goroutine on the global queue (ReacquireP) at this moment, and must not
             // find the P still owned while this makes it idle with work waiting.
-            bool work = !p.RunQ.IsEmpty || _globalQ.Count > 0 || p.Timers.Next() != long.MaxValue;
+            bool work = !p.RunQ.IsEmpty || _globalQ.Count > 0 || sp_host_next_timer(p.RunQ.Native) != long.MaxValue;
             if (!work || p.Retiring || _stopping)
             {
                 IdleOrRetirePLocked(p);
@@ -380,42 +405,25 @@ internal sealed unsafe partial class Scheduler
 
     // ---------------------------------------------------------------- finding work
 
-    [ThreadStatic] private static List<object>? t_expiredTimers; // RunTimers' scratch list
-
-    private void RunTimers(Processor from, Processor into)
+    /// <summary>Runs from's due timers (another P's when this one is idle); goroutines they
+    /// ready go to into, this worker's P.</summary>
+    private static void RunTimers(Processor from, Processor into)
     {
-        long deadline = from.Timers.NextDeadline;
-        if (deadline == long.MaxValue)
-            return; // no timer: no clock read either
-        long now = Stopwatch.GetTimestamp();
-        if (deadline > now)
-            return;
-        List<object> expired = t_expiredTimers ??= [];
-        from.Timers.TakeExpired(now, expired);
-        foreach (object timer in expired)
-        {
-            if (timer is ChannelTimer ct)
-            {
-                if (ct.Fire(now)) // a ticker: again after its period
-                    into.Timers.Add(ct, ct.When);
-                continue;
-            }
-            var g = (Goroutine)timer;
-            Interlocked.Decrement(ref TimersPending);
-            if (g.Kind == GoroutineKind.Managed)
-            {
-                Action? step = g.TimerContinuation;
-                g.TimerContinuation = null;
-                if (step is not null)
-                    PostStep(g, GoroutineSyncContext.InvokeAction, step);
-            }
-            else
-            {
-                g.SetState(GoroutineState.Runnable);
-                RunqPut(into, g, next: false);
-            }
-        }
-        expired.Clear();
+        long deadline = Volatile.Read(ref *from.TimerDeadline);
+        if (deadline == long.MaxValue || deadline > sp_clock_now())
+            return; // no timer due: one load, and a clock read only with a timer
+        var woken = new sp_wakes();
+        sp_host_run_timers(from.RunQ.Native, into.RunQ.Native, &woken);
+        Engine.Finish(woken);
+    }
+
+    /// <summary>Managed parties completed by native goroutines that ran without a
+    /// processor (a blocking section): resolved by whichever worker looks first.</summary>
+    internal void ResolveStrayWakes()
+    {
+        sp_party* wakes = sp_sched_take_wakes(_goroutines.Sched);
+        if (wakes != null)
+            NativeParty.Resolve(wakes);
     }
 
     private Goroutine? FindRunnable(Machine m)
@@ -498,7 +506,9 @@ internal sealed unsafe partial class Scheduler
                 }
             }
 
-            // Nothing to do: give the P back and park.
+            // Nothing to do: give the P back and park (what a goroutine without a P
+            // completed first: the monitor would see to it within a millisecond).
+            ResolveStrayWakes();
             lock (_lock)
             {
                 if (_globalQ.Count > 0)
@@ -566,15 +576,24 @@ internal sealed unsafe partial class Scheduler
         return false;
     }
 
+    /// <summary>The earliest timer of every processor, in sp_clock_now nanoseconds.</summary>
     public long NextTimerDeadline()
     {
         long next = long.MaxValue;
         Processor[] all = _allPs;
         int n = _maxProcs;
         for (int i = 0; i < n; i++)
-            next = Math.Min(next, all[i].Timers.NextDeadline);
+            next = Math.Min(next, Volatile.Read(ref *all[i].TimerDeadline));
         return next;
     }
+
+    /// <summary>A timer channel was made: an idle worker parked until an older deadline
+    /// looks again.</summary>
+    internal void TimerAdded() => Wakep();
+
+    /// <summary>The first processor's run queue, whose timer heap takes the timers of
+    /// threads that hold no processor.</summary>
+    internal sp_runq* FirstRunQueue => _allPs[0].RunQ.Native;
 
     /// <summary>Parks a worker that holds no P until it is handed one, or the next timer
     /// is due (then it tries to take an idle P to run it).</summary>
@@ -597,7 +616,7 @@ internal sealed unsafe partial class Scheduler
         int timeout = -1;
         if (deadline != long.MaxValue)
         {
-            double ms = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline).TotalMilliseconds;
+            double ms = (deadline - sp_clock_now()) / 1e6;
             timeout = (int)Math.Clamp(Math.Ceiling(ms), 0, int.MaxValue);
         }
         bool woken = m.Park(timeout);
@@ -632,7 +651,8 @@ internal sealed unsafe partial class Scheduler
         if (_idlePCount != _maxProcs || _globalQ.Count != 0 || Volatile.Read(ref OwnedPs) != 0)
             return; // a worker holds a P (a retiring one, perhaps): it is still running
         if (Volatile.Read(ref RunningWithoutP) != 0 || Volatile.Read(ref ExternalWaits) != 0 ||
-            Volatile.Read(ref TimersPending) != 0 || LiveGoroutines == 0)
+            sp_sched_outside_waits(_goroutines.Sched) != 0 || sp_sched_timers(_goroutines.Sched) != 0 ||
+            LiveGoroutines == 0)
             return;
         if (AnyQueuedWork())
             return;
@@ -667,9 +687,10 @@ internal sealed unsafe partial class Scheduler
     // processor (28 ns each measured here).
     private const int RunNextPauseSpins = 100;
 
-    /// <summary>Switches the native run loop may make by itself before it comes back, so
-    /// that timers, the global queue and a retiring P are seen here often enough.</summary>
-    private const int NativeSwitchBudget = GlobalQueueTurn;
+    /// <summary>Switches the native run loop may make by itself before it comes back (it
+    /// runs its processor's timers and takes its share of the global queue itself), so that
+    /// a retiring P and other processors' timers are seen here often enough.</summary>
+    private const int NativeSwitchBudget = 1024;
 
     private void ExecuteNative(Machine m, Goroutine g)
     {
@@ -688,46 +709,40 @@ internal sealed unsafe partial class Scheduler
                 long nowMs = CoarseClock.NowMs;
                 g.SetState(blocking ? GoroutineState.Blocking : GoroutineState.Running, WaitReason.None, nowMs);
                 long entered = p.EnterResume(blocking ? Processor.InBlocking : Processor.InGoroutine, nowMs);
-                bool lost;
-                if (SwitchTimings.Enabled)
+                // The native run loop switches by itself among goroutines that yield,
+                // park, spawn and finish, and comes back with the first that wants more.
+                sp_run_result run;
+                int err = sp_runq_run(p.RunQ.Native, g.Native, entered, NativeSwitchBudget, &run);
+                if (err != SP_OK) // no coroutine: reported below
+                    run = new sp_run_result { g = g.Native, status = err, lost = p.LeaveResume(entered) ? 0 : 1 };
+                if (_stopping && run.lost != 0)
+                    return; // left behind by Stop: touch nothing
+                if (run.wakes != null)
+                    NativeParty.Resolve(run.wakes);
+                if (run.switches != 0)
                 {
-                    int started = sp_g_start(_goroutines.Sched, g.Native); // a first run
-                    rc = started == SP_OK ? SwitchTimings.Resume(m, g.Coro) : started;
-                    lost = !p.LeaveResume(entered);
+                    p.SchedTick += (uint)run.switches;
+                    // Goroutines readied or spawned in native code woke no idle worker
+                    // (Go's ready and newproc call wakep each time): one look per run
+                    // of the loop.
+                    if (_idlePCount != 0 && (!p.RunQ.IsEmpty || _globalQ.Count > 0))
+                        Wakep();
                 }
-                else
+                if (run.status is SP_RUN_REQUEUED or SP_RUN_PARKED or SP_RUN_EXITED)
                 {
-                    // The native run loop switches by itself among goroutines that yield
-                    // or park in a channel, and comes back with the first that wants more.
-                    sp_run_result run;
-                    int err = sp_runq_run(p.RunQ.Native, g.Native, entered, NativeSwitchBudget, &run);
-                    if (err != SP_OK) // no coroutine: reported below
-                        run = new sp_run_result { g = g.Native, status = err, lost = p.LeaveResume(entered) ? 0 : 1 };
-                    if (run.switches != 0)
-                    {
-                        p.SchedTick += (uint)run.switches;
-                        // Goroutines readied or spawned in native code woke no idle worker
-                        // (Go's ready and newproc call wakep each time): one look per run
-                        // of the loop.
-                        if (_idlePCount != 0 && (!p.RunQ.IsEmpty || _globalQ.Count > 0))
-                            Wakep();
-                    }
-                    if (run.status is SP_RUN_REQUEUED or SP_RUN_PARKED or SP_RUN_EXITED)
-                    {
-                        // g yielded into the queue, parked in a channel's native queue or
-                        // finished; the next one is the worker's to find.
-                        if (run.lost != 0)
-                            LostPAfterRequeue(m);
-                        return;
-                    }
-                    if (run.g != g.Native)
-                    {
-                        g = _goroutines[run.g];
-                        m.Current = g;
-                    }
-                    rc = run.status;
-                    lost = run.lost != 0;
+                    // g yielded into the queue, parked or finished; the next one is the
+                    // worker's to find.
+                    if (run.lost != 0)
+                        LostPAfterRequeue(m);
+                    return;
                 }
+                if (run.g != g.Native)
+                {
+                    g = _goroutines[run.g];
+                    m.Current = g;
+                }
+                rc = run.status;
+                bool lost = run.lost != 0;
                 if (lost)
                 {
                     // The monitor handed our P to another worker while g ran.
@@ -764,6 +779,8 @@ internal sealed unsafe partial class Scheduler
     /// a moment where g is neither running, queued nor gone.</summary>
     private bool ReacquireP(Machine m, Goroutine g, int rc)
     {
+        if (_stopping)
+            return false; // left behind by Stop: touch nothing
         lock (_lock)
         {
             Processor? p = PopIdlePLocked();
@@ -838,44 +855,6 @@ internal sealed unsafe partial class Scheduler
             _finished.Set();
     }
 
-    /// <summary>Parks the running native goroutine until a timer wakes it.</summary>
-    private void SleepNative(Machine m, Goroutine g, long nanoseconds)
-    {
-        g.SetState(GoroutineState.Waiting, WaitReason.Sleep);
-        Interlocked.Increment(ref TimersPending);
-        m.P!.Timers.Add(g, Stopwatch.GetTimestamp() + NanosecondsToTicks(nanoseconds));
-    }
-
-    internal void SleepManaged(Goroutine g, long nanoseconds, Action continuation)
-    {
-        Machine m = Machine.CurrentMachine!;
-        g.ParkReason = WaitReason.Sleep;
-        g.TimerContinuation = continuation;
-        Interlocked.Increment(ref TimersPending);
-        m.P!.Timers.Add(g, Stopwatch.GetTimestamp() + NanosecondsToTicks(nanoseconds));
-    }
-
-    /// <summary>Starts a timer channel's timer on this worker's P, or (from a thread
-    /// outside) on the first P, waking a worker to take the new deadline into account.</summary>
-    internal void StartTimer(ChannelTimer timer)
-    {
-        Interlocked.Increment(ref TimersPending);
-        Processor? p = Machine.CurrentMachine?.P;
-        if (p is not null)
-        {
-            p.Timers.Add(timer, timer.When);
-            return;
-        }
-        Processor first;
-        lock (_lock)
-            first = _allPs[0];
-        first.Timers.Add(timer, timer.When);
-        Wakep();
-    }
-
-    internal static long NanosecondsToTicks(long ns) =>
-        (long)Math.Ceiling(ns * (Stopwatch.Frequency / 1e9));
-
     // ---------------------------------------------------------------- managed goroutines
 
     private void ExecuteManaged(Machine m, Goroutine g)
@@ -898,10 +877,13 @@ internal sealed unsafe partial class Scheduler
             }
             else
             {
-                (SendOrPostCallback Callback, object? State) step;
-                lock (g.Steps!)
-                    step = g.Steps!.Dequeue();
-                step.Callback(step.State);
+                g.LockSteps();
+                (Delegate callback, object? state) = g.Steps!.Dequeue();
+                g.UnlockSteps();
+                if (callback is Action<object?> completion)
+                    completion(state);
+                else
+                    ((SendOrPostCallback)callback)(state);
             }
         }
         finally
@@ -909,47 +891,47 @@ internal sealed unsafe partial class Scheduler
             SynchronizationContext.SetSynchronizationContext(previous);
         }
 
-        lock (g.Steps!)
+        g.LockSteps();
+        WaitReason reason = g.ParkReason != WaitReason.None ? g.ParkReason : WaitReason.External;
+        bool outside = reason == WaitReason.External || g.ParkOutside;
+        g.ParkReason = WaitReason.None;
+        g.ParkOutside = false;
+        if (g.Steps!.Count > 0)
         {
-            WaitReason reason = g.ParkReason != WaitReason.None ? g.ParkReason : WaitReason.External;
-            bool outside = reason == WaitReason.External || g.ParkOutside;
-            g.ParkReason = WaitReason.None;
-            g.ParkOutside = false;
-            if (g.Steps!.Count > 0)
-            {
-                Requeue(m, g);
-                return;
-            }
-            if (!g.Task.IsCompleted)
-            {
-                if (outside)
-                {
-                    g.CountedOutside = true;
-                    Interlocked.Increment(ref ExternalWaits);
-                }
-                g.SetState(GoroutineState.Waiting, reason);
-                return;
-            }
+            g.UnlockSteps();
+            Requeue(m, g);
+            return;
         }
+        if (!g.Task.IsCompleted)
+        {
+            if (outside)
+            {
+                g.CountedOutside = true;
+                Interlocked.Increment(ref ExternalWaits);
+            }
+            g.SetState(GoroutineState.Waiting, reason);
+            g.UnlockSteps();
+            return;
+        }
+        g.UnlockSteps();
         ExitManaged(m, g);
     }
 
     /// <summary>Queues a continuation for a managed goroutine, from any thread, and makes
     /// the goroutine runnable if it was parked.</summary>
-    internal void PostStep(Goroutine g, SendOrPostCallback callback, object? state)
+    internal void PostStep(Goroutine g, Delegate callback, object? state)
     {
         bool wake = false, counted = false;
-        lock (g.Steps!)
+        g.LockSteps();
+        g.Steps!.Enqueue((callback, state));
+        if (g.State == GoroutineState.Waiting)
         {
-            g.Steps!.Enqueue((callback, state));
-            if (g.State == GoroutineState.Waiting)
-            {
-                g.SetState(GoroutineState.Runnable);
-                wake = true;
-                counted = g.CountedOutside;
-                g.CountedOutside = false;
-            }
+            g.SetState(GoroutineState.Runnable);
+            wake = true;
+            counted = g.CountedOutside;
+            g.CountedOutside = false;
         }
+        g.UnlockSteps();
         if (wake)
         {
             Ready(g, next: true);
@@ -1074,17 +1056,9 @@ internal sealed unsafe partial class Scheduler
 
     // ---------------------------------------------------------------- dumps
 
-    public List<SwitchSample> SwitchSamples()
-    {
-        Machine[] ms;
-        lock (_lock)
-            ms = [.. _allMs];
-        return SwitchTimings.Snapshot(ms);
-    }
-
     public List<GoroutineInfo> Dump()
     {
-        long now = Environment.TickCount64;
+        long now = CoarseClock.Tick();
         var list = new List<GoroutineInfo>();
         _goroutines.ForEach(g =>
         {

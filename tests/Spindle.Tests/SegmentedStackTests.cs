@@ -64,7 +64,7 @@ public class SegmentedStackTests(ITestOutputHelper output)
         // libspindle itself is not split-stack code: its functions never start on a segment.
         nint notSplit = NativeLibrary.GetExport(NativeLibrary.Load(Path.Combine(AppContext.BaseDirectory, "libspindle.so")), "sp_gosched");
         Assert.False(Runtime.IsSplitStack(notSplit));
-        GoroutineStacks before = Runtime.Stacks;
+        GoroutineStacks? before = Runtime.StacksSetting;
         Runtime.Stacks = GoroutineStacks.Segmented;
         try
         {
@@ -73,7 +73,7 @@ public class SegmentedStackTests(ITestOutputHelper output)
         }
         finally
         {
-            Runtime.Stacks = before;
+            Runtime.StacksSetting = before;
         }
         Assert.StartsWith("reserved", Runtime.DescribeStacks(notSplit));
     }
@@ -81,7 +81,7 @@ public class SegmentedStackTests(ITestOutputHelper output)
     [Fact]
     public void ReservedStacksCanBeAskedFor()
     {
-        GoroutineStacks before = Runtime.Stacks;
+        GoroutineStacks? before = Runtime.StacksSetting;
         Runtime.Stacks = GoroutineStacks.Reserved;
         try
         {
@@ -100,7 +100,7 @@ public class SegmentedStackTests(ITestOutputHelper output)
         }
         finally
         {
-            Runtime.Stacks = before;
+            Runtime.StacksSetting = before;
         }
     }
 

@@ -122,8 +122,6 @@ internal sealed class AllocationProbe : IDisposable
     }
     /// <summary>What that thread allocated in between.</summary>
     public long ThreadBytes => _threadAfter - _threadBefore;
-    /// <summary>What the whole process allocated in between (test runner included).</summary>
-    public long ProcessBytes => _totalAfter - _totalBefore;
 
     public void Dispose()
     {

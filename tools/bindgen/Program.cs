@@ -1,14 +1,18 @@
-// spindle-bindgen: writes the C# bindings of native/include/spindle.h.
+// spindle-bindgen: writes the C# bindings of a libspindle header.
 //
 //   spindle-bindgen --header native/include/spindle.h --out src/Spindle.Interop/SpindleNative.g.cs
-//                   [--include DIR]...
+//                   [--class NAME] [--internal] [--include DIR]...
 //
-// DIR: where the compiler's own headers (stddef.h, stdbool.h) are; libclang
-// ships none. Default: what `cc -print-file-name=include` prints.
+// NAME: the static class of the functions and constants (default
+// SpindleNative). --internal: every type it writes is internal (the host
+// header's bindings, for Spindle.Runtime alone). DIR: where the compiler's
+// own headers (stddef.h, stdbool.h) are; libclang ships none. Default: what
+// `cc -print-file-name=include` prints.
 using System.Diagnostics;
 using Spindle.Bindgen;
 
-string? header = null, output = null;
+string? header = null, output = null, className = "SpindleNative";
+bool isInternal = false;
 var includes = new List<string>();
 for (int i = 0; i < args.Length; i++)
 {
@@ -20,6 +24,8 @@ for (int i = 0; i < args.Length; i++)
             case "--header": header = Next(); break;
             case "--out": output = Next(); break;
             case "--include": includes.Add(Next()); break;
+            case "--class": className = Next(); break;
+            case "--internal": isInternal = true; break;
             default: throw new BindgenException($"unknown argument '{args[i]}'");
         }
     }
@@ -31,7 +37,7 @@ for (int i = 0; i < args.Length; i++)
 }
 if (header is null || output is null)
 {
-    Console.Error.WriteLine("usage: spindle-bindgen --header FILE --out FILE [--include DIR]...");
+    Console.Error.WriteLine("usage: spindle-bindgen --header FILE --out FILE [--class NAME] [--internal] [--include DIR]...");
     return 2;
 }
 if (!File.Exists(header))
@@ -45,7 +51,7 @@ try
         includes.Add(CompilerIncludeDir());
     using var parser = new HeaderParser(header, includes);
     HeaderModel model = parser.Parse();
-    string text = CSharpEmitter.Emit(model, "native/include/" + Path.GetFileName(header));
+    string text = CSharpEmitter.Emit(model, "native/include/" + Path.GetFileName(header), className, isInternal);
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
     File.WriteAllText(output, text);
     Console.WriteLine($"spindle-bindgen: {model.Functions.Count} functions, {model.Structs.Count} structs, " +

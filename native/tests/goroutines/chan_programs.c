@@ -307,8 +307,8 @@ EXPORT void tp_timers(void *p)
 
     const int64_t period = 5 * 1000000;
     sp_chan ticker;
+    start = now_ns(); /* before the ticker: its ticks count from when it is made */
     CHECK(io, sp_ticker_make(&ticker, period) == SP_OK);
-    start = now_ns();
     io[6] = 1;
     for (int i = 1; i <= 3; i++) {
         CHECK(io, sp_chan_recv(ticker, &t, NULL) == SP_OK);
@@ -399,11 +399,11 @@ EXPORT void tp_chan_bad_input(void *p)
     io[k++] = sp_chan_release(ch);                              /* SP_ESTALE */
     sp_case stale = { ch, SP_RECV, &v, NULL };
     io[k++] = sp_select(&stale, 1, true);                       /* SP_ESTALE */
-    io[k++] = sp_chan_send(12345, &v);                          /* SP_ESTALE: never a handle */
+    io[k++] = sp_chan_send(12345, &v);                          /* SP_EINVAL: no channel's handle */
     io[k++] = sp_after(NULL, 1);                                /* SP_EINVAL */
     io[k++] = sp_ticker_make(&ch, 0);                           /* SP_EINVAL */
     io[k++] = sp_mutex_make(NULL);                              /* SP_EINVAL */
-    io[k++] = sp_mutex_unlock(999);                             /* SP_ESTALE */
+    io[k++] = sp_mutex_unlock(999);                             /* SP_EINVAL: no mutex's handle */
     io[k++] = 12345;
 }
 
@@ -452,6 +452,10 @@ static void ponger(void *p)
 {
     int64_t *io = p;
     int64_t v;
+    /* Two runtime calls: the scheduler meets this goroutine (and makes its record's
+       managed descriptor) now, not first when the run loop hands it over later. */
+    sp_block_enter();
+    sp_block_exit();
     for (int64_t i = 0; i < rounds; i++) {
         sp_chan_recv(ping, &v, NULL);
         sp_chan_send(pong, &v);
@@ -460,6 +464,8 @@ static void ponger(void *p)
         sp_chan_recv(stream, &v, NULL);
     atomic_fetch_add((_Atomic int64_t *)&io[1], 1);
 }
+
+enum { WARM_UP_ROUNDS = 2000 };
 
 EXPORT void tp_chan_pingpong_measured(void *p)
 {
@@ -470,12 +476,15 @@ EXPORT void tp_chan_pingpong_measured(void *p)
     sp_chan_make(&stream, sizeof v, 64);
     rounds = io[0];
     sp_go(ponger, io);
-    for (int i = 0; i < 100; i++) { /* warm up: pools, queues, JIT */
+    /* Warm up: pools, queues, JIT, and more switches than the run loop's budget,
+       so that the scheduler has met both goroutines (its first look at a record
+       makes the record's managed descriptor). */
+    for (int i = 0; i < WARM_UP_ROUNDS; i++) {
         sp_chan_send(ping, &v);
         sp_chan_recv(pong, &v, NULL);
     }
     sp_call((int32_t)io[2], NULL, &ignored);
-    for (int64_t i = 100; i < rounds; i++) {
+    for (int64_t i = WARM_UP_ROUNDS; i < rounds; i++) {
         sp_chan_send(ping, &i);
         sp_chan_recv(pong, &v, NULL);
     }
@@ -623,23 +632,25 @@ EXPORT void tp_park_for_csharp(void *p)
 }
 
 /* ---- a goroutine left parked when main returns must leave no waiter behind:
-        io[2] a buffered channel (capacity 1) made here, on which a goroutine
-        receives and stays parked. tp_send_then_receive (a later runtime) sends
-        io[3] on it and receives it back into io[4]. */
+        io[2] a buffered channel (capacity 1) C# made, on which a goroutine
+        receives and stays parked; io[5] a channel this program makes and
+        leaves unreleased (its runtime releases it when it stops).
+        tp_send_then_receive (a later runtime) sends io[3] on io[2] and
+        receives it back into io[4]. */
 static void stays_parked(void *p)
 {
     int64_t *io = p;
     int64_t v;
     sp_chan_recv((sp_chan)io[2], &v, NULL);
-    io[5] = 1; /* never */
+    io[4] = -1; /* never */
 }
 
 EXPORT void tp_leave_parked(void *p)
 {
     int64_t *io = p;
-    sp_chan ch;
-    CHECK(io, sp_chan_make(&ch, sizeof(int64_t), 1) == SP_OK);
-    io[2] = (int64_t)ch;
+    sp_chan own;
+    CHECK(io, sp_chan_make(&own, sizeof(int64_t), 1) == SP_OK);
+    io[5] = (int64_t)own;
     sp_go(stays_parked, io);
     CHECK(io, sp_sleep(5 * 1000 * 1000) == SP_OK); /* the receiver parks meanwhile */
 }

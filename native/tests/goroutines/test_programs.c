@@ -166,7 +166,7 @@ EXPORT void tp_bad_input(void *p)
     io[k++] = sp_wg_add(wg, 1);                     /* SP_ESTALE */
     io[k++] = sp_wg_wait(wg);                       /* SP_ESTALE */
     io[k++] = sp_wg_release(wg);                    /* SP_ESTALE */
-    io[k++] = sp_wg_add(0, 1);                      /* SP_ESTALE: 0 is never a handle */
+    io[k++] = sp_wg_add(0, 1);                      /* SP_EINVAL: 0 is never a handle */
     io[k++] = sp_coro_yield();                      /* SP_OK: a bare yield is a gosched */
     io[k++] = sp_sleep(-5);                         /* SP_OK: just yields */
     io[k++] = 12345;                                /* end marker */

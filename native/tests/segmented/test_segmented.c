@@ -5,6 +5,7 @@
    tests; "bt" is the gdb target. */
 #include "../check.h"
 #include "seg_code.h"
+#include <spindle_host.h>
 
 #include <pthread.h>
 #include <signal.h>

@@ -1,5 +1,7 @@
 using System.Reflection;
+using Spindle.Interop;
 using static Spindle.Interop.SpindleNative;
+using static Spindle.Interop.SpindleHost;
 
 namespace Spindle;
 
@@ -9,7 +11,8 @@ namespace Spindle;
 /// <see cref="ReceiveAsync"/>), plain threads (<see cref="Send"/>, <see cref="Receive()"/>,
 /// which block the thread) and native goroutines (through <see cref="Handle"/>, an
 /// <c>sp_chan</c>). A type with no fields (<c>struct Signal {}</c>) makes a zero-size
-/// signal channel, Go's <c>chan struct{}</c>.
+/// signal channel, Go's <c>chan struct{}</c>. The channel itself lives in libspindle's
+/// engine, which owns its rules; this object names it.
 /// </summary>
 /// <typeparam name="T">The element type; at most 65,535 bytes.</typeparam>
 public sealed unsafe class Chan<T> where T : unmanaged
@@ -18,7 +21,12 @@ public sealed unsafe class Chan<T> where T : unmanaged
     internal static readonly int ElemSize =
         typeof(T).GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).Length == 0 ? 0 : sizeof(T);
 
-    internal readonly ChannelCore Core;
+    private readonly ulong _handle;
+    /// <summary>C# made it: released when this object is collected (or by ReleaseHandle).</summary>
+    private readonly bool _owned;
+    private int _released;
+    /// <summary>What drives a timer channel made while no runtime ran (a .NET timer).</summary>
+    internal IDisposable? Driver;
 
     /// <summary>Makes a channel with room for capacity values (0: unbuffered).</summary>
     /// <exception cref="ArgumentOutOfRangeException">capacity is negative, or the buffer
@@ -29,113 +37,142 @@ public sealed unsafe class Chan<T> where T : unmanaged
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         if (ElemSize > SP_CHAN_MAX_ELEM)
             throw new ArgumentException($"spindle: channel element type {typeof(T).Name} is {ElemSize} bytes; the limit is {SP_CHAN_MAX_ELEM}");
-        int err = ChannelCore.TryCreate((ulong)ElemSize, (ulong)capacity, visibleOutside: true, out ChannelCore? core);
+        ulong h;
+        int err = sp_host_chan_make(&h, ElemSize, capacity);
         if (err == SP_EINVAL)
             throw new ArgumentOutOfRangeException(nameof(capacity), $"spindle: a buffer of {capacity} x {ElemSize} bytes is too large");
         SpindleError.ThrowIfError(err, "spindle: making a channel");
-        Core = core!;
+        _handle = h;
+        _owned = true;
     }
 
-    internal Chan(ChannelCore core) => Core = core;
+    /// <summary>A channel made elsewhere: owned says whether this object releases it.</summary>
+    internal Chan(ulong handle, bool owned)
+    {
+        _handle = handle;
+        _owned = owned;
+        if (!owned)
+            GC.SuppressFinalize(this);
+    }
 
-    /// <summary>The channel a native goroutine made (sp_chan_make, sp_after, ...).</summary>
-    /// <exception cref="ObjectDisposedException">The handle is stale or unknown.</exception>
-    /// <exception cref="ArgumentException">Its element size is not T's.</exception>
+    /// <summary>Releases a channel C# made once nothing references it (parties still waiting
+    /// on it, which only native code can be then, get SP_ESTALE).</summary>
+    ~Chan()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+            return;
+        Driver?.Dispose();
+        sp_wakes w;
+        sp_host_release(_handle, &w);
+        Engine.Finish(w);
+    }
+
+    /// <summary>The channel a native goroutine made (sp_chan_make, sp_after, ...). The
+    /// goroutine's runtime owns it: it lives until native code releases it or that runtime
+    /// stops, and a goroutine waiting on it no longer counts towards a deadlock (this object
+    /// may still wake it).</summary>
+    /// <exception cref="ObjectDisposedException">The handle is released or was never issued.</exception>
+    /// <exception cref="ArgumentException">The handle is not a channel's, or its element
+    /// size is not T's.</exception>
     public static Chan<T> FromHandle(ulong handle)
     {
-        ChannelCore core = Registry.Channels.Get(handle)
-            ?? throw new ObjectDisposedException("Chan", $"spindle: channel handle 0x{handle:x} is released or unknown");
-        if (core.ElemSize != ElemSize)
-            throw new ArgumentException($"spindle: channel 0x{handle:x} carries {core.ElemSize}-byte elements, {typeof(T).Name} is {ElemSize}");
-        core.VisibleOutside = true;
-        return new Chan<T>(core);
+        int size = sp_host_chan_elem_size(handle);
+        if (size == SP_EINVAL)
+            throw new ArgumentException($"spindle: 0x{handle:x} is not a channel handle", nameof(handle));
+        if (size < 0)
+            throw new ObjectDisposedException("Chan", $"spindle: channel handle 0x{handle:x} is released or unknown");
+        if (size != ElemSize)
+            throw new ArgumentException($"spindle: channel 0x{handle:x} carries {size}-byte elements, {typeof(T).Name} is {ElemSize}");
+        sp_host_mark_outside(handle);
+        return new Chan<T>(handle, owned: false);
     }
 
-    /// <summary>The sp_chan handle native goroutines use for this channel (registered on
-    /// first use; <see cref="ReleaseHandle"/> unregisters it).</summary>
+    /// <summary>The sp_chan handle native goroutines use for this channel. It is valid while
+    /// this object is alive: keep it reachable for as long as native code uses the handle.</summary>
+    /// <exception cref="ObjectDisposedException">The channel was released.</exception>
     public ulong Handle
     {
         get
         {
-            // One registration however many threads ask at once. Not under the channel's
-            // lock: releasing takes the table's lock, then the channel's.
-            lock (s_registering)
-            {
-                if (Core.Released)
-                    throw new ObjectDisposedException("Chan", "spindle: the channel's handle was released");
-                return Core.Handle != 0 ? Core.Handle : Registry.Channels.Add(Core);
-            }
+            ThrowIfReleased();
+            return _handle;
         }
     }
 
-    private static readonly Lock s_registering = new();
+    internal ulong RawHandle => _handle;
 
-    /// <summary>Unregisters <see cref="Handle"/> (sp_chan_release): native code using it
-    /// later gets SP_ESTALE, and this object's operations throw ObjectDisposedException.
-    /// Releasing twice, or a channel that never had a handle, does nothing.</summary>
-    /// <exception cref="InvalidOperationException">Someone is parked on the channel.</exception>
+    /// <summary>Releases the channel now instead of when this object is collected: native
+    /// code using the handle then gets SP_ESTALE, and this object throws
+    /// ObjectDisposedException. Releasing twice does nothing.</summary>
+    /// <exception cref="InvalidOperationException">The channel is one a native goroutine made
+    /// (release it with sp_chan_release).</exception>
     public void ReleaseHandle()
     {
-        int err = Core.Handle == 0 ? SP_ESTALE : Registry.Channels.Release(Core.Handle, c => c.TryMarkReleased());
-        if (err == SP_ESTATE)
-            throw new InvalidOperationException("spindle: goroutines or threads are parked on the channel");
+        if (!_owned)
+            throw new InvalidOperationException("spindle: this channel belongs to the native goroutine that made it: release it with sp_chan_release");
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+            return;
+        GC.SuppressFinalize(this);
+        Driver?.Dispose();
+        sp_wakes w;
+        sp_host_release(_handle, &w);
+        Engine.Finish(w);
+    }
+
+    private void ThrowIfReleased()
+    {
+        if (Volatile.Read(ref _released) != 0)
+            throw new ObjectDisposedException("Chan", "spindle: the channel was released");
     }
 
     /// <summary>The capacity (Go's cap).</summary>
-    public int Capacity => Core.Capacity;
+    public int Capacity => Check(sp_host_chan_cap(_handle));
 
     /// <summary>Values buffered now (Go's len).</summary>
-    public int Count => Core.Length();
+    public int Count => Check(sp_host_chan_len(_handle));
+
+    private static int Check(int n) => n >= 0 ? n : throw SpindleError.ForChannel(n);
 
     /// <summary>Sends value, blocking the calling thread until a receiver takes it
     /// (unbuffered) or there is room. For plain threads; in a goroutine use
     /// <see cref="SendAsync"/>.</summary>
     /// <exception cref="ChannelClosedException">The channel is or becomes closed.</exception>
-    /// <exception cref="InvalidOperationException">Called on a worker thread (it would
-    /// block every goroutine there).</exception>
+    /// <exception cref="InvalidOperationException">Called on a worker thread (always: it
+    /// would block every goroutine there whenever it has to wait).</exception>
     public void Send(T value)
     {
-        ChanStatus status = Core.TrySend((byte*)&value);
-        if (status != ChanStatus.WouldBlock)
-        {
-            ChanErrors.ThrowIfFailed(ToResult(status));
-            return;
-        }
-        ThreadParker p = ThreadParker.Rent(1);
-        p.Case(0).Set(Core, isSend: true, (byte*)&value);
-        BlockOn(p);
+        ThreadParty p = ThreadParty.Rent("Chan.Send");
+        sp_wakes w;
+        int rc = sp_host_chan_send(null, _handle, &value, p.Party, &w);
+        Engine.Finish(w);
+        rc = p.Wait(rc);
+        p.Return();
+        SpindleError.ThrowIfChannelFailed(rc);
     }
 
     /// <summary>Receives a value, blocking the calling thread; from a closed, drained
-    /// channel the zero value.</summary>
+    /// channel the zero value. For plain threads (refused on a worker thread).</summary>
     public T Receive() => Receive(out _);
 
     /// <summary>Receives a value, blocking the calling thread; ok is false when the channel
-    /// is closed and drained (the value is then the zero value).</summary>
+    /// is closed and drained (the value is then the zero value). For plain threads.</summary>
     public T Receive(out bool ok)
     {
+        ThreadParty p = ThreadParty.Rent("Chan.Receive");
         T value = default;
-        ChanStatus status = Core.TryRecv((byte*)&value, out ok);
-        if (status != ChanStatus.WouldBlock)
+        bool got;
+        sp_wakes w;
+        int rc = sp_host_chan_recv(null, _handle, &value, &got, p.Party, &w);
+        Engine.Finish(w);
+        if (rc == SP_PARKED)
         {
-            ChanErrors.ThrowIfFailed(ToResult(status));
-            return value;
+            rc = p.Wait(rc);
+            got = p.Party->ok != 0;
         }
-        ThreadParker p = ThreadParker.Rent(1);
-        p.Case(0).Set(Core, isSend: false, (byte*)&value);
-        ok = BlockOn(p);
+        p.Return();
+        SpindleError.ThrowIfChannelFailed(rc);
+        ok = got;
         return value;
-    }
-
-    private static bool BlockOn(ThreadParker p)
-    {
-        if (!SelectEngine.Run(p, block: true, WaitReason.None))
-            p.WaitForWake();
-        int result = p.Result;
-        bool ok = p.RecvOk;
-        p.Free();
-        ChanErrors.ThrowIfFailed(result);
-        return ok;
     }
 
     /// <summary>Sends value; in a managed goroutine, waiting parks the goroutine, not its
@@ -143,62 +180,46 @@ public sealed unsafe class Chan<T> where T : unmanaged
     /// <exception cref="ChannelClosedException">The channel is or becomes closed.</exception>
     public ValueTask SendAsync(T value)
     {
-        ChanStatus status = Core.TrySend((byte*)&value);
-        if (status != ChanStatus.WouldBlock)
-        {
-            int result = ToResult(status);
-            return result == SP_OK ? ValueTask.CompletedTask : ValueTask.FromException(Failure(result));
-        }
-        ChanAsyncOp<T> op = ChanAsyncOp<T>.Rent(Core, send: true, value);
-        return new ValueTask(op, Park(op));
+        ChanOp<T> op = ChanOp<T>.Rent(this, value);
+        sp_wakes w;
+        int rc = sp_host_chan_send(Engine.Here, _handle, op.Elem, op.Party, &w);
+        Engine.Finish(w);
+        return op.AnswerSend(rc);
     }
 
     /// <summary>Receives a value; the zero value once the channel is closed and drained.</summary>
     public ValueTask<T> ReceiveAsync()
     {
-        T value = default;
-        ChanStatus status = Core.TryRecv((byte*)&value, out _);
-        if (status != ChanStatus.WouldBlock)
-        {
-            int result = ToResult(status);
-            return result == SP_OK ? ValueTask.FromResult(value) : ValueTask.FromException<T>(Failure(result));
-        }
-        ChanAsyncOp<T> op = ChanAsyncOp<T>.Rent(Core, send: false, default);
-        return new ValueTask<T>(op, Park(op));
+        ChanOp<T> op = ChanOp<T>.Rent(this, default);
+        bool ok;
+        sp_wakes w;
+        int rc = sp_host_chan_recv(Engine.Here, _handle, op.Elem, &ok, op.Party, &w);
+        Engine.Finish(w);
+        return op.AnswerReceive(rc);
     }
 
     /// <summary>Receives a value and whether one was sent (Go's <c>v, ok := &lt;-ch</c>):
     /// Ok is false once the channel is closed and drained.</summary>
     public ValueTask<(T Value, bool Ok)> ReceiveOkAsync()
     {
-        T value = default;
-        ChanStatus status = Core.TryRecv((byte*)&value, out bool ok);
-        if (status != ChanStatus.WouldBlock)
-        {
-            int result = ToResult(status);
-            return result == SP_OK ? ValueTask.FromResult((value, ok)) : ValueTask.FromException<(T, bool)>(Failure(result));
-        }
-        ChanAsyncOp<T> op = ChanAsyncOp<T>.Rent(Core, send: false, default);
-        return new ValueTask<(T, bool)>(op, Park(op));
-    }
-
-    private short Park(ChanAsyncOp<T> op)
-    {
-        short token = op.Version;
-        WaitReason reason = op.Case(0).IsSend ? WaitReason.ChanSend : WaitReason.ChanReceive;
-        if (SelectEngine.Run(op, block: true, reason))
-            op.CompleteNow(); // became ready between the first try and taking the lock
-        return token;
+        ChanOp<T> op = ChanOp<T>.Rent(this, default);
+        bool ok;
+        sp_wakes w;
+        int rc = sp_host_chan_recv(Engine.Here, _handle, op.Elem, &ok, op.Party, &w);
+        Engine.Finish(w);
+        return op.AnswerReceiveOk(rc, ok);
     }
 
     /// <summary>Sends value if that needs no wait (Go's select with a default case).</summary>
     /// <exception cref="ChannelClosedException">The channel is closed.</exception>
     public bool TrySend(T value)
     {
-        ChanStatus status = Core.TrySend((byte*)&value);
-        if (status == ChanStatus.WouldBlock)
+        sp_wakes w;
+        int rc = sp_host_chan_send(Engine.Here, _handle, &value, null, &w);
+        Engine.Finish(w);
+        if (rc == SP_WOULD_BLOCK)
             return false;
-        ChanErrors.ThrowIfFailed(ToResult(status));
+        SpindleError.ThrowIfChannelFailed(rc);
         return true;
     }
 
@@ -211,11 +232,15 @@ public sealed unsafe class Chan<T> where T : unmanaged
     public bool TryReceive(out T value, out bool ok)
     {
         T v = default;
-        ChanStatus status = Core.TryRecv((byte*)&v, out ok);
+        bool got;
+        sp_wakes w;
+        int rc = sp_host_chan_recv(Engine.Here, _handle, &v, &got, null, &w);
+        Engine.Finish(w);
         value = v;
-        if (status == ChanStatus.WouldBlock)
+        ok = rc == SP_OK && got;
+        if (rc == SP_WOULD_BLOCK)
             return false;
-        ChanErrors.ThrowIfFailed(ToResult(status));
+        SpindleError.ThrowIfChannelFailed(rc);
         return true;
     }
 
@@ -224,10 +249,12 @@ public sealed unsafe class Chan<T> where T : unmanaged
     /// <exception cref="ChannelClosedException">It is already closed.</exception>
     public void Close()
     {
-        int err = Core.Close();
+        sp_wakes w;
+        int err = sp_host_chan_close(Engine.Here, _handle, &w);
+        Engine.Finish(w);
         if (err == SP_ECLOSED)
             throw new ChannelClosedException("spindle: close of closed channel");
-        ChanErrors.ThrowIfFailed(err);
+        SpindleError.ThrowIfChannelFailed(err);
     }
 
     /// <summary>Receives until the channel is closed and drained (Go's <c>for v := range ch</c>).</summary>
@@ -241,13 +268,4 @@ public sealed unsafe class Chan<T> where T : unmanaged
             yield return value;
         }
     }
-
-    private static int ToResult(ChanStatus status) => status switch
-    {
-        ChanStatus.Done => SP_OK,
-        ChanStatus.Closed => SP_ECLOSED,
-        _ => SP_ESTALE,
-    };
-
-    private static Exception Failure(int result) => ChanErrors.ToException(result)!;
 }

@@ -1,0 +1,203 @@
+/* The engine, natively: channels, select, timers, mutexes and wait groups
+   used by native goroutines on 1, 2 and 4 processors of the test harness
+   (harness.c), with the goroutine programs the managed tests also run
+   (goroutines/chan_programs.c, goroutines/reliability_programs.c). Every
+   build runs it: natively, under valgrind, ASan and TSan, on AArch64 under
+   qemu and on Win64 under wine. */
+#include "check.h"
+#include "harness.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+void tp_chan_rules(void *p);
+void tp_signal_channels(void *p);
+void tp_fifo_contention(void *p);
+void tp_select_fairness(void *p);
+void tp_select_parked(void *p);
+void tp_stress(void *p);
+void tp_timers(void *p);
+void tp_mutex(void *p);
+void tp_chan_bad_input(void *p);
+void tp_fast_pingpong(void *p);
+void tp_fair_busy(void *p);
+void tp_leak_rounds(void *p);
+void tp_handle_kinds(void *p);
+
+static const int procs_of[] = { 1, 2, 4 };
+
+/* Runs program on procs processors; its io[0] counts failed checks and io[1]
+   holds the line of the first. */
+static void run_program(const char *name, sp_fn program, int64_t *io, int procs)
+{
+    int rc = harness_run(program, io, procs);
+    CHECK_EQ(rc, 0);
+    if (io[0] != 0)
+        fprintf(stderr, "%s on %d: %lld checks failed, the first at line %lld\n", name, procs,
+                (long long)io[0], (long long)io[1]);
+    CHECK_EQ(io[0], 0);
+}
+
+static void test_go_channel_rules(void)
+{
+    for (int i = 0; i < 3; i++) {
+        int64_t io[2] = { 0 };
+        run_program("tp_chan_rules", tp_chan_rules, io, procs_of[i]);
+        int64_t sig[2] = { 0 };
+        run_program("tp_signal_channels", tp_signal_channels, sig, procs_of[i]);
+    }
+}
+
+static void test_fifo_per_sender_nothing_lost(void)
+{
+    const int64_t capacities[] = { 0, 8, 3 };
+    for (int i = 0; i < 3; i++) {
+        int64_t io[8] = { 0, 0, 6, 2000, 4, capacities[i] };
+        run_program("tp_fifo_contention", tp_fifo_contention, io, procs_of[i]);
+        CHECK_EQ(io[6], 6 * 2000);
+        CHECK_EQ(io[7], 6 * (int64_t)2000 * 2001 / 2);
+    }
+}
+
+static void test_select(void)
+{
+    int64_t fair[5] = { 0, 0, 100000 };
+    run_program("tp_select_fairness", tp_select_fairness, fair, 1);
+    CHECK_EQ(fair[3] + fair[4], 100000);
+    /* Binomial(100000, 1/2): 8 standard deviations either side. */
+    CHECK(fair[3] > 50000 - 1265 && fair[3] < 50000 + 1265);
+    for (int i = 0; i < 2; i++) {
+        int64_t io[2] = { 0 };
+        run_program("tp_select_parked", tp_select_parked, io, procs_of[i]);
+    }
+}
+
+static void test_stress_exactly_once(void)
+{
+    for (int i = 0; i < 3; i++) {
+        int64_t io[9] = { 0, 0, 8, 2000, 5 };
+        run_program("tp_stress", tp_stress, io, procs_of[i]);
+        CHECK_EQ(io[5], 8 * 2000);
+        CHECK_EQ(io[6], 8 * (int64_t)2000 * 2001 / 2);
+        CHECK(io[8] > 0); /* some select took its default case */
+    }
+}
+
+static void test_timers_not_early_and_tickers_stop(void)
+{
+    int64_t io[8] = { 0, 0, 20000000 };
+    run_program("tp_timers", tp_timers, io, 2);
+    CHECK_EQ(io[3], 1);
+    CHECK(io[4] >= io[2]);
+    CHECK_EQ(io[5], 3);
+    CHECK_EQ(io[6], 1);
+    CHECK_EQ(io[7], 0);
+}
+
+static void test_mutex_excludes(void)
+{
+    for (int i = 0; i < 3; i += 2) {
+        int64_t io[6] = { 0, 0, 10, 500 };
+        run_program("tp_mutex", tp_mutex, io, procs_of[i]);
+        CHECK_EQ(io[4], 10 * 500);
+        CHECK_EQ(io[5], 1);
+    }
+}
+
+static void test_bad_input_codes(void)
+{
+    int64_t io[40] = { 0 };
+    CHECK_EQ(harness_run(tp_chan_bad_input, io, 1), 0);
+    const int64_t expected[] = {
+        SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_EINVAL, 1, SP_OK, SP_EINVAL, SP_OK,
+        SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_OK, 7, SP_EINVAL, SP_OK,
+        SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_ESTALE, SP_EINVAL,
+        SP_EINVAL, SP_EINVAL, SP_EINVAL, SP_EINVAL, 12345,
+    };
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
+        if (io[i] != expected[i]) {
+            fprintf(stderr, "bad input %zu: %lld, expected %lld\n", i, (long long)io[i], (long long)expected[i]);
+            check_failures++;
+        }
+    int64_t kinds[3] = { 0 };
+    run_program("tp_handle_kinds", tp_handle_kinds, kinds, 1);
+    CHECK_EQ(kinds[2], 1);
+}
+
+static void test_pingpong_in_the_loop(void)
+{
+    for (int i = 0; i < 3; i++) {
+        int64_t io[5] = { 0, 0, 20000 };
+        run_program("tp_fast_pingpong", tp_fast_pingpong, io, procs_of[i]);
+        CHECK_EQ(io[3], 20000);
+        CHECK_EQ(io[4], 1);
+    }
+}
+
+/* ---- fairness: the harness watches from a plain thread ------------------------ */
+
+typedef struct watch {
+    int64_t *io;
+    int everyone;
+} watch;
+
+static void watch_fairness(void *arg)
+{
+    watch *w = arg;
+    int64_t *io = w->io;
+    /* A generous deadline: a starved goroutine never runs at all. */
+    for (int i = 0; i < 20000 && !(atomic_load((_Atomic int64_t *)&io[6]) && atomic_load((_Atomic int64_t *)&io[7])); i++)
+        harness_nap(1000000);
+    w->everyone = atomic_load((_Atomic int64_t *)&io[6]) && atomic_load((_Atomic int64_t *)&io[7]);
+    atomic_store((_Atomic int64_t *)&io[5], 1); /* the busy units stop */
+}
+
+static void test_busy_goroutines_leave_everyone_a_turn(void)
+{
+    /* units per processor: pairs unbuffered, pairs buffered, select pollers */
+    const int64_t buffered[] = { 0, 1, 0 }, pollers[] = { 0, 0, 1 };
+    for (int procs = 1; procs <= 2; procs++)
+        for (int kind = 0; kind < 3; kind++) {
+            int64_t io[10] = { 0, 0, procs, buffered[kind], pollers[kind] };
+            watch w = { io, 0 };
+            harness_thread *t = harness_start(watch_fairness, &w);
+            run_program("tp_fair_busy", tp_fair_busy, io, procs);
+            harness_join(t);
+            if (!w.everyone)
+                fprintf(stderr, "fairness on %d, kind %d: sleeper %lld, runnable %lld after %lld rounds\n", procs,
+                        kind, (long long)io[6], (long long)io[7], (long long)io[8]);
+            CHECK(w.everyone);
+            CHECK(io[8] > 0);
+        }
+}
+
+/* ---- leaks: released objects give their memory back ------------------------------ */
+
+static void test_released_objects_give_memory_back(void)
+{
+    const int64_t per_round[] = { 100, 20000, 2000, 20000, 20000, 20000 };
+    int skip = getenv("SPINDLE_TEST_SKIP_RSS") != NULL;
+    for (int kind = 0; kind < 6; kind++) {
+        int64_t io[7] = { 0, 0, 10, per_round[kind], kind };
+        run_program("tp_leak_rounds", tp_leak_rounds, io, 2);
+        if (!skip && io[5] > 0 && io[6] - io[5] >= 16 << 20) {
+            fprintf(stderr, "kind %d: resident memory grew by %lld MiB\n", kind, (long long)((io[6] - io[5]) >> 20));
+            check_failures++;
+        }
+    }
+}
+
+int main(void)
+{
+    RUN(test_go_channel_rules);
+    RUN(test_fifo_per_sender_nothing_lost);
+    RUN(test_select);
+    RUN(test_stress_exactly_once);
+    RUN(test_timers_not_early_and_tickers_stop);
+    RUN(test_mutex_excludes);
+    RUN(test_bad_input_codes);
+    RUN(test_pingpong_in_the_loop);
+    RUN(test_busy_goroutines_leave_everyone_a_turn);
+    RUN(test_released_objects_give_memory_back);
+    return test_summary();
+}
