@@ -334,3 +334,170 @@ EXPORT void tp_stuck_at_exit(void *p)
     while (load(&io[4]) < io[2] + io[3])
         sp_sleep(1000 * 1000);
 }
+
+/* ---- one channel, every kind of party: the native side.
+   io[2] the channel (C# made it), io[3] native senders, io[4] values each,
+   io[5] native receivers (half of them receive through a select with a
+   default case); results: io[6] values received here, io[7] their sum,
+   io[8] native senders done (C# closes the channel after every sender of
+   every kind is done). Sender k sends k * 2^32 + 1 .. k * 2^32 + io[4],
+   with k from 1. */
+typedef struct mixed {
+    int64_t *io;
+    int64_t index;
+    sp_wg done;
+} mixed;
+
+static void mixed_sender(void *p)
+{
+    mixed *m = p;
+    int64_t *io = m->io;
+    for (int64_t i = 1; i <= io[4]; i++) {
+        int64_t v = (m->index << 32) + i;
+        CHECK(io, sp_chan_send((sp_chan)io[2], &v) == SP_OK);
+    }
+    add(&io[8], 1);
+    sp_wg_done(m->done);
+}
+
+static void mixed_receiver(void *p)
+{
+    mixed *m = p;
+    int64_t *io = m->io;
+    int64_t v;
+    bool ok = false;
+    for (;;) {
+        if (m->index % 2 == 0) {
+            if (sp_chan_recv((sp_chan)io[2], &v, &ok) != SP_OK || !ok)
+                break;
+        } else {
+            sp_case c = { .ch = (sp_chan)io[2], .dir = SP_RECV, .elem = &v, .ok = &ok };
+            int chosen = sp_select(&c, 1, true);
+            if (chosen == 1) { /* the default case */
+                sp_gosched();
+                continue;
+            }
+            CHECK(io, chosen == 0);
+            if (!ok)
+                break;
+        }
+        add(&io[6], 1);
+        add(&io[7], v);
+    }
+    sp_wg_done(m->done);
+}
+
+EXPORT void tp_mixed_parties(void *p)
+{
+    int64_t *io = p;
+    int64_t n = io[3] + io[5];
+    mixed *parties = calloc((size_t)n, sizeof *parties);
+    sp_wg done;
+    CHECK(io, sp_wg_make(&done) == SP_OK);
+    CHECK(io, sp_wg_add(done, (int)n) == SP_OK);
+    for (int64_t i = 0; i < n; i++) {
+        parties[i] = (mixed){ io, i < io[3] ? i + 1 : i - io[3], done };
+        CHECK(io, sp_go(i < io[3] ? mixed_sender : mixed_receiver, &parties[i]) == SP_OK);
+    }
+    CHECK(io, sp_wg_wait(done) == SP_OK);
+    sp_wg_release(done);
+    free(parties);
+}
+
+/* ---- what native goroutines do without a runtime call: selects that park and
+   are completed, closes, mutex hand-offs, wait group waits that park, sleeps.
+   io[2] rounds; io[3] 1 when every round was done. */
+typedef struct no_calls {
+    int64_t *io;
+    sp_chan a, b, closing;
+    sp_mutex mu;
+    sp_wg wg;
+    int64_t counter;
+} no_calls;
+
+static void no_calls_partner(void *p)
+{
+    no_calls *n = p;
+    int64_t *io = n->io;
+    for (int64_t r = 0; r < io[2]; r++) {
+        int64_t v = r;
+        CHECK(io, sp_chan_send(r % 2 ? n->a : n->b, &v) == SP_OK); /* completes a parked select */
+        CHECK(io, sp_mutex_lock(n->mu) == SP_OK);                  /* handed over by unlock */
+        n->counter++;
+        CHECK(io, sp_mutex_unlock(n->mu) == SP_OK);
+        CHECK(io, sp_wg_done(n->wg) == SP_OK);                     /* wakes the parked wait */
+    }
+    CHECK(io, sp_chan_close(n->closing) == SP_OK);                 /* wakes the parked receiver */
+}
+
+EXPORT void tp_engine_without_runtime_calls(void *p)
+{
+    int64_t *io = p;
+    no_calls n = { .io = io };
+    CHECK(io, sp_chan_make(&n.a, sizeof(int64_t), 0) == SP_OK);
+    CHECK(io, sp_chan_make(&n.b, sizeof(int64_t), 0) == SP_OK);
+    CHECK(io, sp_chan_make(&n.closing, 0, 0) == SP_OK);
+    CHECK(io, sp_mutex_make(&n.mu) == SP_OK);
+    CHECK(io, sp_wg_make(&n.wg) == SP_OK);
+    CHECK(io, sp_go(no_calls_partner, &n) == SP_OK);
+    for (int64_t r = 0; r < io[2]; r++) {
+        CHECK(io, sp_wg_add(n.wg, 1) == SP_OK);
+        CHECK(io, sp_mutex_lock(n.mu) == SP_OK);
+        int64_t got = -1;
+        sp_case cases[2] = { { n.a, SP_RECV, &got, NULL }, { n.b, SP_RECV, &got, NULL } };
+        CHECK(io, sp_select(cases, 2, false) == (int)(r % 2 ? 0 : 1)); /* parks: the partner sends */
+        CHECK(io, got == r);
+        CHECK(io, sp_mutex_unlock(n.mu) == SP_OK); /* the partner waits for it */
+        CHECK(io, sp_wg_wait(n.wg) == SP_OK);
+        CHECK(io, sp_sleep(r % 100 == 0 ? 1000 : 0) == SP_OK); /* now and then a real sleep */
+    }
+    bool ok = true;
+    CHECK(io, sp_chan_recv(n.closing, NULL, &ok) == SP_OK && !ok);
+    CHECK(io, n.counter == io[2]);
+    sp_chan_release(n.a);
+    sp_chan_release(n.b);
+    sp_chan_release(n.closing);
+    sp_mutex_release(n.mu);
+    sp_wg_release(n.wg);
+    store(&io[3], 1);
+}
+
+/* ---- a deadlock with every kind of wait in the dump: goroutines parked in a
+   channel send and receive, on the nil channel both ways, in a select and an
+   empty select, on a mutex and a wait group (all of objects this program
+   made, which nothing outside can wake); then main receives forever. */
+static sp_chan dead_ch;
+static sp_mutex dead_mu;
+static sp_wg dead_wg;
+
+static void dead_send(void *p) { (void)p; int64_t v = 1; sp_chan_send(dead_ch, &v); }
+static void dead_recv_nil(void *p) { (void)p; int64_t v; sp_chan_recv(0, &v, NULL); }
+static void dead_send_nil(void *p) { (void)p; int64_t v = 1; sp_chan_send(0, &v); }
+static void dead_select(void *p)
+{
+    (void)p;
+    int64_t v = 1;
+    sp_case cases[2] = { { dead_ch, SP_SEND, &v, NULL }, { 0, SP_RECV, &v, NULL } };
+    sp_select(cases, 2, false);
+}
+static void dead_select_none(void *p) { (void)p; sp_select(NULL, 0, false); }
+static void dead_lock(void *p) { (void)p; sp_mutex_lock(dead_mu); }
+static void dead_wait(void *p) { (void)p; sp_wg_wait(dead_wg); }
+
+EXPORT void tp_deadlock_every_reason(void *p)
+{
+    int64_t *io = p;
+    CHECK(io, sp_chan_make(&dead_ch, sizeof(int64_t), 0) == SP_OK);
+    CHECK(io, sp_mutex_make(&dead_mu) == SP_OK);
+    CHECK(io, sp_mutex_lock(dead_mu) == SP_OK);
+    CHECK(io, sp_wg_make(&dead_wg) == SP_OK);
+    CHECK(io, sp_wg_add(dead_wg, 1) == SP_OK);
+    sp_fn parked[] = { dead_send, dead_recv_nil, dead_send_nil, dead_select, dead_select_none, dead_lock, dead_wait };
+    for (size_t i = 0; i < sizeof parked / sizeof parked[0]; i++)
+        CHECK(io, sp_go(parked[i], NULL) == SP_OK);
+    sp_sleep(20 * 1000 * 1000); /* they park meanwhile */
+    sp_chan nobody;
+    CHECK(io, sp_chan_make(&nobody, sizeof(int64_t), 0) == SP_OK);
+    int64_t v;
+    sp_chan_recv(nobody, &v, NULL);
+}
