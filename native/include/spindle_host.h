@@ -510,12 +510,13 @@ typedef struct sp_wakes {
 #define SP_TIMER_BYTES 64
 
 /** Prepares a host party of kind SP_PARTY_MANAGED (token given back when it
-    is completed) or SP_PARTY_THREAD for one operation, with ncases waiters
-    at waiters: one per case of a select, one for anything else (a send, a
-    receive, a lock, a wait group wait; a sleep uses none). The waiters need
-    no clearing: libspindle fills each one it queues. Errors: SP_EINVAL
-    (NULL, bad kind, ncases negative, waiters NULL with ncases > 0).
-    @trivial */
+    is completed) or SP_PARTY_THREAD, with ncases waiters at waiters: one per
+    case of a select, one for anything else (a send, a receive, a lock, a
+    wait group wait; a sleep uses none). Once is enough for any number of
+    operations of the same kind and cases: each host call that queues the
+    party readies what its completion writes afresh. The waiters need no
+    clearing: libspindle fills each one it queues. Errors: SP_EINVAL (NULL,
+    bad kind, ncases negative, waiters NULL with ncases > 0). @trivial */
 SP_API int sp_party_init(sp_party *p, int32_t kind, uint64_t token, sp_waiter *waiters, int32_t ncases);
 
 /** Cancels a waiting host party: it leaves every queue it joined and is

@@ -125,8 +125,15 @@ void sp_chan_release_locked(sp_chan_state *ch, sp_wake_ctx *c)
 
 static inline void copy_elem(const sp_chan_state *ch, void *to, const void *from)
 {
-    if (ch->elem_size != 0 && to != NULL)
-        memcpy(to, from, (size_t)ch->elem_size);
+    if (to == NULL)
+        return;
+    switch (ch->elem_size) { /* the common sizes without a call into libc */
+    case 0: return;
+    case 4: memcpy(to, from, 4); return;
+    case 8: memcpy(to, from, 8); return;
+    case 16: memcpy(to, from, 16); return;
+    default: memcpy(to, from, (size_t)ch->elem_size); return;
+    }
 }
 
 static inline void zero_elem(const sp_chan_state *ch, void *elem)
@@ -258,6 +265,7 @@ static int chan_op(sp_chan h, int send, void *elem, bool *ok, sp_party *party, s
         object_unlock(&ch->obj);
         return SP_WOULD_BLOCK;
     }
+    sp_party_arm(party);
     *w = (sp_waiter){ .party = party, .elem = elem, .index = 0, .is_send = send };
     sp_waitq_push(send ? &ch->sendq : &ch->recvq, w);
     *outside = ch->obj.outside;

@@ -48,6 +48,7 @@ static int lock_or_queue(sp_mutex h, sp_party *party, sp_waiter *w, int *outside
         object_unlock(&m->obj);
         return SP_WOULD_BLOCK;
     }
+    sp_party_arm(party);
     *w = (sp_waiter){ .party = party };
     sp_waitq_push(&m->waiters, w);
     *outside = m->obj.outside;

@@ -119,37 +119,6 @@ void sp_wake_flush(sp_wake_ctx *c)
     }
 }
 
-void sp_wake_ctx_begin(sp_wake_ctx *c)
-{
-    sp_runq *q = NULL;
-    int may_switch = 0;
-    *c = (sp_wake_ctx){ 0 };
-    if (sp_run_current(&q, &may_switch) == NULL)
-        return;
-    c->sched = q->sched;
-    if (may_switch && sp_run_begin_work()) {
-        c->q = q;
-        c->in_loop = 1;
-    }
-}
-
-void sp_wake_ctx_end(sp_wake_ctx *c)
-{
-    if (c->in_loop) {
-        /* The P's list, which the loop hands to the host when it stops. */
-        while (c->managed != NULL) {
-            sp_party *p = c->managed;
-            c->managed = p->next_woken;
-            p->next_woken = c->q->wakes;
-            c->q->wakes = p;
-        }
-        sp_run_end_work();
-    } else if (c->managed != NULL) {
-        sp_sched_add_wakes(c->sched, c->managed);
-    }
-    c->managed = NULL;
-}
-
 void sp_wake_ctx_host_end(sp_wake_ctx *c, sp_wakes *out)
 {
     while (c->managed != NULL) {
@@ -162,27 +131,6 @@ void sp_wake_ctx_host_end(sp_wake_ctx *c, sp_wakes *out)
 }
 
 /* ---- parking a goroutine ---------------------------------------------------- */
-
-sp_g *sp_party_of_goroutine(sp_party *p, sp_waiter *waiters, int32_t ncases)
-{
-    sp_runq *q = NULL;
-    sp_g *g = sp_run_current(&q, NULL);
-    if (g == NULL)
-        return NULL;
-    memset(p, 0, sizeof *p);
-    p->kind = SP_PARTY_GOROUTINE;
-    p->ncases = ncases;
-    p->waiters = waiters;
-    p->g = g;
-    p->sched = q->sched;
-    return g;
-}
-
-sp_sched *sp_current_sched(void)
-{
-    sp_runq *q = NULL;
-    return sp_run_current(&q, NULL) != NULL ? q->sched : NULL;
-}
 
 void sp_unlock_one(void *object) { sp_lock_release((sp_lock *)object); }
 

@@ -35,6 +35,23 @@ static inline int sp_party_claim(sp_party *p)
     return __atomic_compare_exchange_n(&p->claimed, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
+/* Readies a host party (prepared once with sp_party_init) for the operation
+   about to queue it: what a completer or a canceller writes starts afresh,
+   so the host needs no call of its own before each operation. */
+static inline void sp_party_arm(sp_party *p)
+{
+    if (p->kind == SP_PARTY_GOROUTINE)
+        return; /* made afresh for each operation (sp_party_of) */
+    p->claimed = 0;
+    p->chosen = -1;
+    p->result = SP_OK;
+    p->ok = 0;
+    p->wake = 0;
+    p->outside = 0;
+    p->timer = NULL;
+    p->next_woken = NULL;
+}
+
 /* Takes the first waiter of q whose party it can claim out of q, records its
    case as chosen, and returns it; NULL when none is left. Waiters of parties
    completed or cancelled elsewhere (a select another case won) are dropped
@@ -66,25 +83,13 @@ static inline void sp_wake_later(sp_wake_ctx *c, sp_party *p, int32_t result)
 /* Wakes what sp_wake_later recorded; no object lock may be held. */
 SP_HIDDEN void sp_wake_flush(sp_wake_ctx *c);
 
-/* The context of the calling native goroutine: its run loop's P while the
-   loop holds it (its queue work begun: sp_wake_ctx_end ends it), else no P.
-   Managed parties it completes go to its P's list, or its sched's. */
-SP_HIDDEN void sp_wake_ctx_begin(sp_wake_ctx *c);
-SP_HIDDEN void sp_wake_ctx_end(sp_wake_ctx *c);
 
 /* A host call's context (here: the caller's P, or NULL), and its end: what
    it woke goes to out. */
 static inline sp_wake_ctx sp_wake_ctx_host(sp_runq *here) { return (sp_wake_ctx){ .q = here }; }
 SP_HIDDEN void sp_wake_ctx_host_end(sp_wake_ctx *c, sp_wakes *out);
 
-/* Makes p a party of the calling goroutine with ncases waiters at waiters;
-   returns its record, or NULL when the caller is not a goroutine of a
-   running runtime. */
-SP_HIDDEN sp_g *sp_party_of_goroutine(sp_party *p, sp_waiter *waiters, int32_t ncases);
 
-/* The sched of the calling goroutine, or NULL when the caller is not one of
-   a running runtime (the owner of what it makes). */
-SP_HIDDEN sp_sched *sp_current_sched(void);
 
 /* Releases the locks a party was queued under, once its goroutine is
    switched out (sp_park's unlock): one object (arg is it) or a select's

@@ -60,23 +60,7 @@
 /* Schedules between two looks at the global queue first (Go's 61). */
 #define GLOBAL_QUEUE_TURN 61
 
-/* The loop running on this thread. */
-typedef struct run_ctx {
-    sp_runq *q;
-    sp_g *current;          /* the goroutine being resumed */
-    sp_coro *current_coro;  /* its coroutine (one load less for sp_run_current) */
-    int64_t entered;        /* the status word while a goroutine runs */
-    int64_t switches;       /* made by this call of sp_runq_run */
-    int32_t budget;
-    int32_t may_switch;     /* IN_GOROUTINE: the loop serves what goroutines do */
-    /* Set by a goroutine that parked and went back through the loop (not a
-       direct switch): what the loop releases once it is out. */
-    sp_unlock_fn park_unlock;
-    void *park_arg;
-    int32_t parked;
-} run_ctx;
-
-static SP_THREAD_LOCAL run_ctx *tls_run;
+SP_THREAD_LOCAL sp_run_ctx *sp_tls_run;
 #if DIRECT_SWITCHES
 /* What a goroutine that switched directly to the one now running left to do
    once its registers are saved, which is when the one it switched to runs
@@ -95,19 +79,7 @@ static inline int only_yielded(const sp_g *g, int rc)
     return rc == SP_CORO_REQUEST && g->coro->request->op == SP_OP_GOSCHED;
 }
 
-static inline int begin_queue_work(const run_ctx *c)
-{
-    atomic_store_explicit(&c->q->busy, 1, memory_order_relaxed);
-    atomic_signal_fence(memory_order_seq_cst); /* the monitor's membarrier does the rest */
-    return atomic_load_explicit(&c->q->status, memory_order_relaxed) == c->entered;
-}
-
-static inline void end_queue_work(const run_ctx *c)
-{
-    atomic_store_explicit(&c->q->busy, 0, memory_order_release);
-}
-
-static inline void count_switch(run_ctx *c, sp_g *next)
+static inline void count_switch(sp_run_ctx *c, sp_g *next)
 {
     next->state = SP_G_RUNNING;
     c->current = next;
@@ -142,14 +114,14 @@ static inline void end_stale_slice(sp_runq *q, int64_t now_ms)
 /* The next goroutine the loop may resume itself, or NULL when the next one
    is the scheduler's (inside queue work). One from the ring starts a new
    time slice. */
-static sp_g *pick_next(run_ctx *c, int direct)
+static sp_g *pick_next(sp_run_ctx *c, int direct)
 {
     sp_runq *q = c->q;
     end_stale_slice(q, sp_coarse_ms());
     int from_next = atomic_load_explicit(&q->next, memory_order_relaxed) != NULL;
     sp_g *g = runq_take(q, 1, direct);
     if (g != NULL) {
-        q->schedtick++;
+        q->global_turn_in--;
         if (!from_next)
             q->slice_start_ms = sp_coarse_ms();
     }
@@ -158,43 +130,20 @@ static sp_g *pick_next(run_ctx *c, int direct)
 
 /* Whether the loop, on the thread's own stack, has work before the next
    goroutine: timers due, the global queue's turn, wakes for the host. */
-static inline int loop_has_work(const run_ctx *c)
+static inline int loop_has_work(const sp_run_ctx *c)
 {
     sp_runq *q = c->q;
     return sp_timers_maybe_due(&q->timers, sp_coarse_ms()) || q->wakes != NULL ||
-           (q->schedtick % GLOBAL_QUEUE_TURN == 0 && sp_sched_global_count(q->sched) > 0);
+           (q->global_turn_in <= 0 && sp_sched_global_count(q->sched) > 0);
 }
-
-sp_g *sp_run_current(sp_runq **q, int *may_switch)
-{
-    run_ctx *c = tls_run;
-    if (c == NULL || c->current_coro != sp_current())
-        return NULL;
-    if (q != NULL)
-        *q = c->q;
-    if (may_switch != NULL)
-        *may_switch = c->may_switch;
-    return c->current;
-}
-
-int sp_run_begin_work(void)
-{
-    run_ctx *c = tls_run;
-    if (begin_queue_work(c))
-        return 1;
-    end_queue_work(c);
-    return 0;
-}
-
-void sp_run_end_work(void) { end_queue_work(tls_run); }
 
 /* Runs on the thread's own stack: a runnext put whose displaced goroutine
    finds the ring full spills half of it to the global queue. */
-static void ready_with_spill(void *g) { sp_sched_put_spill(tls_run->q, g, 1); }
+static void ready_with_spill(void *g) { sp_sched_put_spill(sp_tls_run->q, g, 1); }
 
 void sp_run_ready(sp_g *g)
 {
-    run_ctx *c = tls_run;
+    sp_run_ctx *c = sp_tls_run;
     sp_runq *q = c->q;
     g->state = SP_G_RUNNABLE;
     if (atomic_load_explicit(&q->next, memory_order_relaxed) == NULL || ring_has_room(q))
@@ -216,7 +165,7 @@ static SP_NOINLINE void finish_direct_switch(void)
     sp_unlock_fn fn = tls_unlock_fn;
     if (from == NULL && fn == NULL)
         return;
-    run_ctx *here = tls_run;
+    sp_run_ctx *here = sp_tls_run;
     void *what = tls_unlock_arg;
     tls_switched_from = NULL;
     tls_unlock_fn = NULL;
@@ -226,7 +175,7 @@ static SP_NOINLINE void finish_direct_switch(void)
     } else {
         fn(what);
     }
-    end_queue_work(here);
+    sp_run_queue_work_end(here);
 }
 #endif
 
@@ -235,14 +184,14 @@ static SP_NOINLINE void finish_direct_switch(void)
    switched out). Switches straight to the next goroutine when that one also
    left through here; else goes back through the loop. Returns g's answer
    when it runs again. */
-static int leave(run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void *arg)
+static int leave(sp_run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void *arg)
 {
     sp_coro *co = g->coro;
     int got;
     g->flags |= SP_G_IN_LOOP;
 #if DIRECT_SWITCHES
     if (c->switches < c->budget) {
-        if (begin_queue_work(c) && !loop_has_work(c) && (parking || ring_has_room(c->q))) {
+        if (sp_run_queue_work_begin(c) && !loop_has_work(c) && (parking || ring_has_room(c->q))) {
             sp_g *next = pick_next(c, 1);
             if (next != NULL) {
                 count_switch(c, next);
@@ -253,7 +202,7 @@ static int leave(run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void *ar
                 goto resumed;
             }
         }
-        end_queue_work(c);
+        sp_run_queue_work_end(c);
     }
 #endif
     c->parked = parking;
@@ -272,7 +221,7 @@ resumed:
 
 int sp_run_yield(int *answer)
 {
-    run_ctx *c = tls_run;
+    sp_run_ctx *c = sp_tls_run;
     if (c == NULL || !c->may_switch || c->current_coro != sp_current())
         return 0;
     *answer = leave(c, c->current, 0, NULL, NULL);
@@ -281,7 +230,7 @@ int sp_run_yield(int *answer)
 
 int sp_run_park(sp_unlock_fn unlock, void *arg)
 {
-    run_ctx *c = tls_run;
+    sp_run_ctx *c = sp_tls_run;
     if (c == NULL || !c->may_switch || c->current_coro != sp_current())
         return 0;
     sp_g *g = c->current;
@@ -299,7 +248,7 @@ int sp_run_park(sp_unlock_fn unlock, void *arg)
    already saw the P taken (lost), the status word goes back from entered to
    owned, which fails if it was taken meanwhile; the busy flag drops only then,
    so the monitor waits for a loop that was still working on the queue. */
-static int finish(run_ctx *c, sp_run_result *out, sp_g *g, int32_t status, int lost)
+static int finish(sp_run_ctx *c, sp_run_result *out, sp_g *g, int32_t status, int lost)
 {
     sp_party *wakes = NULL;
     if (!lost) {
@@ -312,8 +261,8 @@ static int finish(run_ctx *c, sp_run_result *out, sp_g *g, int32_t status, int l
         wakes = c->q->wakes;
         c->q->wakes = NULL;
     }
-    end_queue_work(c);
-    tls_run = NULL;
+    sp_run_queue_work_end(c);
+    sp_tls_run = NULL;
     *out = (sp_run_result){ .g = g, .status = status, .lost = lost, .switches = c->switches, .wakes = wakes };
     return SP_OK;
 }
@@ -322,7 +271,7 @@ static int finish(run_ctx *c, sp_run_result *out, sp_g *g, int32_t status, int l
    new record, possibly a chunk of them or a spill of half the ring, is more
    than the reserve below a goroutine's stack segment holds. */
 typedef struct spawn_call {
-    run_ctx *c;
+    sp_run_ctx *c;
     sp_fn fn;
     void *arg;
     int handled;
@@ -332,10 +281,10 @@ typedef struct spawn_call {
 static void spawn_on_system_stack(void *arg)
 {
     spawn_call *call = arg;
-    run_ctx *c = call->c;
+    sp_run_ctx *c = call->c;
     sp_runq *q = c->q;
-    if (!begin_queue_work(c)) {
-        end_queue_work(c); /* the P was taken: the runtime serves it */
+    if (!sp_run_queue_work_begin(c)) {
+        sp_run_queue_work_end(c); /* the P was taken: the runtime serves it */
         return;
     }
     sp_g *g = sp_sched_take_g(q);
@@ -347,12 +296,12 @@ static void spawn_on_system_stack(void *arg)
         else
             sp_sched_give_g(q, g);
     }
-    end_queue_work(c);
+    sp_run_queue_work_end(c);
 }
 
 int sp_run_spawn(sp_fn fn, void *arg, int *result)
 {
-    run_ctx *c = tls_run;
+    sp_run_ctx *c = sp_tls_run;
     if (c == NULL || !c->may_switch || c->current_coro != sp_current())
         return 0;
     spawn_call call = { .c = c, .fn = fn, .arg = arg };
@@ -363,7 +312,7 @@ int sp_run_spawn(sp_fn fn, void *arg, int *result)
 
 /* On the thread's own stack, inside queue work: the processor's due timers
    and its turn at the global queue. */
-static void serve_processor(run_ctx *c)
+static void serve_processor(sp_run_ctx *c)
 {
     sp_runq *q = c->q;
     if (sp_timers_maybe_due(&q->timers, sp_coarse_ms())) {
@@ -377,12 +326,12 @@ static void serve_processor(run_ctx *c)
             q->wakes = p;
         }
     }
-    if (q->schedtick % GLOBAL_QUEUE_TURN == 0 && sp_sched_global_count(q->sched) > 0) {
+    if (q->global_turn_in <= 0) {
+        q->global_turn_in = GLOBAL_QUEUE_TURN;
         /* The oldest global goroutine runs next, ahead of runnext's, which
            goes behind the ring's (the host runs it if the loop may not). */
-        sp_g *g = sp_sched_global_pop(q->sched);
+        sp_g *g = sp_sched_global_count(q->sched) > 0 ? sp_sched_global_pop(q->sched) : NULL;
         if (g != NULL) {
-            q->schedtick++;
             q->slice_start_ms = sp_coarse_ms();
             sp_runq_put_spill(q, q->sched, g, true);
         }
@@ -393,9 +342,9 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
 {
     if (q == NULL || g == NULL || out == NULL || q->sched == NULL || (g->coro == NULL && !runq_fresh(g)))
         return SP_EINVAL;
-    run_ctx c = { .q = q, .current = g, .current_coro = g->coro, .entered = entered, .budget = budget };
+    sp_run_ctx c = { .q = q, .current = g, .current_coro = g->coro, .entered = entered, .budget = budget };
     c.may_switch = (entered & 0xff) == SP_P_IN_GOROUTINE && budget > 0;
-    tls_run = &c;
+    sp_tls_run = &c;
     if (c.may_switch && q->slice_start_ms == 0)
         q->slice_start_ms = sp_coarse_ms();
     for (;;) {
@@ -414,7 +363,7 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
             /* Finished: its record goes to the P's free list (Go's goexit0
                and gfput), and its stack to the next goroutine when that one
                is fresh, else back to this thread's cache. */
-            if (!begin_queue_work(&c))
+            if (!sp_run_queue_work_begin(&c))
                 return finish(&c, out, g, rc, 1);
             sp_coro *finished = g->coro;
             sp_sched_give_g(q, g);
@@ -431,7 +380,7 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
                 c.park_unlock(c.park_arg);
             c.park_unlock = NULL;
             c.parked = 0;
-            if (!begin_queue_work(&c))
+            if (!sp_run_queue_work_begin(&c))
                 return finish(&c, out, NULL, SP_RUN_PARKED, 1);
             serve_processor(&c);
             next = c.switches < budget && q->wakes == NULL ? pick_next(&c, 0) : NULL;
@@ -440,7 +389,7 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
         } else {
             if (!c.may_switch || c.switches >= budget || !only_yielded(g, rc))
                 return finish(&c, out, g, rc, 0);
-            if (!begin_queue_work(&c))
+            if (!sp_run_queue_work_begin(&c))
                 return finish(&c, out, g, rc, 1);
             if (rc == SP_CORO_REQUEST)
                 g->coro->request->result = SP_OK;
@@ -455,7 +404,7 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
                 return finish(&c, out, NULL, SP_RUN_REQUEUED, 0);
         }
         count_switch(&c, next);
-        end_queue_work(&c);
+        sp_run_queue_work_end(&c);
         g = next;
     }
 }

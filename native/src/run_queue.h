@@ -36,9 +36,9 @@ struct sp_runq {
        handshake with the monitor). */
     _Atomic int32_t busy;
     _Atomic uint64_t switches;
-    /* Schedules made by the run loop (owner only): every 61st looks at the
-       global queue first (Go's schedtick). */
-    uint32_t schedtick;
+    /* Schedules the run loop makes before it looks at the global queue first
+       again (owner only): Go's every 61st schedtick, counted down. */
+    int32_t global_turn_in;
     /* When the current time slice began (coarse ms; owner only): runnext
        hand-offs inherit it, as Go's inheritTime does. */
     int64_t slice_start_ms;
@@ -91,15 +91,156 @@ SP_HIDDEN void sp_sched_add_wakes(sp_sched *s, sp_party *list);
 
 /* ---- the run loop, for the goroutine calls and parking (run_loop.c) ------- */
 
+/* The run loop running on this thread (one call of sp_runq_run). */
+typedef struct sp_run_ctx {
+    sp_runq *q;
+    sp_g *current;          /* the goroutine being resumed */
+    sp_coro *current_coro;  /* its coroutine (one load less for sp_run_current) */
+    int64_t entered;        /* the status word while a goroutine runs */
+    int64_t switches;       /* made by this call of sp_runq_run */
+    int32_t budget;
+    int32_t may_switch;     /* IN_GOROUTINE: the loop serves what goroutines do */
+    /* Set by a goroutine that parked and went back through the loop (not a
+       direct switch): what the loop releases once it is out. */
+    sp_unlock_fn park_unlock;
+    void *park_arg;
+    int32_t parked;
+} sp_run_ctx;
+
+extern SP_HIDDEN SP_THREAD_LOCAL sp_run_ctx *sp_tls_run;
+
 /* The goroutine the run loop is running on this thread, when the caller is
    that goroutine, with its queue (*q); else NULL. may_switch: the loop holds
-   the P with the status word at IN_GOROUTINE (not a blocking section). */
-SP_HIDDEN sp_g *sp_run_current(sp_runq **q, int *may_switch);
-/* The queue work of the loop's goroutine (run_loop.c explains the busy flag
-   and the monitor): 1 with the P held and q usable until sp_run_end_work,
-   0 when the P was taken (nothing to end). */
-SP_HIDDEN int sp_run_begin_work(void);
-SP_HIDDEN void sp_run_end_work(void);
+   the P with the status word at IN_GOROUTINE (not a blocking section). Inline:
+   every goroutine call asks. */
+static inline sp_g *sp_run_current(sp_runq **q, int *may_switch)
+{
+    sp_run_ctx *c = sp_tls_run;
+    if (c == NULL || c->current_coro != sp_current())
+        return NULL;
+    if (q != NULL)
+        *q = c->q;
+    if (may_switch != NULL)
+        *may_switch = c->may_switch;
+    return c->current;
+}
+
+/* The queue work of the loop's goroutine, and of the loop between two
+   goroutines: while it holds the P, the loop raises busy with a plain store
+   and reads the status word with a plain load; the monitor, after its CAS,
+   issues a process-wide memory barrier and waits until busy is down
+   (run_loop.c explains the handshake). 1 with the P held and q usable until
+   the work ends; 0 when the P was taken. */
+static inline int sp_run_queue_work_begin(const sp_run_ctx *c)
+{
+    atomic_store_explicit(&c->q->busy, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst); /* the monitor's membarrier does the rest */
+    return atomic_load_explicit(&c->q->status, memory_order_relaxed) == c->entered;
+}
+
+static inline void sp_run_queue_work_end(const sp_run_ctx *c)
+{
+    atomic_store_explicit(&c->q->busy, 0, memory_order_release);
+}
+
+/* sp_run_queue_work_begin for the calling goroutine; when it fails the work
+   is already ended. */
+static inline int sp_run_begin_work(void)
+{
+    sp_run_ctx *c = sp_tls_run;
+    if (sp_run_queue_work_begin(c))
+        return 1;
+    sp_run_queue_work_end(c);
+    return 0;
+}
+
+static inline void sp_run_end_work(void) { sp_run_queue_work_end(sp_tls_run); }
+
+/* The sched of the calling goroutine, or NULL when the caller is not one of
+   a running runtime (the owner of what it makes). */
+static inline sp_sched *sp_current_sched(void)
+{
+    sp_runq *q = NULL;
+    return sp_run_current(&q, NULL) != NULL ? q->sched : NULL;
+}
+
+/* The wake context of the calling goroutine, whose queue q (from
+   sp_run_current) its loop holds when may_switch: its P's runnext while the
+   queue work holds (sp_wake_ctx_end ends it), else no P. Managed parties it
+   completes go to its P's list, or its sched's. */
+static inline void sp_wake_ctx_begin_on(sp_wake_ctx *c, sp_runq *q, int may_switch)
+{
+    c->q = NULL;
+    c->sched = q->sched;
+    c->in_loop = 0;
+    c->readied = 0;
+    c->pending = NULL;
+    c->managed = NULL;
+    if (may_switch && sp_run_begin_work()) {
+        c->q = q;
+        c->in_loop = 1;
+    }
+}
+
+/* sp_wake_ctx_begin_on for the calling goroutine, or no context at all
+   (q NULL, no sched) when the caller is not one. */
+static inline void sp_wake_ctx_begin(sp_wake_ctx *c)
+{
+    sp_runq *q = NULL;
+    int may_switch = 0;
+    if (sp_run_current(&q, &may_switch) != NULL) {
+        sp_wake_ctx_begin_on(c, q, may_switch);
+        return;
+    }
+    *c = (sp_wake_ctx){ 0 };
+}
+
+static inline void sp_wake_ctx_end(sp_wake_ctx *c)
+{
+    if (c->in_loop) {
+        /* The P's list, which the loop hands to the host when it stops. */
+        while (c->managed != NULL) {
+            sp_party *p = c->managed;
+            c->managed = p->next_woken;
+            p->next_woken = c->q->wakes;
+            c->q->wakes = p;
+        }
+        sp_run_end_work();
+    } else if (c->managed != NULL) {
+        sp_sched_add_wakes(c->sched, c->managed);
+        c->managed = NULL;
+    }
+}
+
+/* Makes p a party of goroutine g (of q's sched) with ncases waiters at
+   waiters, for it to park with: every field a completer reads. */
+static inline void sp_party_of(sp_party *p, sp_g *g, sp_runq *q, sp_waiter *waiters, int32_t ncases)
+{
+    p->claimed = 0;
+    p->kind = SP_PARTY_GOROUTINE;
+    p->chosen = -1;
+    p->result = SP_OK;
+    p->ok = 0;
+    p->ncases = ncases;
+    p->waiters = waiters;
+    p->g = g;
+    p->sched = q->sched;
+    p->outside = 0;
+    p->timer = NULL;
+    p->next_woken = NULL;
+}
+
+/* Makes p a party of the calling goroutine; returns its record, or NULL when
+   the caller is not a goroutine of a running runtime. */
+static inline sp_g *sp_party_of_goroutine(sp_party *p, sp_waiter *waiters, int32_t ncases)
+{
+    sp_runq *q = NULL;
+    sp_g *g = sp_run_current(&q, NULL);
+    if (g != NULL)
+        sp_party_of(p, g, q, waiters, ncases);
+    return g;
+}
+
 /* Readies g on the loop's P (inside its queue work): runnext, the one it
    displaces to the ring, half of a full ring to the global queue. */
 SP_HIDDEN void sp_run_ready(sp_g *g);

@@ -47,11 +47,9 @@ struct sp_sched {
    monitor once a millisecond. Goroutine records are stamped with it, and the
    run loop reads it on every switch (the clock itself is a system call on
    some machines). */
-static int64_t sp_clock_word;
+int64_t sp_clock_word;
 
 int64_t *sp_clock_ms(void) { return &sp_clock_word; }
-
-int64_t sp_coarse_ms(void) { return __atomic_load_n(&sp_clock_word, __ATOMIC_RELAXED); }
 
 static int64_t now_ms(void) { return sp_coarse_ms(); }
 

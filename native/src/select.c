@@ -191,6 +191,7 @@ static int select_core(sp_case *cases, int32_t n, bool block, sp_party *party, s
         return SP_WOULD_BLOCK;
     }
     *outside = 0;
+    sp_party_arm(party);
     for (int32_t i = 0; i < n; i++) {
         sp_waiter *w = &b->waiters[i];
         *w = (sp_waiter){ .party = party, .elem = cases[i].elem, .index = i, .is_send = cases[i].dir == SP_SEND };

@@ -48,6 +48,7 @@ int sp_host_sleep(sp_runq *here, int64_t nanoseconds, void *timer, sp_party *par
         return SP_EINVAL;
     sp_timer *t = timer;
     *t = (sp_timer){ .fire = wake_sleeper, .arg = party };
+    sp_party_arm(party);
     party->timer = t;
     sp_timers_lock(&here->timers);
     int err = sp_timers_add_locked(&here->timers, t, deadline(nanoseconds));

@@ -64,7 +64,9 @@ static inline int sp_timers_maybe_due(sp_timers *h, int64_t now_ms)
 static inline void sp_timers_lock(sp_timers *h) { sp_lock_acquire(&h->lock); }
 static inline void sp_timers_unlock(sp_timers *h) { sp_lock_release(&h->lock); }
 
-/* The coarse clock (sched.c): milliseconds, advanced by sp_clock_tick. */
-SP_HIDDEN int64_t sp_coarse_ms(void);
+/* The coarse clock (sched.c): milliseconds, advanced by sp_clock_tick, read
+   inline on every switch. */
+extern SP_HIDDEN int64_t sp_clock_word;
+static inline int64_t sp_coarse_ms(void) { return __atomic_load_n(&sp_clock_word, __ATOMIC_RELAXED); }
 
 #endif

@@ -62,6 +62,7 @@ static int wait_or_queue(sp_wg h, sp_party *party, sp_waiter *w, int *outside, s
         object_unlock(&wg->obj);
         return rc;
     }
+    sp_party_arm(party);
     *w = (sp_waiter){ .party = party };
     sp_waitq_push(&wg->waiters, w);
     *outside = wg->obj.outside;

@@ -58,8 +58,19 @@ internal abstract unsafe class NativeParty
         }
     }
 
-    /// <summary>Readies the party for one operation of the given kind (SP_PARTY_*).</summary>
-    protected void Prepare(int kind, int cases) => sp_party_init(Party, kind, (ulong)_token, Waiters, cases);
+    private int _preparedKind, _preparedCases = -1;
+
+    /// <summary>Readies the party for operations of the given kind (SP_PARTY_*) and
+    /// number of cases: a call only when they change (each host call that queues the
+    /// party readies the rest itself).</summary>
+    protected void Prepare(int kind, int cases)
+    {
+        if (kind == _preparedKind && cases == _preparedCases)
+            return;
+        sp_party_init(Party, kind, (ulong)_token, Waiters, cases);
+        _preparedKind = kind;
+        _preparedCases = cases;
+    }
 
     /// <summary>The engine completed it (or cancelled it: Party->result says which).</summary>
     protected abstract void Completed();
