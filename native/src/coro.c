@@ -24,6 +24,20 @@ static int check_live(const sp_coro *co)
     return co->magic == SP_CORO_DEAD ? SP_ESTALE : SP_EINVAL;
 }
 
+/* Coroutine ids, process-unique, taken a block at a time per thread. */
+enum { ID_BLOCK = 1024 };
+static _Atomic uint64_t next_id_block = 1;
+static SP_THREAD_LOCAL uint64_t tls_next_id, tls_id_end;
+
+uint64_t sp_next_coro_id(void)
+{
+    if (tls_next_id == tls_id_end) {
+        tls_next_id = __atomic_fetch_add(&next_id_block, ID_BLOCK, __ATOMIC_RELAXED);
+        tls_id_end = tls_next_id + ID_BLOCK;
+    }
+    return tls_next_id++;
+}
+
 int sp_stack_segmented_available(void) { return SP_HAVE_SEGMENTS; }
 int sp_is_split_stack(sp_fn fn) { return fn != NULL && sp_function_is_split((const void *)fn); }
 
@@ -208,7 +222,7 @@ static inline int switch_to_resumer(sp_coro *co, int state)
 static SP_NOINLINE void first_resume_on_thread(void)
 {
     sp_fault_thread_init();
-    sp_arm_thread_exit();
+    sp_arm_thread_exit(sp_fault_thread_exit);
     tls_thread_ready = 1;
 #if defined(SPINDLE_VALGRIND)
     under_valgrind = RUNNING_ON_VALGRIND != 0;
@@ -316,15 +330,6 @@ void sp_coro_entry(sp_coro *co)
     SP_ASAN_START_SWITCH(NULL, co->asan_resumer_bottom, co->asan_resumer_size);
     sp_switch(&co->sp, co->resumer_sp, SP_STATE_DONE);
     abort(); /* a finished coroutine is never resumed */
-}
-
-void sp_thread_exiting(void)
-{
-#if SP_HAVE_SEGMENTS
-    sp_segment_thread_exit();
-#endif
-    sp_pool_thread_exit();
-    sp_fault_thread_exit();
 }
 
 int sp_coro_destroy(sp_coro *co)

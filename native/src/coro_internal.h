@@ -237,10 +237,15 @@ static inline void sp_lock_release(sp_lock *l) { __atomic_store_n(&l->held, 0, _
    thread's wake-up: futex on Linux, WaitOnAddress on Windows). */
 SP_HIDDEN void sp_wake_word_wait(int32_t *word);
 SP_HIDDEN void sp_wake_word_set(int32_t *word);
-/* Makes sure sp_thread_exiting runs when the calling thread exits. */
-SP_HIDDEN void sp_arm_thread_exit(void);
-/* Per-thread clean-up (coro.c): pool cache, alternate signal stack. */
-SP_HIDDEN void sp_thread_exiting(void);
+/* Makes sure cleanup runs when the calling thread exits (platform_*.c): each
+   layer that keeps per-thread state (pools, segment caches, the alternate
+   signal stack) arms it for its own cleanup, which runs for every thread
+   that armed anything, so it must find nothing to do on the others. */
+SP_HIDDEN void sp_arm_thread_exit(void (*cleanup)(void));
+/* The platform's side (platform_*.c): arm the calling thread's exit hook,
+   which calls sp_thread_exit_run (thread_exit.c). */
+SP_HIDDEN void sp_platform_arm_thread_exit(void);
+SP_HIDDEN void sp_thread_exit_run(void);
 SP_HIDDEN void sp_pool_thread_exit(void);
 SP_HIDDEN void sp_fault_thread_exit(void);
 /* Writes a message to standard error with no allocation (signal-safe). */

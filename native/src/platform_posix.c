@@ -67,12 +67,10 @@ void sp_wake_word_set(int32_t *word)
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
-static SP_THREAD_LOCAL int tls_exit_armed;
-
 static void on_exit_key(void *unused)
 {
     (void)unused;
-    sp_thread_exiting();
+    sp_thread_exit_run();
 }
 
 static void make_exit_key(void)
@@ -80,11 +78,8 @@ static void make_exit_key(void)
     pthread_key_create(&exit_key, on_exit_key);
 }
 
-void sp_arm_thread_exit(void)
+void sp_platform_arm_thread_exit(void)
 {
-    if (tls_exit_armed)
-        return;
-    tls_exit_armed = 1;
     pthread_once(&exit_key_once, make_exit_key);
     pthread_setspecific(exit_key, (void *)1); /* non-NULL, or the destructor is skipped */
 }

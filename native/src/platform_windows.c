@@ -44,7 +44,7 @@ static INIT_ONCE exit_slot_once = INIT_ONCE_STATIC_INIT;
 static void WINAPI on_exit_slot(void *value)
 {
     if (value != NULL)
-        sp_thread_exiting();
+        sp_thread_exit_run();
 }
 
 static BOOL CALLBACK make_exit_slot(INIT_ONCE *once, void *param, void **ctx)
@@ -54,7 +54,7 @@ static BOOL CALLBACK make_exit_slot(INIT_ONCE *once, void *param, void **ctx)
     return TRUE;
 }
 
-void sp_arm_thread_exit(void)
+void sp_platform_arm_thread_exit(void)
 {
     InitOnceExecuteOnce(&exit_slot_once, make_exit_slot, NULL, NULL);
     if (exit_slot != FLS_OUT_OF_INDEXES && FlsGetValue(exit_slot) == NULL)

@@ -8,8 +8,7 @@
 enum {
     THREAD_CACHE_MAX = 64,    /* per thread, taken and given without a lock */
     GLOBAL_POOL_MAX = 1024,   /* beyond this, stacks go back to the system */
-    TRANSFER_BATCH = 32,      /* moved between the two under one lock */
-    ID_BLOCK = 1024           /* ids handed to a thread at a time */
+    TRANSFER_BATCH = 32       /* moved between the two under one lock */
 };
 
 typedef struct unit_list {
@@ -18,11 +17,9 @@ typedef struct unit_list {
 } unit_list;
 
 static SP_THREAD_LOCAL unit_list tls_cache;
-static SP_THREAD_LOCAL uint64_t tls_next_id, tls_id_end;
 
 static sp_lock global_lock;
 static unit_list global_pool;
-static atomic_uint_fast64_t global_next_id = 1;
 
 static void push(unit_list *l, sp_coro *co)
 {
@@ -114,17 +111,8 @@ void sp_pool_give(sp_coro *co)
     }
     /* A coroutine that never ran wrote nothing but its first frame. */
     sp_stack_clean(&co->stack, co->state == SP_STATE_NEW ? (const char *)co->sp : NULL);
-    sp_arm_thread_exit();
+    sp_arm_thread_exit(sp_pool_thread_exit);
     if (tls_cache.count >= THREAD_CACHE_MAX)
         spill_to_global();
     push(&tls_cache, co);
-}
-
-uint64_t sp_next_coro_id(void)
-{
-    if (tls_next_id == tls_id_end) {
-        tls_next_id = atomic_fetch_add(&global_next_id, ID_BLOCK);
-        tls_id_end = tls_next_id + ID_BLOCK;
-    }
-    return tls_next_id++;
 }

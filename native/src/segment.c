@@ -89,7 +89,7 @@ static sp_segment *take_unit(void)
         sp_lock_release(&global_lock);
         if (tls_units.head == NULL && !carve_slab())
             return NULL;
-        sp_arm_thread_exit();
+        sp_arm_thread_exit(sp_segment_thread_exit);
     }
     sp_segment *s = pop(&tls_units);
     SP_VG_MAKE_DEFINED(s, SP_SEG_UNIT);
@@ -108,7 +108,7 @@ static void give_unit(sp_segment *s)
 {
     if (tls_units.count >= THREAD_CACHE_MAX)
         spill_units(THREAD_CACHE_MAX - TRANSFER_BATCH);
-    sp_arm_thread_exit();
+    sp_arm_thread_exit(sp_segment_thread_exit);
     push(&tls_units, s);
 }
 
@@ -144,7 +144,7 @@ static void give_large(sp_segment *s)
     madvise((char *)s + page, s->size - page, MADV_DONTNEED);
     sp_segment *old = tls_large;
     tls_large = s;
-    sp_arm_thread_exit();
+    sp_arm_thread_exit(sp_segment_thread_exit);
     if (old != NULL)
         unmap_large(old);
 }
@@ -292,7 +292,7 @@ void sp_segment_reuse_first(sp_coro *co)
 
 sp_segment *sp_segment_grow(sp_segment *seg, size_t need)
 {
-    check_canary(seg, sp_current());
+    check_canary(seg, seg->co);
     sp_coro *co = seg->co;
     if (seg->next != NULL) { /* kept, but too small for this frame */
         give_chain(co, seg->next);
@@ -317,7 +317,7 @@ sp_segment *sp_segment_grow(sp_segment *seg, size_t need)
 
 void sp_segment_trim(sp_segment *seg)
 {
-    check_canary(seg, sp_current());
+    check_canary(seg, seg->co);
     give_chain(seg->co, seg->next);
     seg->next = NULL;
 }
