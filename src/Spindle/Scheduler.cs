@@ -5,21 +5,52 @@ using static Spindle.Interop.SpindleHost;
 
 namespace Spindle;
 
-/// <summary>
-/// The M:N scheduler, after Go's (runtime/proc.go). Goroutines (G) run on worker threads
-/// (M); an M must hold a processor (P) to run them, and there are GOMAXPROCS Ps. Each P
-/// has a local run queue with a runnext slot, its timers and a free list of G
-/// descriptors; a global run queue takes the overflow. An M that runs out of work steals
-/// half of another P's queue, and otherwise gives up its P and parks; new work wakes an
-/// idle M (wakep). A monitor thread takes the P from an M stuck in a blocking call or in
-/// one goroutine, and hands it to another M.
-///
-/// No managed frame ever runs on a goroutine stack: native goroutines reach the
-/// scheduler through runtime calls, which return from the native run loop (sp_runq_run)
-/// to this code on the M's own stack; managed goroutines are async methods whose steps
-/// run here too. The local run queues are native, and the run loop serves yields and
-/// plain channel operations of native goroutines itself (run_loop.c, chan_fast.c).
-/// </summary>
+// The M:N scheduler, after Go's (runtime/proc.go).
+//
+// The model. Goroutines (G) run on worker threads (M); an M must hold a processor (P) to
+// run them, and there are GOMAXPROCS Ps. Each P has a local run queue (native: a ring of
+// 256 and a runnext slot), its timers (a native heap) and a free list of goroutine records;
+// a global run queue takes the overflow. An M that runs out of work runs other Ps' due
+// timers, steals half of another P's queue (four passes, runnext only on the last, after a
+// 3 us pause, as Go's stealWork), and otherwise gives up its P and parks until a timer is
+// due or new work wakes it (wakep). A monitor thread (Go's sysmon) takes the P from an M
+// stuck in a blocking call for more than 1 ms or in one goroutine for more than 10 ms, and
+// hands it to another M (handoff).
+//
+// The one hard rule. No managed frame ever runs on a goroutine stack. Native goroutines run
+// in the native run loop (sp_runq_run, run_loop.c), which switches between them by itself
+// while they yield, park, spawn and finish, and returns to this code, on the M's own stack,
+// only for what it cannot do: a managed goroutine next, a runtime call (a blocking
+// section, a managed callback), managed parties to resolve, its budget spent. Managed
+// goroutines are async methods whose steps run here: each step is a continuation the
+// goroutine's SynchronizationContext (or a Spindle wait completing) queued for it.
+//
+// Channels, select, timers, mutexes and wait groups are the native engine's
+// (docs/architecture.md). This code meets them only as parties: a managed goroutine's wait
+// parks it (its step ends with the goroutine Waiting), the engine completes the party, and
+// the continuation becomes the goroutine's next step (PostStep readies it). A native
+// goroutine the engine readies goes straight into a run queue without this code.
+//
+// Invariants.
+// - A G is runnable (in exactly one run queue), running (on exactly one M), waiting (in
+//   what it waits on, or nowhere for a wait that never ends), or dead. Deadlock detection
+//   must never see a moment where a live G is none of these: a G is queued before its wait
+//   stops being counted (PostStep, the engine's ready), and a worker that lost its P counts
+//   in RunningWithoutP until its G is accounted for again.
+// - Only the M holding a P touches its run queue's tail and runnext; thieves take from the
+//   head by CAS. The monitor takes a P from a run loop that is switching by a CAS of the
+//   status word, a process-wide barrier, and a wait for the loop's busy flag
+//   (run_loop.c explains the handshake): the loop never locks on its switch path.
+// - Deadlock: every P idle, nothing runnable anywhere, no timer pending, no M running
+//   without a P, no goroutine waiting on something a thread outside Spindle could end
+//   (an object C# made or named, a Task) — yet goroutines are alive.
+//
+// Alternatives rejected. A scheduler in C# that drives every switch (a trip into managed
+// code per yield: 111 ns a yield, against about 30 with the native run loop); goroutines
+// on the thread pool (no GOMAXPROCS, no runnext locality, no deadlock detection); a lock
+// around the run queues (Go's lock-free ring costs one CAS for a thief, none for the owner).
+
+/// <summary>The M:N scheduler of one runtime (see the comment above).</summary>
 internal sealed unsafe partial class Scheduler
 {
     private readonly Lock _lock = new();
