@@ -74,10 +74,56 @@ internal sealed unsafe class Goroutine
     public Func<Task>? Body;
     public Task? Task;
     public GoroutineSyncContext? Context;
-    /// <summary>Continuations waiting to run as the goroutine's next steps, in order: a
-    /// SendOrPostCallback (its SynchronizationContext's posts) or an Action&lt;object?&gt; (a
-    /// Spindle wait completing). Changed under <see cref="LockSteps"/>.</summary>
-    public Queue<(Delegate Callback, object? State)>? Steps; // managed goroutines only
+    // Continuations waiting to run as the goroutine's next steps, in order: a
+    // SendOrPostCallback (its SynchronizationContext's posts) or an Action<object?> (a
+    // Spindle wait completing). Almost always at most one: it lives in fields, and only
+    // the ones behind it in a queue. Changed under LockSteps.
+    private Delegate? _nextStep;
+    private object? _nextStepState;
+    private Queue<(Delegate Callback, object? State)>? _laterSteps;
+    private int _steps;
+
+    /// <summary>Continuations queued and not yet run (under LockSteps).</summary>
+    public int PendingSteps => _steps;
+
+    /// <summary>Queues a step (under LockSteps).</summary>
+    public void AddStep(Delegate callback, object? state)
+    {
+        if (_steps++ == 0)
+        {
+            _nextStep = callback;
+            _nextStepState = state;
+        }
+        else
+        {
+            (_laterSteps ??= new()).Enqueue((callback, state));
+        }
+    }
+
+    /// <summary>Takes the first queued step (under LockSteps; there is one).</summary>
+    public (Delegate Callback, object? State) TakeStep()
+    {
+        (Delegate Callback, object? State) step = (_nextStep!, _nextStepState);
+        if (--_steps == 0)
+        {
+            _nextStep = null;
+            _nextStepState = null;
+        }
+        else
+        {
+            (_nextStep, _nextStepState) = _laterSteps!.Dequeue();
+        }
+        return step;
+    }
+
+    /// <summary>Forgets every queued step (a goroutine that is freed).</summary>
+    public void ClearSteps()
+    {
+        _nextStep = null;
+        _nextStepState = null;
+        _laterSteps?.Clear();
+        _steps = 0;
+    }
 
     // A word taken with one compare-exchange: a step's critical sections are a few
     // instructions, and Monitor and Lock read the managed thread id on every enter.

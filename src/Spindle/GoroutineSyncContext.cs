@@ -20,6 +20,12 @@ internal sealed class GoroutineSyncContext(Scheduler sched, Goroutine g) : Synch
     public override SynchronizationContext CreateCopy() => this;
 
     /// <summary>The managed goroutine running on this thread, or null.</summary>
-    public static Goroutine? CurrentGoroutine =>
-        Current is GoroutineSyncContext ctx && Machine.CurrentMachine?.Current == ctx.Goroutine ? ctx.Goroutine : null;
+    public static Goroutine? CurrentGoroutine => ManagedGoroutineOf(Machine.CurrentMachine);
+
+    /// <summary>The managed goroutine whose step worker runs, or null (no worker, or it runs
+    /// a native goroutine or a callback). Code a step runs inline (a continuation that a
+    /// completion in the step runs synchronously) counts as the goroutine's, as it would
+    /// under its SynchronizationContext.</summary>
+    public static Goroutine? ManagedGoroutineOf(Machine? worker) =>
+        worker?.Current is { Kind: GoroutineKind.Managed } g ? g : null;
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Spindle.Interop;
 using static Spindle.Interop.SpindleNative;
 using static Spindle.Interop.SpindleHost;
@@ -55,7 +57,8 @@ internal sealed unsafe class GoroutineTable
         {
             long slot = native->slot;
             Goroutine?[] chunk = _chunks[slot >> ChunkBits] ?? MakeChunk(slot >> ChunkBits);
-            ref Goroutine? entry = ref chunk[slot & (ChunkSize - 1)];
+            // Not ref chunk[i]: that checks the array's type at run time (LdelemaRef).
+            ref Goroutine? entry = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), (int)(slot & (ChunkSize - 1)));
             return Volatile.Read(ref entry) ?? MakeDescriptor(ref entry, native);
         }
     }

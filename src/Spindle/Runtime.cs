@@ -244,7 +244,7 @@ public static unsafe class Runtime
             return new ValueTask(new TaskCompletionSource().Task);
         }
         SignalParty p = SignalParty.Rent(null);
-        int rc = sp_host_sleep(Engine.Here, ns, p.Extra, p.Party);
+        int rc = sp_host_sleep(p.Here, ns, p.Extra, p.Party);
         return p.Answer(rc, WaitReason.Sleep, "sleep");
     }
 

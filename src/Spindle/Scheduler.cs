@@ -203,7 +203,7 @@ internal sealed unsafe partial class Scheduler
         g.Coro = null;
         g.Body = null;
         g.Task = null;
-        g.Steps?.Clear();
+        g.ClearSteps();
         _goroutines.Free(m?.P, g); // Dead, and out of the live count
     }
 
@@ -231,7 +231,6 @@ internal sealed unsafe partial class Scheduler
         Machine? m = Machine.CurrentMachine;
         Goroutine g = NewG(m, GoroutineKind.Managed);
         g.Body = body;
-        g.Steps ??= new();
         g.Context ??= new GoroutineSyncContext(this, g);
         g.IsMain = isMain;
         g.SetState(GoroutineState.Runnable);
@@ -891,7 +890,7 @@ internal sealed unsafe partial class Scheduler
     private void ExecuteManaged(Machine m, Goroutine g)
     {
         g.SetState(GoroutineState.Running);
-        SynchronizationContext? previous = SynchronizationContext.Current;
+        // A worker runs with no SynchronizationContext between steps.
         SynchronizationContext.SetSynchronizationContext(g.Context);
         try
         {
@@ -909,7 +908,7 @@ internal sealed unsafe partial class Scheduler
             else
             {
                 g.LockSteps();
-                (Delegate callback, object? state) = g.Steps!.Dequeue();
+                (Delegate callback, object? state) = g.TakeStep();
                 g.UnlockSteps();
                 if (callback is Action<object?> completion)
                     completion(state);
@@ -919,7 +918,7 @@ internal sealed unsafe partial class Scheduler
         }
         finally
         {
-            SynchronizationContext.SetSynchronizationContext(previous);
+            SynchronizationContext.SetSynchronizationContext(null);
         }
 
         g.LockSteps();
@@ -927,7 +926,7 @@ internal sealed unsafe partial class Scheduler
         bool outside = reason == WaitReason.External || g.ParkOutside;
         g.ParkReason = WaitReason.None;
         g.ParkOutside = false;
-        if (g.Steps!.Count > 0)
+        if (g.PendingSteps > 0)
         {
             g.UnlockSteps();
             Requeue(m, g);
@@ -954,7 +953,7 @@ internal sealed unsafe partial class Scheduler
     {
         bool wake = false, counted = false;
         g.LockSteps();
-        g.Steps!.Enqueue((callback, state));
+        g.AddStep(callback, state);
         if (g.State == GoroutineState.Waiting)
         {
             g.SetState(GoroutineState.Runnable);

@@ -75,7 +75,7 @@ public sealed unsafe class WaitGroup
     {
         SignalParty p = SignalParty.Rent(this);
         sp_wakes w;
-        int rc = sp_host_wg_wait(Engine.Here, _handle, p.Party, &w);
+        int rc = sp_host_wg_wait(p.Here, _handle, p.Party, &w);
         return p.Answer(rc, WaitReason.WaitGroup, "waiting on a wait group");
     }
 }

@@ -182,7 +182,7 @@ public sealed unsafe class Chan<T> where T : unmanaged
     {
         ChanOp<T> op = ChanOp<T>.Rent(this, value);
         sp_wakes w;
-        int rc = sp_host_chan_send(Engine.Here, _handle, op.Elem, op.Party, &w);
+        int rc = sp_host_chan_send(op.Here, _handle, op.Elem, op.Party, &w);
         Engine.Finish(w);
         return op.AnswerSend(rc);
     }
@@ -193,7 +193,7 @@ public sealed unsafe class Chan<T> where T : unmanaged
         ChanOp<T> op = ChanOp<T>.Rent(this, default);
         bool ok;
         sp_wakes w;
-        int rc = sp_host_chan_recv(Engine.Here, _handle, op.Elem, &ok, op.Party, &w);
+        int rc = sp_host_chan_recv(op.Here, _handle, op.Elem, &ok, op.Party, &w);
         Engine.Finish(w);
         return op.AnswerReceive(rc);
     }
@@ -205,7 +205,7 @@ public sealed unsafe class Chan<T> where T : unmanaged
         ChanOp<T> op = ChanOp<T>.Rent(this, default);
         bool ok;
         sp_wakes w;
-        int rc = sp_host_chan_recv(Engine.Here, _handle, op.Elem, &ok, op.Party, &w);
+        int rc = sp_host_chan_recv(op.Here, _handle, op.Elem, &ok, op.Party, &w);
         Engine.Finish(w);
         return op.AnswerReceiveOk(rc, ok);
     }

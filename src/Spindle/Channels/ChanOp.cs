@@ -18,8 +18,9 @@ internal sealed unsafe class ChanOp<T> : AsyncParty, IValueTaskSource, IValueTas
 
     public static ChanOp<T> Rent(Chan<T> channel, T value)
     {
-        ChanOp<T> op = PartyPool<ChanOp<T>>.Rent();
-        op.Begin(1, channel);
+        Machine? worker = Machine.CurrentMachine;
+        ChanOp<T> op = PartyPool<ChanOp<T>>.Rent(worker);
+        op.Begin(worker, 1, channel);
         *op.Elem = value;
         return op;
     }
@@ -28,7 +29,7 @@ internal sealed unsafe class ChanOp<T> : AsyncParty, IValueTaskSource, IValueTas
     {
         G = null;
         Keep = null;
-        PartyPool<ChanOp<T>>.Return(this);
+        PartyPool<ChanOp<T>>.Return(this, Worker);
     }
 
     public ValueTask AnswerSend(int rc)
@@ -63,7 +64,7 @@ internal sealed unsafe class ChanOp<T> : AsyncParty, IValueTaskSource, IValueTas
         int result = TakeResult(token);
         T value = *Elem;
         ok = Party->ok != 0;
-        PartyPool<ChanOp<T>>.Return(this);
+        PartyPool<ChanOp<T>>.Return(this, Worker);
         SpindleError.ThrowIfChannelFailed(result);
         return value;
     }

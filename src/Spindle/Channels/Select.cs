@@ -190,7 +190,7 @@ public sealed unsafe class Select
         SelectParty p = PartyFor(n);
         p.Begin(this, n);
         sp_wakes w;
-        int rc = sp_host_select(Engine.Here, cases, n, true, &chosen, p.Party, &w);
+        int rc = sp_host_select(p.Here, cases, n, true, &chosen, p.Party, &w);
         Engine.Finish(w);
         return p.Answer(rc, chosen, n);
     }
@@ -215,7 +215,7 @@ public sealed unsafe class Select
 
         public void Begin(Select owner, int n)
         {
-            Begin(n, owner);
+            Begin(Machine.CurrentMachine, n, owner);
             _owner = owner;
         }
 

@@ -89,7 +89,7 @@ public sealed unsafe class SpindleMutex
     {
         SignalParty p = SignalParty.Rent(this);
         sp_wakes w;
-        int rc = sp_host_mutex_lock(Engine.Here, _handle, p.Party, &w);
+        int rc = sp_host_mutex_lock(p.Here, _handle, p.Party, &w);
         return p.Answer(rc, WaitReason.Mutex, "locking a mutex");
     }
 

@@ -25,13 +25,24 @@ internal abstract unsafe class AsyncParty : NativeParty
 
     protected AsyncParty(int cases, int extraBytes) : base(cases, extraBytes) { }
 
-    /// <summary>Readies the party for one operation of cases cases by the caller.</summary>
-    protected void Begin(int cases, object? keep)
+    /// <summary>The worker the party was rented on (its spare is where it goes back), or
+    /// null off the workers.</summary>
+    protected Machine? Worker;
+    /// <summary>The run queue of the processor the caller holds (for the engine call: what
+    /// it readies runs next there), or null.</summary>
+    public sp_runq* Here;
+
+    /// <summary>Readies the party for one operation of cases cases by the caller, on worker
+    /// (the caller's Machine, looked up once per operation).</summary>
+    protected void Begin(Machine? worker, int cases, object? keep)
     {
         Prepare(SP_PARTY_MANAGED, cases);
         Core.Reset();
         _phase = Waiting;
-        G = GoroutineSyncContext.CurrentGoroutine;
+        Worker = worker;
+        G = GoroutineSyncContext.ManagedGoroutineOf(worker);
+        Processor? p = worker?.P;
+        Here = p is null ? null : p.RunQ.Native;
         Keep = keep;
     }
 
@@ -114,9 +125,17 @@ internal sealed unsafe class SignalParty : AsyncParty, IValueTaskSource
 
     public static SignalParty Rent(object? keep)
     {
-        SignalParty p = PartyPool<SignalParty>.Rent();
-        p.Begin(1, keep);
+        Machine? worker = Machine.CurrentMachine;
+        SignalParty p = PartyPool<SignalParty>.Rent(worker);
+        p.Begin(worker, 1, keep);
         return p;
+    }
+
+    private void Release()
+    {
+        G = null;
+        Keep = null;
+        PartyPool<SignalParty>.Return(this, Worker);
     }
 
     /// <summary>The answer of the call that would have parked: a completed ValueTask (or a
@@ -125,16 +144,14 @@ internal sealed unsafe class SignalParty : AsyncParty, IValueTaskSource
     {
         if (Parked(rc, reason))
             return new ValueTask(this, Version);
-        G = null;
-        Keep = null;
-        PartyPool<SignalParty>.Return(this);
+        Release();
         return rc == SP_OK ? ValueTask.CompletedTask : ValueTask.FromException(SpindleError.ForWait(rc, what));
     }
 
     public void GetResult(short token)
     {
         int result = TakeResult(token);
-        PartyPool<SignalParty>.Return(this);
+        PartyPool<SignalParty>.Return(this, Worker);
         if (result != SP_OK)
             throw SpindleError.ForWait(result, "wait");
     }
@@ -155,7 +172,7 @@ internal sealed unsafe class ThreadParty : NativeParty
         if (Machine.CurrentMachine is not null)
             throw new InvalidOperationException(
                 $"spindle: {what} would block a worker thread; in a goroutine use the Async method");
-        ThreadParty p = PartyPool<ThreadParty>.Rent();
+        ThreadParty p = PartyPool<ThreadParty>.Rent(null);
         p.Ready(1);
         return p;
     }
@@ -165,7 +182,7 @@ internal sealed unsafe class ThreadParty : NativeParty
     /// <summary>Waits until the engine completes it; returns its result.</summary>
     public int Wait(int rc) => rc == SP_PARKED ? sp_party_wait(Party) : rc;
 
-    public void Return() => PartyPool<ThreadParty>.Return(this);
+    public void Return() => PartyPool<ThreadParty>.Return(this, null);
 
     protected override void Completed()
     {

@@ -101,20 +101,28 @@ internal abstract unsafe class NativeParty
     }
 }
 
-/// <summary>A pool of parties of one kind: a small cache per thread in front of a shared
-/// stack; a party beyond both is destroyed (its memory and handle freed).</summary>
+/// <summary>A pool of parties of one kind: one spare per worker thread (the party its last
+/// operation of this kind gave back), a small cache per other thread, and a shared stack
+/// behind them; a party beyond all of them is destroyed (its memory and token freed).</summary>
 internal static class PartyPool<T> where T : NativeParty, new()
 {
     private const int ThreadCacheSize = 16;
     private const int SharedMax = 1024;
+
+    // A worker's spare is reached through the Machine the operation already looked up:
+    // thread statics of a generic class cost a runtime lookup and a TLS call each.
+    private static readonly int s_spare = Machine.NewSpareSlot();
 
     [ThreadStatic] private static T?[]? t_cache;
     [ThreadStatic] private static int t_count;
     private static readonly Stack<T> s_shared = new();
     private static readonly Lock s_lock = new();
 
-    public static T Rent()
+    /// <summary>A party, from worker's spare when it has one.</summary>
+    public static T Rent(Machine? worker)
     {
+        if (worker is not null && worker.TakeSpare(s_spare) is T spare)
+            return spare;
         T?[]? cache = t_cache;
         if (cache is not null && t_count > 0)
         {
@@ -130,8 +138,12 @@ internal static class PartyPool<T> where T : NativeParty, new()
         return new T();
     }
 
-    public static void Return(T item)
+    /// <summary>Gives item back, as the spare of worker (the one it was rented on) when
+    /// that has none; from any thread.</summary>
+    public static void Return(T item, Machine? worker)
     {
+        if (worker is not null && worker.GiveSpare(s_spare, item))
+            return;
         T?[] cache = t_cache ??= new T?[ThreadCacheSize];
         if (t_count < cache.Length)
         {
