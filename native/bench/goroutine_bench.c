@@ -46,10 +46,14 @@ EXPORT void bench_spawn(void *arg)
     sp_wg_release(spawned);
 }
 
-/* ---- channels: the same programs as bench/go/main.go's pingPong, ring and sieve. */
+/* ---- channels: the same programs as bench/go/main.go's pingPong, selectPingPong,
+   ring and sieve. */
 
 /* `rounds` round trips over two unbuffered channels. */
 EXPORT void bench_chan_pingpong(void *arg) { wl_pingpong((int64_t)(intptr_t)arg); }
+
+/* `rounds` round trips, each send and receive a select over two channels. */
+EXPORT void bench_select_pingpong(void *arg) { wl_select_pingpong((int64_t)(intptr_t)arg); }
 
 /* A token goes 100 times around a ring of `n` goroutines (100 x n hops). Go's
    ring times only its 10 laps; here building the ring (n spawns, n + 1 channels)

@@ -34,6 +34,53 @@ int64_t wl_pingpong(int64_t rounds)
     return v;
 }
 
+static sp_chan quit;
+
+/* One select between sending v on ch and quit: 0 when it sent. */
+static int send_or_quit(sp_chan ch, int64_t *v)
+{
+    sp_case cases[2] = { { ch, SP_SEND, v, NULL }, { quit, SP_RECV, NULL, NULL } };
+    return sp_select(cases, 2, false);
+}
+
+/* One select between receiving into v from ch and quit: 0 when it received. */
+static int recv_or_quit(sp_chan ch, int64_t *v)
+{
+    sp_case cases[2] = { { ch, SP_RECV, v, NULL }, { quit, SP_RECV, NULL, NULL } };
+    return sp_select(cases, 2, false);
+}
+
+static void select_ponger(void *arg)
+{
+    (void)arg;
+    int64_t v;
+    for (int64_t i = 0; i < pingpong_rounds; i++) {
+        if (recv_or_quit(ping, &v) != 0)
+            return;
+        v++;
+        if (send_or_quit(pong, &v) != 0)
+            return;
+    }
+}
+
+int64_t wl_select_pingpong(int64_t rounds)
+{
+    pingpong_rounds = rounds;
+    sp_chan_make(&ping, sizeof(int64_t), 0);
+    sp_chan_make(&pong, sizeof(int64_t), 0);
+    sp_chan_make(&quit, 0, 0);
+    sp_go(select_ponger, NULL);
+    int64_t v = 0;
+    for (int64_t i = 0; i < rounds; i++) {
+        if (send_or_quit(ping, &v) != 0 || recv_or_quit(pong, &v) != 0)
+            break; /* never: nobody closes quit */
+    }
+    sp_chan_release(ping);
+    sp_chan_release(pong);
+    sp_chan_release(quit);
+    return v;
+}
+
 typedef struct { sp_chan in, out; int64_t laps; sp_wg done; } ring_member;
 
 static void ring_hop(void *arg)

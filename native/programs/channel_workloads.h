@@ -9,6 +9,11 @@
    channels; returns the counter (each round trip adds one). */
 int64_t wl_pingpong(int64_t rounds);
 
+/* The same round trips, every send and receive a select over two channels: the
+   one the value travels on and a quit channel that is never ready (Go's usual
+   shape of a loop that can be stopped). Returns the counter. */
+int64_t wl_select_pingpong(int64_t rounds);
+
 /* A token goes `laps` times around a ring of `n` goroutines, each with its own
    unbuffered channel, and back to the caller after each lap; returns the hops made. */
 int64_t wl_ring(int64_t n, int64_t laps);

@@ -4,6 +4,7 @@
    (goroutines/chan_programs.c, goroutines/reliability_programs.c). Every
    build runs it: natively, under valgrind, ASan and TSan, on AArch64 under
    qemu and on Win64 under wine. */
+#include "channel_workloads.h"
 #include "check.h"
 #include "harness.h"
 
@@ -134,6 +135,28 @@ static void test_pingpong_in_the_loop(void)
     }
 }
 
+/* The benchmarks' programs (programs/channel_workloads.c) deliver every value:
+   io[2] round trips, io[3] the ping-pong's counter, io[4] the select ping-pong's,
+   io[5] the ring's hops. */
+static void workloads(void *p)
+{
+    int64_t *io = p;
+    io[3] = wl_pingpong(io[2]);
+    io[4] = wl_select_pingpong(io[2]);
+    io[5] = wl_ring(100, io[2] / 100);
+}
+
+static void test_benchmark_workloads(void)
+{
+    for (int i = 0; i < 3; i++) {
+        int64_t io[6] = { 0, 0, 20000 };
+        run_program("workloads", workloads, io, procs_of[i]);
+        CHECK_EQ(io[3], 20000);
+        CHECK_EQ(io[4], 20000);
+        CHECK_EQ(io[5], 20000);
+    }
+}
+
 /* ---- fairness: the harness watches from a plain thread ------------------------ */
 
 typedef struct watch {
@@ -197,6 +220,7 @@ int main(void)
     RUN(test_mutex_excludes);
     RUN(test_bad_input_codes);
     RUN(test_pingpong_in_the_loop);
+    RUN(test_benchmark_workloads);
     RUN(test_busy_goroutines_leave_everyone_a_turn);
     RUN(test_released_objects_give_memory_back);
     return test_summary();

@@ -6,13 +6,17 @@ namespace Spindle;
 
 /// <summary>A G: one goroutine. Reused through free lists, so spawning allocates nothing
 /// in steady state.</summary>
-internal sealed unsafe class Goroutine
+internal sealed unsafe partial class Goroutine
 {
     /// <summary>Its record in the native run queues; made by the scheduler's
     /// <see cref="GoroutineTable"/>, which maps the record back to this G.</summary>
     public readonly sp_g* Native;
 
-    public Goroutine(sp_g* native) => Native = native;
+    public Goroutine(sp_g* native, Scheduler scheduler)
+    {
+        Native = native;
+        Scheduler = scheduler;
+    }
 
     /// <summary>Numbered by the native record (1, 2, ... in each runtime).</summary>
     public long Id => Native->id;
@@ -73,7 +77,6 @@ internal sealed unsafe class Goroutine
     // Managed goroutines.
     public Func<Task>? Body;
     public Task? Task;
-    public GoroutineSyncContext? Context;
     // Continuations waiting to run as the goroutine's next steps, in order: a
     // SendOrPostCallback (its SynchronizationContext's posts) or an Action<object?> (a
     // Spindle wait completing). Almost always at most one: it lives in fields, and only

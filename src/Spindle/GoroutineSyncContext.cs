@@ -1,18 +1,18 @@
 namespace Spindle;
 
-/// <summary>The SynchronizationContext a managed goroutine's steps run under: every
-/// continuation posted to it becomes the goroutine's next step, run by a worker on its
-/// own stack. Code that opts out of the context (ConfigureAwait(false)) continues on the
-/// thread pool instead, outside the goroutine.</summary>
-internal sealed class GoroutineSyncContext(Scheduler sched, Goroutine g) : SynchronizationContext
+/// <summary>A managed goroutine is the SynchronizationContext its steps run under: every
+/// continuation posted to it becomes its next step, run by a worker on its own stack. Code
+/// that opts out of the context (ConfigureAwait(false)) continues on the thread pool
+/// instead, outside the goroutine. One object, not a context beside the G: a goroutine
+/// beyond the most a runtime has had costs one allocation.</summary>
+internal sealed partial class Goroutine : SynchronizationContext
 {
     public static readonly SendOrPostCallback InvokeAction = static state => ((Action)state!)();
 
-    public Goroutine Goroutine => g;
+    /// <summary>The scheduler whose table holds this G.</summary>
+    public Scheduler Scheduler { get; }
 
-    public Scheduler Scheduler => sched;
-
-    public override void Post(SendOrPostCallback d, object? state) => sched.PostStep(g, d, state);
+    public override void Post(SendOrPostCallback d, object? state) => Scheduler.PostStep(this, d, state);
 
     public override void Send(SendOrPostCallback d, object? state) =>
         throw new NotSupportedException("spindle: a goroutine cannot be entered synchronously from another thread");
@@ -20,7 +20,7 @@ internal sealed class GoroutineSyncContext(Scheduler sched, Goroutine g) : Synch
     public override SynchronizationContext CreateCopy() => this;
 
     /// <summary>The managed goroutine running on this thread, or null.</summary>
-    public static Goroutine? CurrentGoroutine => ManagedGoroutineOf(Machine.CurrentMachine);
+    public static Goroutine? Running => ManagedGoroutineOf(Machine.CurrentMachine);
 
     /// <summary>The managed goroutine whose step worker runs, or null (no worker, or it runs
     /// a native goroutine or a callback). Code a step runs inline (a continuation that a

@@ -20,8 +20,11 @@ internal sealed unsafe class GoroutineTable
 
     private readonly Goroutine?[]?[] _chunks = new Goroutine?[]?[MaxChunks];
 
-    public GoroutineTable(GoroutineStacks stacks, long maxStack)
+    private readonly Scheduler _scheduler;
+
+    public GoroutineTable(Scheduler scheduler, GoroutineStacks stacks, long maxStack)
     {
+        _scheduler = scheduler;
         sp_sched* s;
         int err = sp_sched_create(&s, (int)stacks, (nuint)maxStack);
         if (err != SP_OK)
@@ -69,9 +72,9 @@ internal sealed unsafe class GoroutineTable
         return _chunks[index]!;
     }
 
-    private static Goroutine MakeDescriptor(ref Goroutine? entry, sp_g* native)
+    private Goroutine MakeDescriptor(ref Goroutine? entry, sp_g* native)
     {
-        var made = new Goroutine(native);
+        var made = new Goroutine(native, _scheduler);
         return Interlocked.CompareExchange(ref entry, made, null) ?? made;
     }
 

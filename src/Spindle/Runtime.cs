@@ -235,7 +235,7 @@ public static unsafe class Runtime
         long ns = forever ? 0 : Durations.ToNanoseconds(duration, nameof(duration));
         if (!forever && ns <= 0)
             return ValueTask.CompletedTask;
-        Goroutine? g = GoroutineSyncContext.CurrentGoroutine;
+        Goroutine? g = Goroutine.Running;
         if (g is null)
             return new ValueTask(Task.Delay(duration));
         if (forever)
@@ -286,9 +286,9 @@ public static unsafe class Runtime
     /// pool outside a goroutine.</summary>
     internal static void ContinueSoon(Action continuation)
     {
-        Goroutine? g = GoroutineSyncContext.CurrentGoroutine;
+        Goroutine? g = Goroutine.Running;
         if (g is not null)
-            CurrentScheduler!.PostStep(g, GoroutineSyncContext.InvokeAction, continuation);
+            CurrentScheduler!.PostStep(g, Goroutine.InvokeAction, continuation);
         else
             ThreadPool.UnsafeQueueUserWorkItem(static c => c(), continuation, preferLocal: false);
     }

@@ -86,7 +86,7 @@ internal sealed unsafe partial class Scheduler
     public Scheduler(int maxProcs, CallbackRegistry callbacks)
     {
         Callbacks = callbacks;
-        _goroutines = new GoroutineTable(Runtime.Stacks, Runtime.MaxStack);
+        _goroutines = new GoroutineTable(this, Runtime.Stacks, Runtime.MaxStack);
         _globalQ = new GlobalQueue(_goroutines);
         SetMaxProcsLocked(maxProcs);
     }
@@ -231,7 +231,6 @@ internal sealed unsafe partial class Scheduler
         Machine? m = Machine.CurrentMachine;
         Goroutine g = NewG(m, GoroutineKind.Managed);
         g.Body = body;
-        g.Context ??= new GoroutineSyncContext(this, g);
         g.IsMain = isMain;
         g.SetState(GoroutineState.Runnable);
         Ready(g, next: true);
@@ -891,7 +890,7 @@ internal sealed unsafe partial class Scheduler
     {
         g.SetState(GoroutineState.Running);
         // A worker runs with no SynchronizationContext between steps.
-        SynchronizationContext.SetSynchronizationContext(g.Context);
+        SynchronizationContext.SetSynchronizationContext(g);
         try
         {
             if (g.Task is null)

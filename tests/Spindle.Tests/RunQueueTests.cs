@@ -7,7 +7,8 @@ namespace Spindle.Tests;
 /// (owner, thief, or the spill to the global queue).</summary>
 public class RunQueueTests
 {
-    private readonly GoroutineTable _table = new(GoroutineStacks.Default, 0);
+    // No scheduler: these records are only queued and taken, never run.
+    private readonly GoroutineTable _table = new(null!, GoroutineStacks.Default, 0);
 
     /// <summary>A new record: the table numbers them 1, 2, ... in the order made.</summary>
     private Goroutine G() => _table.New(null);

@@ -40,7 +40,7 @@ internal abstract unsafe class AsyncParty : NativeParty
         Core.Reset();
         _phase = Waiting;
         Worker = worker;
-        G = GoroutineSyncContext.ManagedGoroutineOf(worker);
+        G = Goroutine.ManagedGoroutineOf(worker);
         Processor? p = worker?.P;
         Here = p is null ? null : p.RunQ.Native;
         Keep = keep;
@@ -81,7 +81,7 @@ internal abstract unsafe class AsyncParty : NativeParty
         object? state = _continuationState;
         _continuation = null;
         _continuationState = null;
-        g.Context!.Scheduler.PostStep(g, continuation, state);
+        g.Scheduler.PostStep(g, continuation, state);
     }
 
     /// <summary>Stops waiting (the goroutine is discarded): out of every queue, never
@@ -105,7 +105,7 @@ internal abstract unsafe class AsyncParty : NativeParty
         Goroutine? g = G;
         if (g is null || (flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 ||
             (flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) == 0 ||
-            SynchronizationContext.Current != g.Context || token != Core.Version)
+            SynchronizationContext.Current != g || token != Core.Version)
         {
             Core.OnCompleted(continuation, state, token, flags);
             return;
