@@ -7,10 +7,10 @@ using Spindle;
 
 namespace Spindle.Benchmarks;
 
-/// <summary>Channel costs, side by side: native goroutines on Spindle channels, managed
-/// goroutines on the same channels, and .NET async System.Threading.Channels; bench/run.sh
-/// runs the same programs in Go and with OS threads and prints the ratios. All on one
-/// processor (GOMAXPROCS=1), as the Go figures are.</summary>
+/// <summary>Switch and channel costs, side by side: native goroutines yielding and on
+/// Spindle channels, managed goroutines on the same channels, and .NET async
+/// System.Threading.Channels; bench/run.sh runs the same programs in Go and with OS threads
+/// and prints the ratios. All on one processor (GOMAXPROCS=1), as the Go figures are.</summary>
 [InProcess]
 [WarmupCount(1)]
 [IterationCount(3)]
@@ -26,19 +26,30 @@ public class ChannelBenchmarks
     private const int Rounds = 1_000_000;   // ping-pong round trips
     private const int RingSize = 10_000, RingLaps = 100; // bench_chan_ring's laps
     private const int Primes = 5_000;
-    private nint _pingPong, _ring, _sieve;
+    private nint _yieldPair, _pingPong, _selectPingPong, _ring, _sieve;
 
     [GlobalSetup]
     public void Setup()
     {
+        _yieldPair = BenchPrograms.Get("bench_yield_pair");
         _pingPong = BenchPrograms.Get("bench_chan_pingpong");
+        _selectPingPong = BenchPrograms.Get("bench_select_pingpong");
         _ring = BenchPrograms.Get("bench_chan_ring");
         _sieve = BenchPrograms.Get("bench_sieve");
     }
 
+    /// <summary>One switch between two native goroutines yielding to each other.</summary>
+    [Benchmark(OperationsPerInvoke = 2 * Rounds)]
+    public void SpindleYieldSwitch() => Runtime.Run(_yieldPair, Rounds, maxProcs: 1);
+
     /// <summary>A round trip between two native goroutines over two unbuffered channels.</summary>
     [Benchmark(OperationsPerInvoke = Rounds)]
     public void SpindleChanPingPong() => Runtime.Run(_pingPong, Rounds, maxProcs: 1);
+
+    /// <summary>The same round trip with every send and receive a select over two channels
+    /// (the value's and a quit channel that is never ready).</summary>
+    [Benchmark(OperationsPerInvoke = Rounds)]
+    public void SpindleSelectPingPong() => Runtime.Run(_selectPingPong, Rounds, maxProcs: 1);
 
     /// <summary>A hop of a token around a ring of 10,000 native goroutines.</summary>
     [Benchmark(OperationsPerInvoke = RingSize * RingLaps)]

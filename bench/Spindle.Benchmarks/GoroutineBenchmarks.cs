@@ -3,8 +3,9 @@ using Spindle;
 
 namespace Spindle.Benchmarks;
 
-/// <summary>Goroutine switch and spawn costs, per operation, side by side with .NET's
-/// Task.Run; bench/run.sh runs the same work in Go and prints the ratios.</summary>
+/// <summary>Goroutine spawn costs, native and managed, per goroutine, side by side with
+/// .NET's Task.Run at 1 and 2 processors; bench/run.sh runs the same work in Go and prints
+/// the ratios.</summary>
 // In process: BenchmarkDotNet's generated project would search the repository,
 // where build/wineprefix links to the whole file system.
 [InProcess]
@@ -12,32 +13,36 @@ namespace Spindle.Benchmarks;
 [IterationCount(5)]
 public class GoroutineBenchmarks
 {
-    private const int Rounds = 1_000_000;  // yields per goroutine: 2,000,000 switches
     private const int Count = 1_000_000;   // goroutines spawned
-    private nint _yieldPair, _spawn;
+    private nint _spawn;
 
     [Params(1, 2)]
     public int MaxProcs { get; set; }
 
     [GlobalSetup]
-    public void Setup()
-    {
-        _yieldPair = BenchPrograms.Get("bench_yield_pair");
-        _spawn = BenchPrograms.Get("bench_spawn");
-    }
-
-    /// <summary>One switch between two native goroutines yielding on one P.</summary>
-    [Benchmark(OperationsPerInvoke = 2 * Rounds)]
-    public void SpindleYieldSwitch()
-    {
-        if (MaxProcs != 1)
-            return; // measured on one P, as Go's is
-        Runtime.Run(_yieldPair, Rounds, maxProcs: 1);
-    }
+    public void Setup() => _spawn = BenchPrograms.Get("bench_spawn");
 
     /// <summary>Start a native goroutine that does nothing, and see it finish.</summary>
     [Benchmark(OperationsPerInvoke = Count)]
     public void SpindleSpawnComplete() => Runtime.Run(_spawn, Count, MaxProcs);
+
+    /// <summary>Start a managed goroutine (an async lambda) that does nothing, and see it
+    /// finish: Go(async () => ...) from a managed goroutine, in a fresh runtime each time
+    /// (every goroutine record and descriptor is new).</summary>
+    [Benchmark(OperationsPerInvoke = Count)]
+    public void SpindleManagedSpawnComplete()
+    {
+        Runtime.Run(async () =>
+        {
+            var wg = new WaitGroup();
+            wg.Add(Count);
+            for (int i = 0; i < Count; i++)
+#pragma warning disable CS1998 // a body that finishes without awaiting, as in Go(async () => ...) ones often do
+                Runtime.Go(async () => wg.Done());
+#pragma warning restore CS1998
+            await wg.WaitAsync();
+        }, MaxProcs);
+    }
 
     /// <summary>The .NET peer: Task.Run of an empty body, and see it finish.</summary>
     [Benchmark(OperationsPerInvoke = Count, Baseline = true)]

@@ -57,6 +57,41 @@ func pingPong(rounds int) time.Duration {
 	return time.Since(start)
 }
 
+// selectPingPong: pingPong with every send and receive a select over two channels,
+// the value's and a quit channel nobody closes (native/programs/channel_workloads.c).
+func selectPingPong(rounds int) time.Duration {
+	ping, pong, quit := make(chan int64), make(chan int64), make(chan struct{})
+	go func() {
+		var v int64
+		for i := 0; i < rounds; i++ {
+			select {
+			case v = <-ping:
+			case <-quit:
+				return
+			}
+			v++
+			select {
+			case pong <- v:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	var v int64
+	for i := 0; i < rounds; i++ {
+		select {
+		case ping <- v:
+		case <-quit:
+		}
+		select {
+		case v = <-pong:
+		case <-quit:
+		}
+	}
+	return time.Since(start)
+}
+
 // ring: a token goes laps times around n goroutines; link n returns it to main.
 func ring(n, laps int) time.Duration {
 	links := make([]chan int64, n+1)
@@ -179,6 +214,7 @@ func main() {
 	const pingRounds, ringSize, ringLaps, primes = 1000000, 10000, 10, 5000
 	runtime.GOMAXPROCS(1)
 	fmt.Printf("go_chan_pingpong 1 %.1f\n", float64(best(5, func() time.Duration { return pingPong(pingRounds) }).Nanoseconds())/float64(pingRounds))
+	fmt.Printf("go_select_pingpong 1 %.1f\n", float64(best(5, func() time.Duration { return selectPingPong(pingRounds) }).Nanoseconds())/float64(pingRounds))
 	fmt.Printf("go_chan_ring 1 %.1f\n", float64(best(5, func() time.Duration { return ring(ringSize, ringLaps) }).Nanoseconds())/float64(ringSize*ringLaps))
 	fmt.Printf("go_sieve 1 %.1f\n", float64(best(3, func() time.Duration { return sieve(primes) }).Nanoseconds()))
 }
