@@ -9,7 +9,10 @@
 SP_THREAD_LOCAL sp_coro *sp_tls_current;
 static SP_THREAD_LOCAL int tls_thread_ready;
 #if defined(SPINDLE_VALGRIND)
-static int under_valgrind; /* set at each thread's first resume (the same answer each time) */
+/* Set at each thread's first resume, the same answer each time; threads may
+   make their first resumes at once, so it is read and written as a relaxed
+   atomic (a plain load and store on every CPU, no ordering needed). */
+static int under_valgrind;
 #endif
 
 sp_coro *sp_coro_self(void) { return sp_tls_current; }
@@ -219,7 +222,7 @@ static SP_NOINLINE void first_resume_on_thread(void)
     sp_arm_thread_exit();
     tls_thread_ready = 1;
 #if defined(SPINDLE_VALGRIND)
-    under_valgrind = RUNNING_ON_VALGRIND != 0;
+    __atomic_store_n(&under_valgrind, RUNNING_ON_VALGRIND != 0, __ATOMIC_RELAXED);
 #endif
 }
 
@@ -254,7 +257,7 @@ int sp_coro_resume(sp_coro *co)
     co->request = NULL;
     co->state = SP_STATE_RUNNING;
 #if defined(SPINDLE_VALGRIND)
-    if (SP_UNLIKELY(under_valgrind) && sp_tls_current == NULL) {
+    if (SP_UNLIKELY(__atomic_load_n(&under_valgrind, __ATOMIC_RELAXED)) && sp_tls_current == NULL) {
         sp_tls_current = co;
         return resume_under_valgrind(co, answer);
     }
