@@ -199,8 +199,9 @@ static _Atomic int goroutine_failures;
         }                                                                               \
     } while (0)
 
-/* Receivers park in a select over two channels, a and b; senders on a (and
-   on b) complete them. */
+/* Receivers park in a select over two channels, a and b, and senders
+   complete them: one sending on a alone, or several that each select
+   between sending on a and on b (parked on both too). */
 typedef struct select_wakes {
     sp_chan a, b;
     int64_t rounds;  /* values each sender sends */
@@ -225,32 +226,41 @@ static void select_receiver(void *p)
     sp_wg_done(w->receivers);
 }
 
-static void send_rounds(select_wakes *w, sp_chan ch)
+static void send_on_a(void *p)
 {
+    select_wakes *w = p;
     for (int64_t v = 1; v <= w->rounds; v++)
-        GO_CHECK(sp_chan_send(ch, &v) == SP_OK);
+        GO_CHECK(sp_chan_send(w->a, &v) == SP_OK);
     sp_wg_done(w->senders);
 }
 
-static void send_on_a(void *p) { send_rounds(p, ((select_wakes *)p)->a); }
-static void send_on_b(void *p) { send_rounds(p, ((select_wakes *)p)->b); }
+static void send_on_either(void *p)
+{
+    select_wakes *w = p;
+    for (int64_t v = 1; v <= w->rounds; v++) {
+        sp_case cases[2] = { { w->a, SP_SEND, &v, NULL }, { w->b, SP_SEND, &v, NULL } };
+        int chosen = sp_select(cases, 2, false);
+        GO_CHECK(chosen == 0 || chosen == 1);
+    }
+    sp_wg_done(w->senders);
+}
 
-/* io[0]: 1 to send on b too; io[1]: 1 when every value came once. */
+/* io[0]: how many senders on either channel (0: one on a alone); io[1]: 1
+   when every value came once. */
 static void select_wakes_program(void *p)
 {
     int64_t *io = p;
-    int64_t senders = io[0] ? 2 : 1;
+    int64_t senders = io[0] > 0 ? io[0] : 1, receivers = 2;
     select_wakes w = { .rounds = 2000 };
     GO_CHECK(sp_chan_make(&w.a, sizeof(int64_t), 0) == SP_OK);
     GO_CHECK(sp_chan_make(&w.b, sizeof(int64_t), 0) == SP_OK);
     GO_CHECK(sp_wg_make(&w.senders) == SP_OK && sp_wg_make(&w.receivers) == SP_OK);
-    sp_wg_add(w.receivers, 2);
+    sp_wg_add(w.receivers, (int)receivers);
     sp_wg_add(w.senders, (int)senders);
-    for (int i = 0; i < 2; i++)
+    for (int64_t i = 0; i < receivers; i++)
         GO_CHECK(sp_go(select_receiver, &w) == SP_OK);
-    GO_CHECK(sp_go(send_on_a, &w) == SP_OK);
-    if (io[0])
-        GO_CHECK(sp_go(send_on_b, &w) == SP_OK);
+    for (int64_t i = 0; i < senders; i++)
+        GO_CHECK(sp_go(io[0] > 0 ? send_on_either : send_on_a, &w) == SP_OK);
     sp_wg_wait(w.senders);
     GO_CHECK(sp_chan_close(w.a) == SP_OK && sp_chan_close(w.b) == SP_OK);
     sp_wg_wait(w.receivers);
@@ -273,6 +283,16 @@ static void test_select_woken_while_its_locks_go(void)
     CHECK_EQ(io[1], 1);
 }
 
+/* Senders race for a parked select: one that loses takes the select's
+   waiter out of its queue and fails to claim it, while the winner wakes the
+   select, which may return at once and reuse that memory. */
+static void test_select_claimed_by_one_of_several_senders(void)
+{
+    int64_t io[2] = { 6, 0 };
+    CHECK_EQ(harness_run(select_wakes_program, io, 2), 0);
+    CHECK_EQ(io[1], 1);
+}
+
 /* With a test's name, runs that test alone. */
 int main(int argc, char **argv)
 {
@@ -289,6 +309,7 @@ int main(int argc, char **argv)
     RUN_ONE(test_busy_goroutines_leave_everyone_a_turn);
     RUN_ONE(test_released_objects_give_memory_back);
     RUN_ONE(test_select_woken_while_its_locks_go);
+    RUN_ONE(test_select_claimed_by_one_of_several_senders);
     CHECK_EQ(atomic_load(&goroutine_failures), 0);
     return test_summary();
 }
