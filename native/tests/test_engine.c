@@ -293,6 +293,41 @@ static void test_select_claimed_by_one_of_several_senders(void)
     CHECK_EQ(io[1], 1);
 }
 
+/* Timer and ticker channels released on one processor while the timers fire
+   on another (or an idle worker runs them). */
+static void timer_releaser(void *p)
+{
+    sp_wg done = *(sp_wg *)p;
+    for (int i = 0; i < 300; i++) {
+        sp_chan after, ticker;
+        int64_t t = 0;
+        GO_CHECK(sp_after(&after, 20 * 1000) == SP_OK);
+        GO_CHECK(sp_chan_recv(after, &t, NULL) == SP_OK && t > 0);
+        GO_CHECK(sp_chan_release(after) == SP_OK);
+        GO_CHECK(sp_ticker_make(&ticker, 20 * 1000) == SP_OK);
+        GO_CHECK(sp_chan_recv(ticker, &t, NULL) == SP_OK && t > 0);
+        GO_CHECK(sp_chan_release(ticker) == SP_OK); /* not stopped: it may be firing again */
+    }
+    sp_wg_done(done);
+}
+
+static void timers_released_program(void *p)
+{
+    (void)p;
+    sp_wg done;
+    GO_CHECK(sp_wg_make(&done) == SP_OK);
+    sp_wg_add(done, 4);
+    for (int i = 0; i < 4; i++)
+        GO_CHECK(sp_go(timer_releaser, &done) == SP_OK);
+    sp_wg_wait(done);
+    sp_wg_release(done);
+}
+
+static void test_timers_released_while_they_fire(void)
+{
+    CHECK_EQ(harness_run(timers_released_program, NULL, 2), 0);
+}
+
 /* With a test's name, runs that test alone. */
 int main(int argc, char **argv)
 {
@@ -310,6 +345,7 @@ int main(int argc, char **argv)
     RUN_ONE(test_released_objects_give_memory_back);
     RUN_ONE(test_select_woken_while_its_locks_go);
     RUN_ONE(test_select_claimed_by_one_of_several_senders);
+    RUN_ONE(test_timers_released_while_they_fire);
     CHECK_EQ(atomic_load(&goroutine_failures), 0);
     return test_summary();
 }
