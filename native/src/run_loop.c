@@ -239,7 +239,7 @@ static int leave(run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void *ar
 {
     sp_coro *co = g->coro;
     int got;
-    g->flags |= SP_G_IN_LOOP;
+    runq_g_store(g->flags, g->flags | SP_G_IN_LOOP);
 #if DIRECT_SWITCHES
     if (c->switches < c->budget) {
         if (begin_queue_work(c) && !loop_has_work(c) && (parking || ring_has_room(c->q))) {
@@ -263,7 +263,7 @@ static int leave(run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void *ar
 #if DIRECT_SWITCHES
 resumed:
 #endif
-    g->flags &= ~SP_G_IN_LOOP;
+    runq_g_store(g->flags, g->flags & ~SP_G_IN_LOOP);
 #if DIRECT_SWITCHES
     finish_direct_switch();
 #endif

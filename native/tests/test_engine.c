@@ -328,6 +328,49 @@ static void test_timers_released_while_they_fire(void)
     CHECK_EQ(harness_run(timers_released_program, NULL, 2), 0);
 }
 
+/* Goroutines that yield and park over and over on four processors: idle
+   workers steal from the queues their owners are about to take from. */
+typedef struct steals {
+    sp_chan ch;
+    sp_wg done;
+    _Atomic int64_t turns;
+} steals;
+
+static void yield_and_park(void *p)
+{
+    steals *s = p;
+    int64_t v = 0;
+    for (int i = 0; i < 300; i++) {
+        sp_gosched();
+        GO_CHECK(sp_chan_send(s->ch, &v) == SP_OK);
+        GO_CHECK(sp_chan_recv(s->ch, &v, NULL) == SP_OK);
+        atomic_fetch_add(&s->turns, 1);
+    }
+    sp_wg_done(s->done);
+}
+
+static void steals_program(void *p)
+{
+    int64_t *io = p;
+    steals s = { 0 };
+    GO_CHECK(sp_chan_make(&s.ch, sizeof(int64_t), 1) == SP_OK);
+    GO_CHECK(sp_wg_make(&s.done) == SP_OK);
+    sp_wg_add(s.done, 8);
+    for (int i = 0; i < 8; i++)
+        GO_CHECK(sp_go(yield_and_park, &s) == SP_OK);
+    sp_wg_wait(s.done);
+    io[0] = atomic_load(&s.turns);
+    sp_chan_release(s.ch);
+    sp_wg_release(s.done);
+}
+
+static void test_queues_stolen_from_while_their_owners_look(void)
+{
+    int64_t io[1] = { 0 };
+    CHECK_EQ(harness_run(steals_program, io, 4), 0);
+    CHECK_EQ(io[0], 8 * 300);
+}
+
 /* With a test's name, runs that test alone. */
 int main(int argc, char **argv)
 {
@@ -346,6 +389,7 @@ int main(int argc, char **argv)
     RUN_ONE(test_select_woken_while_its_locks_go);
     RUN_ONE(test_select_claimed_by_one_of_several_senders);
     RUN_ONE(test_timers_released_while_they_fire);
+    RUN_ONE(test_queues_stolen_from_while_their_owners_look);
     CHECK_EQ(atomic_load(&goroutine_failures), 0);
     return test_summary();
 }
