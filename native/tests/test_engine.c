@@ -374,6 +374,56 @@ static void test_queues_stolen_from_while_their_owners_look(void)
     CHECK_EQ(io[0], 8 * 300);
 }
 
+/* A handle looked up just as its channel is released takes the lock of the
+   released state for a moment, while a new channel may be made in that
+   state (test_fuzz found it: a goroutine selecting on a released channel). */
+typedef struct reuse {
+    _Atomic sp_chan published;
+    _Atomic int done;
+    sp_wg finished;
+} reuse;
+
+static void make_and_release(void *p)
+{
+    reuse *r = p;
+    for (int i = 0; i < 2000; i++) {
+        sp_chan ch;
+        GO_CHECK(sp_chan_make(&ch, sizeof(int64_t), 1) == SP_OK);
+        atomic_store(&r->published, ch);
+        sp_gosched();
+        GO_CHECK(sp_chan_release(ch) == SP_OK);
+    }
+    atomic_store(&r->done, 1);
+    sp_wg_done(r->finished);
+}
+
+static void use_published(void *p)
+{
+    reuse *r = p;
+    while (!atomic_load(&r->done)) {
+        int len = sp_chan_len(atomic_load(&r->published));
+        GO_CHECK(len == 0 || len == SP_ESTALE);
+    }
+    sp_wg_done(r->finished);
+}
+
+static void reuse_program(void *p)
+{
+    (void)p;
+    reuse r = { 0 };
+    GO_CHECK(sp_wg_make(&r.finished) == SP_OK);
+    sp_wg_add(r.finished, 2);
+    GO_CHECK(sp_go(use_published, &r) == SP_OK);
+    GO_CHECK(sp_go(make_and_release, &r) == SP_OK);
+    sp_wg_wait(r.finished);
+    sp_wg_release(r.finished);
+}
+
+static void test_stale_handles_while_their_states_are_reused(void)
+{
+    CHECK_EQ(harness_run(reuse_program, NULL, 2), 0);
+}
+
 /* With a test's name, runs that test alone. */
 int main(int argc, char **argv)
 {
@@ -393,6 +443,7 @@ int main(int argc, char **argv)
     RUN_ONE(test_select_claimed_by_one_of_several_senders);
     RUN_ONE(test_timers_released_while_they_fire);
     RUN_ONE(test_queues_stolen_from_while_their_owners_look);
+    RUN_ONE(test_stale_handles_while_their_states_are_reused);
     CHECK_EQ(atomic_load(&goroutine_failures), 0);
     return test_summary();
 }
