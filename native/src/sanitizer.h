@@ -25,9 +25,8 @@
    /* Every coroutine is a TSan fiber (TSan's name for a thread of execution
       that is not an OS thread), and the thread that resumes one is its
       current fiber. A switch names the fiber it goes to just before the
-      stacks change, after the last access made on the fiber it leaves.
-      Flags 0: the switch is a happens-before edge, as it is for the CPU
-      (the same thread runs on). */
+      stacks change. Flags 0: the switch is a happens-before edge, as it is
+      for the CPU (the same thread runs on). */
 #  define SP_TSAN_CURRENT_FIBER() __tsan_get_current_fiber()
    /* Keeps a fiber in a descriptor's slot (the slots exist in TSan builds only). */
 #  define SP_TSAN_SET(slot, fiber) ((slot) = (fiber))

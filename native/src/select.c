@@ -113,10 +113,10 @@ static void sort_lock_order(int32_t *order, sp_chan_state *const *states, int32_
 }
 
 /* Releases the locks of a select (the parked goroutine's unlock, run once it
-   is switched out). Once every lock is released, the goroutine may be woken
-   and finish its select, reusing or freeing b; until then it cannot, as its
-   sp_party_finish waits for each lock still held. So the lock of the
-   highest address, the last in lock order, goes last, with nothing of b
+   is switched out). The first lock released may let a counterpart wake the
+   goroutine, but it finishes its select (sp_party_finish, then b reused or
+   freed) only once it has taken each lock still held. So the lock of the
+   highest address, the last in lock order, goes last, and nothing of b is
    read after it. */
 static void unlock_all(void *arg)
 {
