@@ -78,12 +78,13 @@ int sp_chan_new(sp_chan *out, int64_t elem_size, int64_t capacity, sp_sched *own
         free(buffer);
         return SP_ENOMEM;
     }
-    *ch = (sp_chan_state){
-        .obj = { .lock = { 1 }, .kind = SP_HANDLE_CHAN, .owner = owner, .outside = owner == NULL },
+    const sp_chan_state init = {
+        .obj = { .kind = SP_HANDLE_CHAN, .owner = owner, .outside = owner == NULL },
         .elem_size = (int32_t)elem_size,
         .capacity = (int32_t)capacity,
         .buffer = buffer,
     };
+    sp_state_pool_fill(ch, &init, sizeof *ch);
     ch->recvq.lock = ch->sendq.lock = &ch->obj.lock;
     int err = sp_handle_add(&ch->obj);
     if (err != SP_OK) {
