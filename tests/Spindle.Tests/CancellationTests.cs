@@ -446,6 +446,41 @@ public class CancellationTests
     }
 
     [Fact]
+    public void AWaitIsEndedOnlyByItsOwnTokensNotByAnEarlierWaits()
+    {
+        // Parties keep a token's registration from one wait to the next with that token:
+        // a later wait with another token, or none, must not be ended by the first.
+        var ch = new Chan<int>(1);
+        RunBounded(async () =>
+        {
+            var first = new CancellationTokenSource();
+            var second = new CancellationTokenSource();
+            var caseToken = new CancellationTokenSource();
+            var s = new Select();
+            int got = s.Receive(ch), done = s.Receive(caseToken.Token);
+            Go(() => ch.SendAsync(1).AsTask());
+            Assert.Equal(got, await s.WaitAsync(first.Token));
+            ValueTask<int> untokened = s.WaitAsync();
+            first.Cancel();
+            Assert.False(untokened.IsCompleted);
+            caseToken.Cancel();
+            Assert.Equal(done, await untokened);
+
+            var again = new CancellationTokenSource();
+            Go(() => ch.SendAsync(2).AsTask());
+            Assert.Equal(2, await ch.ReceiveAsync(again.Token));
+            ValueTask<int> other = ch.ReceiveAsync(second.Token); // often the same pooled party
+            ValueTask<int> none = ch.ReceiveAsync();
+            again.Cancel();
+            Assert.False(other.IsCompleted || none.IsCompleted);
+            second.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await other);
+            Assert.True(ch.TrySend(3));
+            Assert.Equal(3, await none);
+        }, maxProcs: 1);
+    }
+
+    [Fact]
     public void ThreadsBlockedWithATokenAreWokenByItAndLeaveTheQueue()
     {
         var ch = new Chan<int>();

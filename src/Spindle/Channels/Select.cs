@@ -321,14 +321,22 @@ public sealed unsafe class Select
 
         public new Outcome WaitThread(int rc, CancellationToken token) => base.WaitThread(rc, token);
 
-        protected override void WatchCases()
+        protected override bool WatchCases()
         {
-            foreach (TokenCase t in _owner!._tokens)
+            List<TokenCase> tokens = _owner!._tokens;
+            foreach (TokenCase t in tokens)
             {
                 t.Party = this;
                 if (t.Token.CanBeCanceled)
                     t.Registration = t.Token.UnsafeRegister(TokenCase.Fire, t);
             }
+            return tokens.Count > 0;
+        }
+
+        protected override int CancelledCase()
+        {
+            int index = _owner!.FirstCancelled();
+            return index >= 0 ? index : NotCancelled;
         }
 
         protected override void EndCaseWatch()

@@ -12,10 +12,15 @@ namespace Spindle;
 /// moment on another. sp_party_cancel makes the same claim a completer makes, so exactly one
 /// of them performs the wait: a cancel that loses (SP_ESTATE) leaves the outcome to the
 /// completion (the value was sent, received, the lock taken), and the caller never sees a
-/// cancellation then. The callback is registered only once the party is queued (the call
-/// that queues it arms it afresh, which would undo an earlier claim), and unregistered
-/// before the party serves another wait, so that a late callback never cancels someone
-/// else's.
+/// cancellation then.
+/// <para>A callback acts only while the gate is open: from the moment the party is queued
+/// for a wait with a token (never before: the call that queues it arms it afresh, which
+/// would undo an earlier claim) until the wait is consumed (never after: the party may then
+/// serve someone else's wait). Registering on a token costs more than a whole round trip
+/// of a channel, so a pooled party keeps its registration for the next wait with the same
+/// token (a loop that passes one token on every receive registers once); a wait with
+/// another token, or none, drops it first. The registration holds the party weakly, so that
+/// a party the pool lets go is collected, and unregisters, even while its token lives on.</para>
 /// </summary>
 internal abstract unsafe class CancellableParty(int cases, int extraBytes) : NativeParty(cases, extraBytes)
 {
@@ -24,56 +29,92 @@ internal abstract unsafe class CancellableParty(int cases, int extraBytes) : Nat
     /// <summary>The wait's own token cancelled it (a select's token cases give their index).</summary>
     public const int ByOwnToken = -1;
 
+    private const int Closed = 0, Open = 1, Cancelling = 2;
+    private int _gate;
     private int _cancelledBy = NotCancelled;
+    /// <summary>This wait's own token (default when it has none).</summary>
     private CancellationToken _token;
+    /// <summary>The token _registration is on (kept from wait to wait).</summary>
+    private CancellationToken _registered;
     private CancellationTokenRegistration _registration;
-    private static readonly Action<object?> s_cancelByOwnToken = static p => ((CancellableParty)p!).Cancel(ByOwnToken);
+    private WeakReference<CancellableParty>? _weakSelf;
+
+    private static readonly Action<object?> s_cancelByOwnToken = static w =>
+    {
+        if (((WeakReference<CancellableParty>)w!).TryGetTarget(out CancellableParty? p))
+            p.Cancel(ByOwnToken);
+    };
+
+    /// <summary>A party the pool let go: its registration goes with it.</summary>
+    ~CancellableParty() => _registration.Dispose();
 
     /// <summary>The wait's own token (default when it has none).</summary>
     protected CancellationToken Token => _token;
 
     /// <summary>Whether the wait's own token cancelled it (read once the engine or a
     /// canceller resolved the party).</summary>
-    protected bool CancelledByOwnToken =>
-        Party->result == SP_ECANCELED && Volatile.Read(ref _cancelledBy) == ByOwnToken;
+    protected bool CancelledByOwnToken => Party->result == SP_ECANCELED && _cancelledBy == ByOwnToken;
 
     /// <summary>Lets token (and the select's token cases) cancel the wait the engine has just
     /// queued the party for. A token already cancelled cancels it at once, here.</summary>
     protected void Watch(CancellationToken token)
     {
         _token = token;
-        if (token.CanBeCanceled)
-            _registration = token.UnsafeRegister(s_cancelByOwnToken, this);
-        WatchCases();
+        if (!token.Equals(_registered))
+        {
+            _registration.Dispose(); // an earlier wait's token: a callback running now finishes first
+            _registration = token.CanBeCanceled
+                ? token.UnsafeRegister(s_cancelByOwnToken, _weakSelf ??= new WeakReference<CancellableParty>(this))
+                : default;
+            _registered = token;
+        }
+        if (!WatchCases() && !token.CanBeCanceled)
+            return;
+        Volatile.Write(ref _gate, Open);
+        // What was cancelled while the gate was closed (a token already cancelled, whose
+        // callback ran in UnsafeRegister) is cancelled now.
+        int cancelled = token.IsCancellationRequested ? ByOwnToken : CancelledCase();
+        if (cancelled != NotCancelled)
+            Cancel(cancelled);
     }
 
-    /// <summary>Registers the token cases of a select (none elsewhere).</summary>
-    protected virtual void WatchCases() { }
+    /// <summary>Registers the token cases of a select; false when there are none.</summary>
+    protected virtual bool WatchCases() => false;
+
+    /// <summary>The index of a token case whose token is cancelled, or NotCancelled.</summary>
+    protected virtual int CancelledCase() => NotCancelled;
 
     /// <summary>Unregisters what <see cref="WatchCases"/> registered, waiting for a callback
     /// that runs now.</summary>
     protected virtual void EndCaseWatch() { }
 
     /// <summary>Cancels the wait unless a counterpart completed it first; by says which token
-    /// asked (<see cref="ByOwnToken"/> or a select's case index).</summary>
+    /// asked (<see cref="ByOwnToken"/> or a select's case index). Does nothing while the
+    /// gate is closed, or while another token cancels it.</summary>
     public void Cancel(int by)
     {
-        // Before the claim: a thread party's thread reads it as soon as it wakes. When two
-        // tokens race, the first one named wins; both are cancelled, so either is right.
-        Interlocked.CompareExchange(ref _cancelledBy, by, NotCancelled);
-        if (sp_party_cancel(Party) == SP_OK)
+        if (Interlocked.CompareExchange(ref _gate, Cancelling, Open) != Open)
+            return;
+        _cancelledBy = by; // before the claim: a thread party's thread reads it as soon as it wakes
+        int rc = sp_party_cancel(Party);
+        Volatile.Write(ref _gate, Closed);
+        if (rc == SP_OK)
             Cancelled();
     }
 
     /// <summary>The party was cancelled: out of every queue, never to be completed.</summary>
     protected abstract void Cancelled();
 
-    /// <summary>Ends the watch before the party serves another wait (a callback running
-    /// now finishes first, none runs later) and says how the wait ended.</summary>
+    /// <summary>Ends the watch before the party serves another wait (a canceller at work
+    /// finishes first, none acts later) and says how the wait ended.</summary>
     protected Outcome EndWatch()
     {
-        _registration.Dispose();
-        _registration = default;
+        if (_gate != Closed)
+        {
+            var spin = new SpinWait();
+            while (Interlocked.CompareExchange(ref _gate, Closed, Open) == Cancelling)
+                spin.SpinOnce(sleep1Threshold: -1);
+        }
         EndCaseWatch();
         var outcome = new Outcome(Party->result, _cancelledBy, _token);
         _cancelledBy = NotCancelled;
