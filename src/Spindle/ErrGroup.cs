@@ -139,7 +139,7 @@ public sealed class ErrGroup : IDisposable
             ExceptionDispatchInfo.Throw(first);
     }
 
-    /// <summary>Cancels <see cref="Token"/> and lets go of the parent token; the group then
+    /// <summary>Cancels <see cref="Token"/> (the cancel function Go's WithContext keeps) and lets go of the parent token; the group then
     /// starts nothing more. Functions already started go on (they see the token
     /// cancelled), and <see cref="WaitAsync"/> still waits for them.</summary>
     public void Dispose()

@@ -301,18 +301,19 @@ public static unsafe class Runtime
             ThreadPool.UnsafeQueueUserWorkItem(static c => c(), continuation, preferLocal: false);
     }
 
-    /// <summary>The awaitable of <see cref="Yield"/>.</summary>
+    /// <summary>The awaitable of <see cref="Yield"/> (Go's runtime.Gosched).</summary>
     public readonly struct YieldAwaitable : ICriticalNotifyCompletion
     {
-        /// <summary>Returns this awaitable as its own awaiter.</summary>
+        /// <summary>Returns this awaitable as its own awaiter (Go has no awaiters: Gosched returns when the goroutine runs again).</summary>
         public YieldAwaitable GetAwaiter() => this;
-        /// <summary>Always false: yielding always gives others a turn.</summary>
+        /// <summary>Always false: yielding always gives others a turn, as Gosched does.</summary>
         public bool IsCompleted => false;
-        /// <summary>Nothing to return.</summary>
+        /// <summary>Nothing to return (Gosched returns nothing).</summary>
         public void GetResult() { }
-        /// <inheritdoc/>
+        /// <summary>Runs continuation as the goroutine's next step, once others had their turn
+        /// (where Go's Gosched returns).</summary>
         public void OnCompleted(Action continuation) => UnsafeOnCompleted(continuation);
-        /// <inheritdoc/>
+        /// <summary>As <see cref="OnCompleted"/>, without flowing the ExecutionContext.</summary>
         public void UnsafeOnCompleted(Action continuation) => ContinueSoon(continuation);
         /// <summary>The yield as a Task, for Task.WhenAny and Task.WhenAll: it completes
         /// once others had their turn.</summary>

@@ -15,7 +15,7 @@ public sealed unsafe class WaitGroup
 {
     private readonly ulong _handle;
 
-    /// <summary>Creates a wait group with a zero counter. A wait group made in C# may be
+    /// <summary>Creates a wait group with a zero counter (Go's zero <c>sync.WaitGroup</c>). A wait group made in C# may be
     /// used by threads outside Spindle, so goroutines waiting on it never count as
     /// deadlocked. It may be made before <see cref="Runtime.Run(Func{Task}, int)"/>.</summary>
     public WaitGroup()
@@ -33,7 +33,7 @@ public sealed unsafe class WaitGroup
         Engine.Finish(w);
     }
 
-    /// <summary>The sp_wg handle native goroutines use, valid while this object is alive
+    /// <summary>The sp_wg handle native goroutines use (Go has none), valid while this object is alive
     /// (keep it reachable for as long as native code uses the handle).</summary>
     public ulong Handle => _handle;
 

@@ -29,7 +29,8 @@ public sealed unsafe class Chan<T> where T : unmanaged
     /// <summary>What drives a timer channel made while no runtime ran (a .NET timer).</summary>
     internal IDisposable? Driver;
 
-    /// <summary>Makes a channel with room for capacity values (0: unbuffered).</summary>
+    /// <summary>Makes a channel with room for capacity values (0: unbuffered); Go's
+    /// <c>make(chan T, capacity)</c>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">capacity is negative, or the buffer
     /// would exceed 2 GiB.</exception>
     /// <exception cref="ArgumentException">T is larger than 65,535 bytes.</exception>
@@ -68,7 +69,8 @@ public sealed unsafe class Chan<T> where T : unmanaged
         Engine.Finish(w);
     }
 
-    /// <summary>The channel a native goroutine made (sp_chan_make, sp_after, ...). The
+    /// <summary>The channel a native goroutine made (sp_chan_make, sp_after, ...); Go has
+    /// no such bridge, a Go channel is one value in one language. The
     /// goroutine's runtime owns it: it lives until native code releases it or that runtime
     /// stops, and a goroutine waiting on it no longer counts towards a deadlock (this object
     /// may still wake it).</summary>
@@ -88,7 +90,8 @@ public sealed unsafe class Chan<T> where T : unmanaged
         return new Chan<T>(handle, owned: false);
     }
 
-    /// <summary>The sp_chan handle native goroutines use for this channel. It is valid while
+    /// <summary>The sp_chan handle native goroutines use for this channel (Go has none: the
+    /// channel value itself is passed). It is valid while
     /// this object is alive: keep it reachable for as long as native code uses the handle.</summary>
     /// <exception cref="ObjectDisposedException">The channel was released.</exception>
     public ulong Handle
@@ -102,7 +105,8 @@ public sealed unsafe class Chan<T> where T : unmanaged
 
     internal ulong RawHandle => _handle;
 
-    /// <summary>Releases the channel now instead of when this object is collected: native
+    /// <summary>Releases the channel now instead of when this object is collected (what Go's
+    /// collector does, at a time of its own): native
     /// code using the handle then gets SP_ESTALE, and this object throws
     /// ObjectDisposedException. Releasing twice does nothing.</summary>
     /// <exception cref="InvalidOperationException">The channel is one a native goroutine made

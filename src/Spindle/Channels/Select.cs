@@ -41,7 +41,8 @@ public sealed unsafe class Select
     /// and the wait answers with that case's index.</summary>
     private readonly List<TokenCase> _tokens = [];
 
-    /// <summary>The number of cases.</summary>
+    /// <summary>The number of cases (<c>len(cases)</c> of Go's reflect.Select, whose case
+    /// list a Select is).</summary>
     public int Count => _cases.Count;
 
     /// <summary>Adds a receive case (Go's <c>case v, ok := &lt;-ch:</c>); returns its index.
@@ -83,7 +84,7 @@ public sealed unsafe class Select
         return _cases.Count - 1;
     }
 
-    /// <summary>Removes every case.</summary>
+    /// <summary>Removes every case (a new case list for Go's reflect.Select).</summary>
     public void Clear()
     {
         _cases.Clear();

@@ -17,7 +17,7 @@ public sealed unsafe class SpindleMutex
     private readonly ulong _handle;
     private readonly bool _owned;
 
-    /// <summary>Makes an unlocked mutex.</summary>
+    /// <summary>Makes an unlocked mutex (Go's zero <c>sync.Mutex</c>).</summary>
     public SpindleMutex()
     {
         ulong h;
@@ -42,7 +42,8 @@ public sealed unsafe class SpindleMutex
         Engine.Finish(w);
     }
 
-    /// <summary>The mutex a native goroutine made (sp_mutex_make); its runtime owns it.</summary>
+    /// <summary>The mutex a native goroutine made (sp_mutex_make); its runtime owns it. Go has
+    /// no such bridge.</summary>
     /// <exception cref="ObjectDisposedException">The handle is released or was never issued.</exception>
     /// <exception cref="ArgumentException">The handle is not a mutex's.</exception>
     public static SpindleMutex FromHandle(ulong handle)
@@ -56,7 +57,7 @@ public sealed unsafe class SpindleMutex
         return new SpindleMutex(handle);
     }
 
-    /// <summary>The sp_mutex handle native goroutines use, valid while this object is
+    /// <summary>The sp_mutex handle native goroutines use (Go has none), valid while this object is
     /// alive (keep it reachable for as long as native code uses the handle).</summary>
     public ulong Handle => _handle;
 
@@ -131,7 +132,7 @@ public sealed unsafe class SpindleMutex
 
         internal Scope(SpindleMutex mutex) => _mutex = mutex;
 
-        /// <summary>Unlocks the mutex.</summary>
+        /// <summary>Unlocks the mutex (Go's deferred <c>mu.Unlock()</c>).</summary>
         /// <exception cref="InvalidOperationException">It is not locked (a scope disposed
         /// twice, or one never locked).</exception>
         public void Dispose() =>

@@ -51,7 +51,7 @@ public sealed unsafe class Ticker : IDisposable
         C.Driver?.Dispose();
     }
 
-    /// <summary>Stops the ticker and releases its channel (receiving on <see cref="C"/>
+    /// <summary>Stops the ticker (Go's <c>defer t.Stop()</c>) and releases its channel (receiving on <see cref="C"/>
     /// then throws ObjectDisposedException). Disposing twice does nothing.</summary>
     public void Dispose()
     {
@@ -131,7 +131,7 @@ public sealed class SpindleTimer : IDisposable
         }
     }
 
-    /// <summary>Stops the timer and releases its channel (receiving on <see cref="C"/> then
+    /// <summary>Stops the timer (Go's <c>defer t.Stop()</c>) and releases its channel (receiving on <see cref="C"/> then
     /// throws ObjectDisposedException). Disposing twice does nothing.</summary>
     public void Dispose()
     {
