@@ -481,6 +481,52 @@ public class CancellationTests
     }
 
     [Fact]
+    public void SteadyStateWaitsWithOneTokenAllocateNothing()
+    {
+        // A loop that passes one token to every receive registers on it once per pooled
+        // party: afterwards the round trips allocate nothing, as they do without a token.
+        for (int attempt = 1; ; attempt++)
+        {
+            long bytes = -1;
+            int threadBefore = -1, threadAfter = -2;
+            var ping = new Chan<long>();
+            var pong = new Chan<long>();
+            using var cts = new CancellationTokenSource();
+            CancellationToken token = cts.Token;
+            Run(async () =>
+            {
+                const int warmUp = 3000, rounds = 20_000;
+                Go(async () =>
+                {
+                    for (int i = 0; i < warmUp + rounds; i++)
+                        await pong.SendAsync(await ping.ReceiveAsync(token), token);
+                });
+                long v = 0;
+                for (int i = 0; i < warmUp; i++)
+                {
+                    await ping.SendAsync(v, token);
+                    v = await pong.ReceiveAsync(token);
+                }
+                threadBefore = Environment.CurrentManagedThreadId;
+                long start = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < rounds; i++)
+                {
+                    await ping.SendAsync(v, token);
+                    v = await pong.ReceiveAsync(token);
+                }
+                bytes = GC.GetAllocatedBytesForCurrentThread() - start;
+                threadAfter = Environment.CurrentManagedThreadId;
+            }, maxProcs: 1);
+            // A loaded machine may hand the processor to another worker meanwhile: again.
+            if (threadBefore != threadAfter && attempt < 3)
+                continue;
+            Assert.Equal(threadBefore, threadAfter);
+            Assert.Equal(0, bytes);
+            return;
+        }
+    }
+
+    [Fact]
     public void ThreadsBlockedWithATokenAreWokenByItAndLeaveTheQueue()
     {
         var ch = new Chan<int>();
