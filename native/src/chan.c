@@ -444,3 +444,26 @@ int sp_host_chan_elem_size(sp_chan h)
     object_unlock(&ch->obj);
     return n;
 }
+
+static int32_t queue_length(const sp_waitq *q)
+{
+    int32_t n = 0;
+    for (const sp_waiter *w = q->first; w != NULL; w = w->next)
+        n++;
+    return n;
+}
+
+int sp_host_chan_waiters(sp_chan h, int32_t *senders, int32_t *receivers)
+{
+    int err;
+    sp_chan_state *ch = lock_chan(h, &err);
+    if (ch == NULL)
+        return err;
+    if (senders != NULL)
+        *senders = queue_length(&ch->sendq);
+    if (receivers != NULL)
+        *receivers = queue_length(&ch->recvq);
+    int closed = ch->closed;
+    object_unlock(&ch->obj);
+    return closed;
+}
