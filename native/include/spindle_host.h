@@ -579,6 +579,14 @@ SP_API int sp_host_chan_cap(sp_chan ch);
 /** The element size of a channel, or an error. */
 SP_API int sp_host_chan_elem_size(sp_chan ch);
 
+/** A snapshot of ch's queues: how many waiters its senders and receivers
+    have in them (either pointer may be NULL). Returns 1 when ch is closed,
+    0 when open, or an error (SP_EINVAL, SP_ESTALE). A waiter whose select
+    was just completed elsewhere may still be counted until its party is
+    finished. For the host's writer that waits for room, and for tests that
+    nothing is left queued. @trivial */
+SP_API int sp_host_chan_waiters(sp_chan ch, int32_t *senders, int32_t *receivers);
+
 /** sp_select for a host party: with block false, the default case. The case
     performed goes to *chosen (ncases for the default). @trivial */
 SP_API int sp_host_select(sp_runq *here, sp_case *cases, int ncases, bool block, int *chosen,

@@ -129,6 +129,10 @@ struct sp_coro {
     const void *asan_resumer_bottom;
     size_t asan_resumer_size;
 #endif
+#if defined(SPINDLE_TSAN)
+    void *tsan_fiber;         /* this coroutine's TSan fiber */
+    void *tsan_resumer_fiber; /* its resumer's, while it runs */
+#endif
 };
 
 /* Where code may run on the thread's own stack while co runs: below the

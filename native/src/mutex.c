@@ -18,7 +18,8 @@ int sp_mutex_new(sp_mutex *out, sp_sched *owner)
     sp_mutex_state *m = sp_state_pool_take_locked(&states, sizeof *m);
     if (m == NULL)
         return SP_ENOMEM;
-    *m = (sp_mutex_state){ .obj = { .lock = { 1 }, .kind = SP_HANDLE_MUTEX, .owner = owner, .outside = owner == NULL } };
+    const sp_mutex_state init = { .obj = { .kind = SP_HANDLE_MUTEX, .owner = owner, .outside = owner == NULL } };
+    sp_state_pool_fill(m, &init, sizeof *m);
     m->waiters.lock = &m->obj.lock;
     int err = sp_handle_add(&m->obj);
     if (err == SP_OK)

@@ -188,7 +188,7 @@ static int leave(sp_run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void 
 {
     sp_coro *co = g->coro;
     int got;
-    g->flags |= SP_G_IN_LOOP;
+    runq_g_store(g->flags, g->flags | SP_G_IN_LOOP);
 #if DIRECT_SWITCHES
     if (c->switches < c->budget) {
         if (sp_run_queue_work_begin(c) && !loop_has_work(c) && (parking || ring_has_room(c->q))) {
@@ -212,7 +212,7 @@ static int leave(sp_run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void 
 #if DIRECT_SWITCHES
 resumed:
 #endif
-    g->flags &= ~SP_G_IN_LOOP;
+    runq_g_store(g->flags, g->flags & ~SP_G_IN_LOOP);
 #if DIRECT_SWITCHES
     finish_direct_switch();
 #endif

@@ -16,7 +16,8 @@ int sp_wg_new(sp_wg *out, sp_sched *owner)
     sp_wg_state *wg = sp_state_pool_take_locked(&states, sizeof *wg);
     if (wg == NULL)
         return SP_ENOMEM;
-    *wg = (sp_wg_state){ .obj = { .lock = { 1 }, .kind = SP_HANDLE_WAIT_GROUP, .owner = owner, .outside = owner == NULL } };
+    const sp_wg_state init = { .obj = { .kind = SP_HANDLE_WAIT_GROUP, .owner = owner, .outside = owner == NULL } };
+    sp_state_pool_fill(wg, &init, sizeof *wg);
     wg->waiters.lock = &wg->obj.lock;
     int err = sp_handle_add(&wg->obj);
     if (err == SP_OK)

@@ -848,6 +848,18 @@ internal static unsafe partial class SpindleHost
     public static partial int sp_host_chan_elem_size(ulong ch);
 
     /// <summary>
+    /// A snapshot of ch&apos;s queues: how many waiters its senders and receivers
+    /// have in them (either pointer may be NULL). Returns 1 when ch is closed,
+    /// 0 when open, or an error (SP_EINVAL, SP_ESTALE). A waiter whose select
+    /// was just completed elsewhere may still be counted until its party is
+    /// finished. For the host&apos;s writer that waits for room, and for tests that
+    /// nothing is left queued.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial int sp_host_chan_waiters(ulong ch, int* senders, int* receivers);
+
+    /// <summary>
     /// sp_select for a host party: with block false, the default case. The case
     /// performed goes to *chosen (ncases for the default).
     /// </summary>
