@@ -115,8 +115,8 @@ public class ChannelBenchmarks
     private struct Signal;
 
     /// <summary>The managed round trip with a cancellable receive whose token is never
-    /// cancelled: each receive that parks registers on the token and unregisters (at most
-    /// 10% over <see cref="SpindleManagedChanPingPong"/>).</summary>
+    /// cancelled, beside <see cref="SpindleManagedChanPingPong"/>: what watching a token
+    /// costs a wait (the pooled party keeps its registration from wait to wait).</summary>
     [Benchmark(OperationsPerInvoke = Rounds / 10)]
     public void SpindleManagedChanPingPongCancellable()
     {
@@ -141,7 +141,8 @@ public class ChannelBenchmarks
     }
 
     /// <summary>The managed round trip through Chan.Writer and Chan.Reader, the
-    /// System.Threading.Channels adapters (at most 1.2x <see cref="SpindleManagedChanPingPong"/>).</summary>
+    /// System.Threading.Channels adapters, beside <see cref="SpindleManagedChanPingPong"/>:
+    /// what the adapters add.</summary>
     [Benchmark(OperationsPerInvoke = Rounds / 10)]
     public void SpindleAdapterChanPingPong()
     {
