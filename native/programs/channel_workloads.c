@@ -127,21 +127,27 @@ int64_t wl_ring(int64_t n, int64_t laps)
 
 typedef struct { sp_chan in, out; int64_t prime; } filter_arg;
 
+/* The sieve's goroutines never end while the sieve runs; when its runtime stops,
+   its channels are released and their calls fail: a goroutine still running on a
+   worker the stop left behind then ends, instead of spinning on failing calls. */
 static void generate(void *arg)
 {
     sp_chan out = (sp_chan)(uintptr_t)arg;
     for (int64_t i = 2;; i++)
-        sp_chan_send(out, &i);
+        if (sp_chan_send(out, &i) != SP_OK)
+            return;
 }
 
 static void filter(void *arg)
 {
-    filter_arg *f = arg;
+    /* A copy: the next sieve reuses the array of arguments. */
+    filter_arg f = *(const filter_arg *)arg;
     int64_t v;
     for (;;) {
-        sp_chan_recv(f->in, &v, NULL);
-        if (v % f->prime != 0)
-            sp_chan_send(f->out, &v);
+        if (sp_chan_recv(f.in, &v, NULL) != SP_OK)
+            return;
+        if (v % f.prime != 0 && sp_chan_send(f.out, &v) != SP_OK)
+            return;
     }
 }
 
@@ -149,7 +155,9 @@ static filter_arg *filters;
 
 void wl_sieve(int64_t count, void (*on_prime)(int64_t index, int64_t prime))
 {
-    free(filters); /* the previous runtime has stopped: its filters are gone */
+    /* The previous sieve's runtime has stopped, and each of its filters copied its
+       argument when it started (one that never started was discarded with it). */
+    free(filters);
     filters = malloc(sizeof *filters * (size_t)count);
     sp_chan ch;
     sp_chan_make(&ch, sizeof(int64_t), 0);
