@@ -93,10 +93,21 @@ public sealed class ErrGroup : IDisposable
     {
         _running.Add(1);
         Func<Task> run = () => Run(body, slots, holdsSlot);
-        if (Runtime.CurrentScheduler is not null)
-            Runtime.Go(run);
-        else
-            _ = Task.Run(run);
+        try
+        {
+            if (Runtime.CurrentScheduler is not null)
+                Runtime.Go(run);
+            else
+                _ = Task.Run(run);
+        }
+        catch
+        {
+            // Not started (the runtime stopped meanwhile): WaitAsync must not wait for it.
+            if (holdsSlot)
+                slots?.TryReceive(out _);
+            _running.Done();
+            throw;
+        }
     }
 
     private async Task Run(Func<CancellationToken, Task> body, Chan<Slot>? slots, bool holdsSlot)
@@ -150,7 +161,16 @@ public sealed class ErrGroup : IDisposable
 
     private void Cancel()
     {
-        _cancel.Cancel();
+        try
+        {
+            _cancel.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A callback someone registered on Token threw. Every callback ran; the group's
+            // error stays the first function's, and a throwing callback must not end the
+            // goroutine that happened to cancel (as in Go, cancel never fails).
+        }
         _parent.Dispose();
     }
 }

@@ -88,7 +88,7 @@ internal sealed class ChanReader<T> : ChannelReader<T> where T : unmanaged
         }
         finally
         {
-            Interlocked.Decrement(ref _taking);
+            EndTaking();
         }
         if (got && !ok)
             SawClosed();
@@ -129,7 +129,7 @@ internal sealed class ChanReader<T> : ChannelReader<T> where T : unmanaged
         }
         finally
         {
-            Interlocked.Decrement(ref _taking);
+            EndTaking();
         }
         if (ok)
             return true;
@@ -195,6 +195,14 @@ internal sealed class ChanReader<T> : ChannelReader<T> where T : unmanaged
 
     /// <summary>Completes Completion once the closed channel holds nothing and nothing is
     /// kept here (or on its way here).</summary>
+    /// <summary>A take ahead ended (with a value, without one, or cancelled): a close that
+    /// came meanwhile left Completion to it.</summary>
+    private void EndTaking()
+    {
+        if (Interlocked.Decrement(ref _taking) == 0 && _closed)
+            TryFinish();
+    }
+
     private void TryFinish()
     {
         if (Volatile.Read(ref _taking) != 0 || !_taken.IsEmpty || _chan.Buffered > 0)

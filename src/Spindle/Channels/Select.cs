@@ -307,17 +307,29 @@ public sealed unsafe class Select
     private sealed class SelectParty(int cases) : AsyncParty(cases, 0), IValueTaskSource<int>
     {
         private Select? _owner;
+        /// <summary>The wait is a plain thread's (Wait), not a ValueTask's.</summary>
+        private bool _threadWait;
 
         public void Begin(Select owner, int n)
         {
             Begin(Machine.CurrentMachine, n, owner);
             _owner = owner;
+            _threadWait = false;
         }
 
         public void ReadyForThread(Select owner, int n)
         {
             Prepare(SP_PARTY_THREAD, n);
             _owner = owner;
+            _threadWait = true;
+        }
+
+        /// <summary>A thread's wait has no ValueTask to complete: sp_party_cancel woke the
+        /// thread, which reads the outcome itself.</summary>
+        protected override void Cancelled()
+        {
+            if (!_threadWait)
+                base.Cancelled();
         }
 
         public new Outcome WaitThread(int rc, CancellationToken token) => base.WaitThread(rc, token);

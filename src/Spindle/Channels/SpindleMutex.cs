@@ -122,7 +122,12 @@ public sealed unsafe class SpindleMutex
     public ValueTask<Scope> LockScopeAsync(CancellationToken cancellationToken = default)
     {
         ValueTask locking = LockAsync(cancellationToken);
-        return locking.IsCompletedSuccessfully ? new ValueTask<Scope>(new Scope(this)) : MutexScope.After(locking, this);
+        if (!locking.IsCompletedSuccessfully)
+            return MutexScope.After(locking, this);
+        // Consumed even when complete: a lock handed over just after the wait parked is a
+        // pooled party's ValueTask, which goes back to its pool only through GetResult.
+        locking.GetAwaiter().GetResult();
+        return new ValueTask<Scope>(new Scope(this));
     }
 
     /// <summary>A held lock: Dispose unlocks the mutex (Go's <c>defer mu.Unlock()</c>).</summary>

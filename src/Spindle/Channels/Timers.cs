@@ -177,7 +177,15 @@ public sealed class SpindleTimer : IDisposable
                 return;
             }
             _active = false;
-            _c.TrySend(now);
+            try
+            {
+                _c.TrySend(now);
+            }
+            catch (Exception e) when (e is ChannelClosedException or ObjectDisposedException)
+            {
+                // User code closed or released C (Go's is receive-only): nothing to deliver,
+                // and an exception here would end the process from the timer's thread.
+            }
         }
     }
 }

@@ -16,11 +16,10 @@ namespace Spindle;
 /// <para>A callback acts only while the gate is open: from the moment the party is queued
 /// for a wait with a token (never before: the call that queues it arms it afresh, which
 /// would undo an earlier claim) until the wait is consumed (never after: the party may then
-/// serve someone else's wait). Registering on a token costs more than a whole round trip
-/// of a channel, so a pooled party keeps its registration for the next wait with the same
-/// token (a loop that passes one token on every receive registers once); a wait with
-/// another token, or none, drops it first. The registration holds the party weakly, so that
-/// a party the pool lets go is collected, and unregisters, even while its token lives on.</para>
+/// serve someone else's wait). The registration lives as long as the wait: a registration
+/// kept for the next wait with an equal token would be gone after the token's source was
+/// reset (CancellationTokenSource.TryReset unregisters everything), and that wait could
+/// never be cancelled.</para>
 /// </summary>
 internal abstract unsafe class CancellableParty(int cases, int extraBytes) : NativeParty(cases, extraBytes)
 {
@@ -34,19 +33,10 @@ internal abstract unsafe class CancellableParty(int cases, int extraBytes) : Nat
     private int _cancelledBy = NotCancelled;
     /// <summary>This wait's own token (default when it has none).</summary>
     private CancellationToken _token;
-    /// <summary>The token _registration is on (kept from wait to wait).</summary>
-    private CancellationToken _registered;
+    /// <summary>The wait's registration on its own token.</summary>
     private CancellationTokenRegistration _registration;
-    private WeakReference<CancellableParty>? _weakSelf;
 
-    private static readonly Action<object?> s_cancelByOwnToken = static w =>
-    {
-        if (((WeakReference<CancellableParty>)w!).TryGetTarget(out CancellableParty? p))
-            p.Cancel(ByOwnToken);
-    };
-
-    /// <summary>A party the pool let go: its registration goes with it.</summary>
-    ~CancellableParty() => _registration.Dispose();
+    private static readonly Action<object?> s_cancelByOwnToken = static p => ((CancellableParty)p!).Cancel(ByOwnToken);
 
     /// <summary>The wait's own token (default when it has none).</summary>
     protected CancellationToken Token => _token;
@@ -60,14 +50,8 @@ internal abstract unsafe class CancellableParty(int cases, int extraBytes) : Nat
     protected void Watch(CancellationToken token)
     {
         _token = token;
-        if (!token.Equals(_registered))
-        {
-            _registration.Dispose(); // an earlier wait's token: a callback running now finishes first
-            _registration = token.CanBeCanceled
-                ? token.UnsafeRegister(s_cancelByOwnToken, _weakSelf ??= new WeakReference<CancellableParty>(this))
-                : default;
-            _registered = token;
-        }
+        if (token.CanBeCanceled)
+            _registration = token.UnsafeRegister(s_cancelByOwnToken, this);
         if (!WatchCases() && !token.CanBeCanceled)
             return;
         Volatile.Write(ref _gate, Open);
@@ -115,6 +99,8 @@ internal abstract unsafe class CancellableParty(int cases, int extraBytes) : Nat
             while (Interlocked.CompareExchange(ref _gate, Closed, Open) == Cancelling)
                 spin.SpinOnce(sleep1Threshold: -1);
         }
+        _registration.Dispose(); // the gate is closed: a callback running now returns at once
+        _registration = default;
         EndCaseWatch();
         var outcome = new Outcome(Party->result, _cancelledBy, _token);
         _cancelledBy = NotCancelled;
@@ -255,6 +241,15 @@ internal abstract unsafe class AsyncParty : CancellableParty
     {
         if (Core.GetStatus(token) == ValueTaskSourceStatus.Pending)
             Core.GetResult(token); // throws: the ValueTask's contract for a wait not yet done
+        // Resolve completes Core before it marks the phase Done: an awaiter that saw the
+        // completion in between must not give the party to its next wait yet, or that
+        // late mark would end the next wait before the engine did.
+        if (Volatile.Read(ref _phase) != Done)
+        {
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _phase) != Done)
+                spin.SpinOnce(sleep1Threshold: -1);
+        }
         Outcome outcome = EndWatch();
         Core.Reset(); // the ValueTask is spent: a second GetResult or a late check throws
         G = null;
