@@ -116,7 +116,7 @@ public class ChannelBenchmarks
 
     /// <summary>The managed round trip with a cancellable receive whose token is never
     /// cancelled, beside <see cref="SpindleManagedChanPingPong"/>: what watching a token
-    /// costs a wait (the pooled party keeps its registration from wait to wait).</summary>
+    /// costs a wait that parks (a registration on the token, and its removal).</summary>
     [Benchmark(OperationsPerInvoke = Rounds / 10)]
     public void SpindleManagedChanPingPongCancellable()
     {
