@@ -9,6 +9,7 @@
 #include "segment.h"
 #if SP_HAVE_SEGMENTS
 #include "sanitizer.h"
+#include "trace.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -312,6 +313,8 @@ sp_segment *sp_segment_grow(sp_segment *seg, size_t need)
     init_segment(s, seg, co, (char *)s + size);
     seg->next = s;
     co->segment_bytes += size;
+    if (sp_tracing())
+        sp_trace_event(SP_TRACE_STACK, 0, (int64_t)size, 0, 0);
     return s;
 }
 
