@@ -257,16 +257,17 @@ cmd_bench() {
   configure_and_build bench -DSPINDLE_BUILD_BENCH=ON -DSPINDLE_BUILD_TESTS=OFF \
     -DCMAKE_BUILD_TYPE=Release || exit 1
   log "Google Benchmark: Spindle and boost.context side by side (compare ratios)"
-  "$BUILD/bench/bin/switch_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+  "$BUILD/bench/bin/switch_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true |
+    tee "$BUILD/bench-switch.txt" || exit 1
   log "callgrind: instructions per switch"
-  "$ROOT/native/bench/callgrind_switch.sh" "$BUILD/bench/bin"
+  "$ROOT/native/bench/callgrind_switch.sh" "$BUILD/bench/bin" | tee "$BUILD/bench-callgrind.txt" || exit 1
   require_dotnet && build_native || exit 1
-  local failed=0
-  log "goroutines: Spindle, Task.Run and Go side by side (takes a few minutes)"
-  "$ROOT/bench/run.sh" "$BUILD" || { echo "bench: the side-by-side run failed"; failed=1; }
+  log "goroutines: Spindle, Task.Run, .NET channels, OS threads and Go side by side (takes a few minutes)"
+  "$ROOT/bench/run.sh" "$BUILD" || { echo "bench: the side-by-side run failed"; exit 1; }
   log "segmented stacks: parked memory against Go and reserved stacks, the hot split"
-  "$ROOT/bench/segments.sh" "$BUILD" || { echo "bench: the segmented-stack run failed"; failed=1; }
-  return $failed
+  "$ROOT/bench/segments.sh" "$BUILD" || { echo "bench: the segmented-stack run failed"; exit 1; }
+  log "docs/results.md: every figure beside its peer"
+  "$ROOT/bench/results.sh" "$BUILD"
 }
 
 cmd_bindings() {

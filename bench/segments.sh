@@ -18,16 +18,20 @@ park() { # stacks n -> bytes per goroutine
 }
 go_park() { (cd "$root/bench/go" && GOFLAGS=-mod=mod go run . -park "$1") | awk '{ print $3 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+figures="$build/bench-segments.txt" # "name count value" a line, for bench/results.sh
+: > "$figures"
 
 echo "resident bytes per goroutine parked in a channel receive, GOMAXPROCS=2:"
 for n in 100000 1000000; do
   s=$(park segmented $n); g=$(go_park $n)
+  echo "park_segmented $n $s" >> "$figures"; echo "go_park $n $g" >> "$figures"
   line="  $n goroutines: Spindle segmented $s B / Go $g B = $(ratio "$s" "$g")"
   if [ $n -le 100000 ]; then # a million reserved stacks exceed vm.max_map_count
     r=$(park reserved $n); line="$line; Spindle reserved $r B"
+    echo "park_reserved $n $r" >> "$figures"
   fi
   echo "$line"
 done
 echo
 echo "segmented against reserved stacks, same code (native/bench/segments):"
-"$bin/segment_bench" 1000000 | sed 's/^/  /'
+"$bin/segment_bench" 1000000 | tee -a "$figures" | sed 's/^/  /'

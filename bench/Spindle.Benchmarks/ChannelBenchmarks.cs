@@ -1,8 +1,5 @@
 using System.Threading.Channels;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Reports;
-using Perfolizer.Horology;
 using Spindle;
 
 namespace Spindle.Benchmarks;
@@ -13,16 +10,10 @@ namespace Spindle.Benchmarks;
 /// and prints the ratios. All on one processor (GOMAXPROCS=1), as the Go figures are.</summary>
 [InProcess]
 [WarmupCount(1)]
-[IterationCount(3)]
+[IterationCount(10)]
 [Config(typeof(InNanoseconds))]
 public class ChannelBenchmarks
 {
-    /// <summary>One time unit for every row, so bench/run.sh can read the table.</summary>
-    private sealed class InNanoseconds : ManualConfig
-    {
-        public InNanoseconds() => SummaryStyle = SummaryStyle.Default.WithTimeUnit(TimeUnit.Nanosecond);
-    }
-
     private const int Rounds = 1_000_000;   // ping-pong round trips
     private const int RingSize = 10_000, RingLaps = 100; // bench_chan_ring's laps
     private const int Primes = 5_000;
@@ -80,6 +71,48 @@ public class ChannelBenchmarks
             }
         }, maxProcs: 1);
     }
+
+    /// <summary>The select ping-pong between two managed goroutines: each send and receive a
+    /// select over the value's channel and a quit channel that is never ready (the selects
+    /// are made once and reused; the values sent are constants).</summary>
+    [Benchmark(OperationsPerInvoke = Rounds / 10)]
+    public void SpindleManagedSelectPingPong()
+    {
+        var ping = new Chan<long>();
+        var pong = new Chan<long>();
+        var quit = new Chan<Signal>();
+        Runtime.Run(async () =>
+        {
+            Runtime.Go(async () =>
+            {
+                var receive = new Select();
+                receive.Receive(ping);
+                receive.Receive(quit);
+                var send = new Select();
+                send.Send(pong, 1L);
+                send.Receive(quit);
+                for (int i = 0; i < Rounds / 10; i++)
+                {
+                    await receive.WaitAsync();
+                    await send.WaitAsync();
+                }
+            });
+            var sendPing = new Select();
+            sendPing.Send(ping, 1L);
+            sendPing.Receive(quit);
+            var receivePong = new Select();
+            receivePong.Receive(pong);
+            receivePong.Receive(quit);
+            for (int i = 0; i < Rounds / 10; i++)
+            {
+                await sendPing.WaitAsync();
+                await receivePong.WaitAsync();
+            }
+        }, maxProcs: 1);
+    }
+
+    /// <summary>A channel element with no fields: a signal (Go's chan struct{}).</summary>
+    private struct Signal;
 
     /// <summary>The .NET peer: two async loops over System.Threading.Channels (the
     /// single-reader, single-writer unbounded kind, its fastest), on the thread pool.</summary>

@@ -10,7 +10,8 @@ namespace Spindle.Benchmarks;
 // where build/wineprefix links to the whole file system.
 [InProcess]
 [WarmupCount(2)]
-[IterationCount(5)]
+[IterationCount(10)]
+[Config(typeof(InNanoseconds))]
 public class GoroutineBenchmarks
 {
     private const int Count = 1_000_000;   // goroutines spawned

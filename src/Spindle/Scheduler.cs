@@ -810,6 +810,22 @@ internal sealed unsafe partial class Scheduler
     {
         if (_stopping)
             return false; // left behind by Stop: touch nothing
+        sp_request* req = rc == SP_CORO_REQUEST ? sp_coro_pending(g.Coro) : null;
+        if (req != null && req->op == SP_OP_PARK)
+        {
+            // g parked outside its run loop (a blocking section) and still holds what it
+            // parked under, a channel's lock say, until the park is committed: commit it
+            // now, without a P. Queued for a P with the lock held, it would leave every
+            // goroutine that touches that channel spinning on the lock, on the very
+            // processors g waits for.
+            sp_host_commit_park(g.Native, req);
+            lock (_lock)
+            {
+                Interlocked.Decrement(ref RunningWithoutP); // g waits where it parked
+                CheckDeadLocked();
+            }
+            return false;
+        }
         lock (_lock)
         {
             Processor? p = PopIdlePLocked();

@@ -173,6 +173,26 @@ public class ReliabilityTests
     }
 
     [Fact]
+    public void AParkInABlockingSectionLeavesTheChannelFreeForTheOnlyProcessor()
+    {
+        // A goroutine parks in a send inside a blocking section after the monitor gave
+        // its processor to main, which polls that channel on the only processor. The
+        // park must let go of the channel's lock at once, not hold it while the sender
+        // waits in a queue for a processor main never gives up.
+        // The sender comes back to find main on the processor in most rounds, not all.
+        for (int round = 0; round < 5; round++)
+        {
+            using var io = new NativeSlots(0, 0, 0, 0, 0);
+            var runtime = new RuntimeThread(() => Run(TestPrograms.Get("tp_park_in_blocking_section"), io.Address, maxProcs: 1));
+            Assert.True(runtime.Join(Deadline), $"round {round}: the program hung (polls made: {io[4]})");
+            Assert.Null(runtime.Error);
+            AssertNoFailedCheck(io[0], io[1]);
+            Assert.Equal(1, io[2]);
+            Assert.Equal(77, io[3]);
+        }
+    }
+
+    [Fact]
     public void AHandleNeverActsOnAnObjectOfAnotherKind()
     {
         using var io = new NativeSlots(0, 0, 0);

@@ -501,3 +501,51 @@ EXPORT void tp_deadlock_every_reason(void *p)
     int64_t v;
     sp_chan_recv(nobody, &v, NULL);
 }
+
+/* ---- a park inside a blocking section, whose processor went to another
+        worker meanwhile: the parked goroutine must not hold the channel's lock
+        while it waits for a processor, or a goroutine that polls the channel
+        on the only processor spins on that lock for good.
+   io[2] the sender has parked (1); io[3] the value received; io[4] polls made
+   before the receive. GOMAXPROCS 1. */
+static sp_chan blocked_park_ch;
+
+static void send_in_blocking_section(void *p)
+{
+    int64_t *io = p;
+    CHECK(io, sp_block_enter() == SP_OK);
+    /* Long enough for the monitor to hand the processor to another worker. */
+    struct timespec ts = { 0, 20 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    int64_t v = 77;
+    store(&io[2], 1);
+    CHECK(io, sp_chan_send(blocked_park_ch, &v) == SP_OK); /* parks: nobody receives yet */
+    CHECK(io, sp_block_exit() == SP_OK);
+}
+
+EXPORT void tp_park_in_blocking_section(void *p)
+{
+    int64_t *io = p;
+    CHECK(io, sp_chan_make(&blocked_park_ch, sizeof(int64_t), 0) == SP_OK);
+    CHECK(io, sp_go(send_in_blocking_section, io) == SP_OK);
+    /* Poll the channel the sender parks in, on the only processor, through a
+       select with a default case (which takes the channel's lock), until the
+       sender has been parked a while; then receive its value. */
+    int64_t v = 0, polls = 0, parked_polls = 0;
+    while (parked_polls < 2000) {
+        sp_case c = { .ch = blocked_park_ch, .dir = SP_RECV, .elem = &v, .ok = NULL };
+        int chosen = sp_select(&c, 1, true);
+        polls++;
+        if (chosen == 0)
+            break; /* the sender got here first: its value arrived */
+        CHECK(io, chosen == 1);
+        if (load(&io[2]))
+            parked_polls++;
+        sp_gosched();
+    }
+    if (v == 0)
+        CHECK(io, sp_chan_recv(blocked_park_ch, &v, NULL) == SP_OK);
+    store(&io[3], v);
+    store(&io[4], polls);
+    sp_chan_release(blocked_park_ch);
+}
