@@ -252,6 +252,10 @@ SP_API sp_g *sp_runq_steal_from(sp_runq *q, sp_runq *victim, bool take_next);
  */
 SP_API int sp_runq_take_half(sp_runq *q, sp_g **out, int capacity);
 
+/** How many goroutines q holds, runnext included (a snapshot, for the
+    meter). 0 for NULL. @trivial */
+SP_API int32_t sp_runq_length(const sp_runq *q);
+
 /** Whether q holds nothing, runnext included (a snapshot). true for NULL.
     @trivial */
 SP_API bool sp_runq_empty(const sp_runq *q);
@@ -677,6 +681,13 @@ SP_API void sp_host_discard(sp_g *g);
     from now on, and what it locked to queue itself is released. */
 SP_API void sp_host_commit_park(sp_g *g, sp_request *req);
 
+/** The stack memory coroutines hold now, over every thread: bytes of
+    segments (segmented stacks), usable bytes of reserved stacks (address
+    space: their pages are committed as they are touched), and how many
+    segments running stacks have grown by, ever. Any out pointer may be
+    NULL. A snapshot, summed when read. @trivial */
+SP_API void sp_stack_stats(int64_t *segmented, int64_t *reserved, int64_t *grown);
+
 /* ------------------------------------------------------------------------ */
 /* The switch trace                                                         */
 /* ------------------------------------------------------------------------ */
@@ -814,8 +825,13 @@ typedef struct sp_trace_batch {
     /** Records used. */
     uint32_t count;
     struct sp_trace_batch *next;
-    sp_trace_record records[SP_TRACE_BATCH_RECORDS];
+    /** Its records, in the same block of memory right after the batch. */
+    sp_trace_record *records;
 } sp_trace_batch;
+
+/** The memory one batch takes, its records included: a trace's buffer holds
+    buffer_bytes / SP_TRACE_BATCH_BYTES of them. */
+#define SP_TRACE_BATCH_BYTES (64 + SP_TRACE_BATCH_RECORDS * 32)
 
 /** What sp_trace_get_stats reports. */
 typedef struct sp_trace_stats {
@@ -850,8 +866,9 @@ SP_API sp_trace_batch *sp_trace_take(void);
 /** Gives a batch that was taken back to the pool. @trivial */
 SP_API void sp_trace_give(sp_trace_batch *b);
 
-/** Frees the batches of a stopped trace; every batch taken must have been
-    given back. SP_ESTATE while one runs, or when there is none. */
+/** Frees the batches of a stopped trace, and zeroes its counts
+    (sp_trace_get_stats); every batch taken must have been given back.
+    SP_ESTATE while one runs, or when there is none. */
 SP_API int sp_trace_release(void);
 
 /** The trace's counts. @trivial */

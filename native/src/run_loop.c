@@ -209,7 +209,7 @@ static inline __attribute__((always_inline)) int leave_as(sp_run_ctx *c, sp_g *g
                 tls_unlock_fn = unlock;                 /* released by next */
                 tls_unlock_arg = arg;
                 if (traced)
-                    sp_trace_resuming(next->id);
+                    sp_trace_resuming(next->id, 1);
                 got = sp_coro_transfer(co, next->coro);
                 goto resumed;
             }
@@ -406,7 +406,7 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
             c.current_coro = g->coro;
         }
         if (traced)
-            sp_trace_resuming(g->id);
+            sp_trace_resuming(g->id, 0);
         int rc = sp_coro_resume(g->coro);
         g = c.current; /* direct switches may have changed who came back */
         if (traced)

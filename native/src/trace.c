@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(sizeof(sp_trace_record) == 32 && sizeof(sp_trace_parts) == 32, "records are 32 bytes");
+_Static_assert(sizeof(sp_trace_batch) <= 64, "a batch's header fits SP_TRACE_BATCH_BYTES");
+
 #if defined(_WIN32)
 #  include <windows.h>
 #elif defined(__linux__)
@@ -346,8 +349,10 @@ static void commit(trace_thread *t, uint64_t end, int64_t to, int restore_timed)
         p->ticks[SP_TRACE_PART_HOST] = clamp_ticks(host_in, host_out, &sat);
         p->ticks[SP_TRACE_PART_FROM_HOST] = clamp_ticks(host_out, native_in, &sat);
     } else if (t->via_loop) {
-        p->ticks[SP_TRACE_PART_SAVE_RESTORE] = clamp_ticks(t->t_leave, t->t_loop, &sat);
-        p->ticks[SP_TRACE_PART_DECISION] = clamp_ticks(t->t_loop, end, &sat);
+        uint64_t resume = t->timed_resume ? t->t_resume : end;
+        p->ticks[SP_TRACE_PART_SAVE_RESTORE] =
+            clamp_ticks(t->t_leave, t->t_loop, &sat) + clamp_ticks(resume, end, &sat);
+        p->ticks[SP_TRACE_PART_DECISION] = clamp_ticks(t->t_loop, resume, &sat);
     } else {
         p->ticks[SP_TRACE_PART_SAVE_RESTORE] = clamp_ticks(start, end, &sat);
     }
@@ -391,7 +396,7 @@ static void event(trace_thread *t, uint64_t ticks, int32_t kind, int64_t a, int6
 static void settle(trace_thread *t)
 {
     if (t->stage == STAGE_RESUMING)
-        commit(t, t->t_resume, t->to, 0);
+        commit(t, t->timed_resume ? t->t_resume : t->t_leave, t->to, 0);
 }
 
 void sp_trace_leave(int64_t from, int32_t why, int32_t wait_reason)
@@ -477,22 +482,23 @@ void sp_trace_loop_entered(void)
     }
 }
 
-void sp_trace_resuming(int64_t to)
+void sp_trace_resuming(int64_t to, int direct)
 {
     trace_thread *t = tls_trace;
     if (t == NULL)
         return;
-    if (t->stage == STAGE_NATIVE_IN) {
+    if (direct && t->stage == STAGE_LEFT) {
+        /* A direct switch lands in leave(), which stamps its end: the resume
+           is not stamped (one read of the counter less), its time the
+           decision's and the save/restore's as one. */
+        t->timed_resume = 0;
+    } else if (!direct && (t->stage == STAGE_NATIVE_IN || t->stage == STAGE_IN_LOOP)) {
         t->t_resume = sp_trace_ticks();
-    } else if (t->stage == STAGE_LEFT || t->stage == STAGE_IN_LOOP) {
-        /* A direct switch, or one through the loop: the resume is not stamped
-           (one read of the counter less); its time is the decision's. */
-        t->t_resume = 0;
+        t->timed_resume = 1;
     } else {
         return;
     }
     t->to = to;
-    t->timed_resume = t->stage == STAGE_NATIVE_IN;
     t->stage = STAGE_RESUMING;
 }
 
@@ -502,8 +508,6 @@ void sp_trace_landed(void)
     if (t == NULL || t->stage != STAGE_RESUMING)
         return;
     uint64_t now = sp_trace_ticks();
-    if (!t->timed_resume)
-        t->t_resume = now;
     commit(t, now, t->to, 1);
 }
 
@@ -581,6 +585,7 @@ void sp_trace_mark(int32_t mark, int64_t a, int64_t b)
             t->t_host_in = t->t_decided;
             t->stage = STAGE_HOST;
         }
+        t->timed_resume = 1;
         if (t->stage == STAGE_HOST) {
             t->t_host_out = t->t_native_in = t->t_resume = now;
             t->stage = STAGE_RESUMING;
@@ -626,10 +631,11 @@ static uint64_t measure_stamp_cost(void)
     trace_thread scratch;
     memset(&scratch, 0, sizeof scratch);
     scratch.scratch = 1;
-    sp_trace_batch *b = malloc(sizeof *b);
+    sp_trace_batch *b = malloc(SP_TRACE_BATCH_BYTES);
     if (b == NULL)
         return 0;
     b->count = 0;
+    b->records = (sp_trace_record *)((char *)b + 64);
     enum { ROUNDS = 2000 };
     uint64_t best = UINT64_MAX;
     for (int round = 0; round < 5; round++) {
@@ -641,6 +647,7 @@ static uint64_t measure_stamp_cost(void)
             scratch.stage = STAGE_LEFT;
             scratch.from = i;
             scratch.to = i + 1;
+            scratch.timed_resume = 0;
             scratch.stage = STAGE_RESUMING;
             uint64_t end = sp_trace_ticks();
             commit(&scratch, end, scratch.to, 1);
@@ -661,7 +668,7 @@ int sp_trace_start(int64_t buffer_bytes, int32_t flight)
     (void)flight;
     return SP_ENOTSUP;
 #else
-    int64_t n = buffer_bytes / (int64_t)sizeof(sp_trace_batch);
+    int64_t n = buffer_bytes / SP_TRACE_BATCH_BYTES;
     if (buffer_bytes <= 0 || n < 1 || (flight != 0 && flight != 1))
         return SP_EINVAL;
     sp_lock_acquire(&tr.lock);
@@ -669,7 +676,7 @@ int sp_trace_start(int64_t buffer_bytes, int32_t flight)
         sp_lock_release(&tr.lock);
         return SP_ESTATE;
     }
-    void *memory = calloc((size_t)n, sizeof(sp_trace_batch));
+    void *memory = calloc((size_t)n, SP_TRACE_BATCH_BYTES);
     if (memory == NULL) {
         sp_lock_release(&tr.lock);
         return SP_ENOMEM;
@@ -677,11 +684,14 @@ int sp_trace_start(int64_t buffer_bytes, int32_t flight)
     tr.running = 1;
     tr.memory = memory;
     tr.batches = n;
-    tr.buffer_bytes = n * (int64_t)sizeof(sp_trace_batch);
+    tr.buffer_bytes = n * SP_TRACE_BATCH_BYTES;
     tr.flight = flight;
     tr.free_list = NULL;
-    for (int64_t i = n - 1; i >= 0; i--)
-        push_free(&((sp_trace_batch *)memory)[i]);
+    for (int64_t i = n - 1; i >= 0; i--) {
+        sp_trace_batch *b = (sp_trace_batch *)((char *)memory + i * SP_TRACE_BATCH_BYTES);
+        b->records = (sp_trace_record *)((char *)b + 64);
+        push_free(b);
+    }
     tr.full_head = tr.full_tail = NULL;
     tr.full_count = 0;
     tr.next_seq = 0;
@@ -781,6 +791,12 @@ int sp_trace_release(void)
     tr.free_list = tr.full_head = tr.full_tail = NULL;
     tr.full_count = 0;
     tr.running = 0;
+    /* Released: the counts go with it (a host that keeps totals took them). */
+    atomic_store(&tr.records, 0);
+    atomic_store(&tr.dropped, 0);
+    atomic_store(&tr.overwritten, 0);
+    atomic_store(&tr.published, 0);
+    atomic_store(&tr.no_thread, 0);
     sp_lock_release(&tr.lock);
     return SP_OK;
 }

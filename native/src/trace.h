@@ -76,8 +76,9 @@ SP_HIDDEN void sp_trace_back_in_loop(int64_t from, int32_t why, int32_t wait_rea
 SP_HIDDEN void sp_trace_decided(void);
 /* The loop was entered again (sp_runq_run). */
 SP_HIDDEN void sp_trace_loop_entered(void);
-/* About to resume to (direct: by a direct switch from inside a goroutine). */
-SP_HIDDEN void sp_trace_resuming(int64_t to);
+/* About to resume to (direct: by a direct switch from inside a goroutine,
+   which lands in leave(): not stamped; else stamped). */
+SP_HIDDEN void sp_trace_resuming(int64_t to, int direct);
 /* The resumed goroutine runs: the switch's record is written. */
 SP_HIDDEN void sp_trace_landed(void);
 /* One record of kind about a and b (not a switch). */

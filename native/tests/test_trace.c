@@ -82,6 +82,8 @@ static int64_t rounds(void) { return getenv("SPINDLE_TEST_VALGRIND") != NULL ? 2
    parts; the blocks and unblocks that cause them; nothing dropped. */
 static void test_pingpong_is_traced(void)
 {
+    int64_t seg0, res0, grown0;
+    sp_stack_stats(&seg0, &res0, &grown0);
     sp_trace_stats s;
     sp_trace_get_stats(&s);
     CHECK_EQ(s.compiled, 1);
@@ -92,6 +94,13 @@ static void test_pingpong_is_traced(void)
     int64_t io[2] = { rounds(), 0 };
     CHECK_EQ(harness_run(pingpong, io, 1), 0);
     CHECK_EQ(io[1], rounds());
+    /* Every goroutine's stack went back: the counts are what they were. */
+    int64_t seg1, res1, grown1;
+    sp_stack_stats(&seg1, &res1, &grown1);
+    CHECK_EQ(seg1, seg0);
+    CHECK_EQ(res1, res0);
+    CHECK(grown1 >= grown0);
+    sp_stack_stats(NULL, NULL, NULL);
     CHECK_EQ(sp_trace_stop(), SP_OK);
     CHECK_EQ(sp_trace_stop(), SP_ESTATE);
     sp_trace_get_stats(&s);
@@ -149,7 +158,7 @@ static void test_two_processors(void)
    counted, never lost silently. */
 static void test_tiny_buffer_drops_and_counts(void)
 {
-    CHECK_EQ(sp_trace_start((int64_t)sizeof(sp_trace_batch), 0), SP_OK);
+    CHECK_EQ(sp_trace_start(SP_TRACE_BATCH_BYTES, 0), SP_OK);
     int64_t io[2] = { rounds(), 0 };
     CHECK_EQ(harness_run(pingpong, io, 1), 0);
     CHECK_EQ(sp_trace_stop(), SP_OK);
@@ -169,7 +178,7 @@ static void test_tiny_buffer_drops_and_counts(void)
 /* The flight recorder keeps the newest batches, reusing the oldest. */
 static void test_flight_recorder_keeps_the_last(void)
 {
-    CHECK_EQ(sp_trace_start(4 * (int64_t)sizeof(sp_trace_batch), 1), SP_OK);
+    CHECK_EQ(sp_trace_start(4 * SP_TRACE_BATCH_BYTES, 1), SP_OK);
     int64_t io[2] = { rounds(), 0 };
     CHECK_EQ(harness_run(pingpong, io, 1), 0);
     CHECK_EQ(sp_trace_stop(), SP_OK);

@@ -308,7 +308,10 @@ internal unsafe struct sp_trace_batch
     /// </summary>
     public uint count;
     public sp_trace_batch* next;
-    public fixed sp_trace_record records[1792];
+    /// <summary>
+    /// Its records, in the same block of memory right after the batch.
+    /// </summary>
+    public sp_trace_record* records;
 }
 
 /// <summary>
@@ -748,6 +751,12 @@ internal static unsafe partial class SpindleHost
     public const ulong SP_TRACE_BATCH_RECORDS = 1792UL;
 
     /// <summary>
+    /// The memory one batch takes, its records included: a trace&apos;s buffer holds
+    /// buffer_bytes / SP_TRACE_BATCH_BYTES of them.
+    /// </summary>
+    public const ulong SP_TRACE_BATCH_BYTES = 57408UL;
+
+    /// <summary>
     /// Makes an empty run queue whose status word is 0. Errors: SP_EINVAL
     /// (out NULL), SP_ENOMEM.
     /// </summary>
@@ -827,6 +836,14 @@ internal static unsafe partial class SpindleHost
     [LibraryImport(LibraryName)]
     [SuppressGCTransition]
     public static partial int sp_runq_take_half(sp_runq* q, sp_g** @out, int capacity);
+
+    /// <summary>
+    /// How many goroutines q holds, runnext included (a snapshot, for the
+    /// meter). 0 for NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial int sp_runq_length(sp_runq* q);
 
     /// <summary>
     /// Whether q holds nothing, runnext included (a snapshot). true for NULL.
@@ -1316,6 +1333,17 @@ internal static unsafe partial class SpindleHost
     public static partial void sp_host_commit_park(sp_g* g, sp_request* req);
 
     /// <summary>
+    /// The stack memory coroutines hold now, over every thread: bytes of
+    /// segments (segmented stacks), usable bytes of reserved stacks (address
+    /// space: their pages are committed as they are touched), and how many
+    /// segments running stacks have grown by, ever. Any out pointer may be
+    /// NULL. A snapshot, summed when read.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial void sp_stack_stats(long* segmented, long* reserved, long* grown);
+
+    /// <summary>
     /// Starts a trace with about buffer_bytes of batches (at least one); flight
     /// 1 for the flight recorder. Errors: SP_EINVAL, SP_ESTATE (a trace is
     /// running or was not released), SP_ENOMEM, SP_ENOTSUP (compiled out).
@@ -1345,8 +1373,9 @@ internal static unsafe partial class SpindleHost
     public static partial void sp_trace_give(sp_trace_batch* b);
 
     /// <summary>
-    /// Frees the batches of a stopped trace; every batch taken must have been
-    /// given back. SP_ESTATE while one runs, or when there is none.
+    /// Frees the batches of a stopped trace, and zeroes its counts
+    /// (sp_trace_get_stats); every batch taken must have been given back.
+    /// SP_ESTATE while one runs, or when there is none.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_trace_release();
