@@ -22,7 +22,10 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 TEST_PACKAGES=(cmake make gcc g++ binutils gdb valgrind libc6-dev pkg-config
                qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-               mingw-w64 wine wine64)
+               mingw-w64 wine wine64 chromium)
+# The diagnostics tools the tracing tests drive, into build/tools.
+DIAG_TOOLS=(dotnet-trace dotnet-counters)
+DIAG_TOOLS_VERSION=10.0.750501
 BENCH_PACKAGES=(libbenchmark-dev libboost-context-dev valgrind golang-go)
 
 log() { printf '==> %s\n' "$*"; }
@@ -89,7 +92,18 @@ run_suite() { # name: runs CTest in build/name and adds up its results
   PASSED=$((PASSED + passed)); FAILED=$((FAILED + failed))
 }
 
-cmd_deps()  { mkdir -p "$BUILD"; install_packages "${TEST_PACKAGES[@]}"; }
+install_diag_tools() {
+  command -v dotnet >/dev/null || return 0 # require_dotnet reports it
+  local tool
+  for tool in "${DIAG_TOOLS[@]}"; do
+    [ -x "$BUILD/tools/$tool" ] && continue
+    log "installing $tool $DIAG_TOOLS_VERSION into build/tools"
+    dotnet tool install "$tool" --version "$DIAG_TOOLS_VERSION" --tool-path "$BUILD/tools" \
+      > "$BUILD/tools.log" 2>&1 || { cat "$BUILD/tools.log"; return 1; }
+  done
+}
+
+cmd_deps()  { mkdir -p "$BUILD"; install_packages "${TEST_PACKAGES[@]}" && install_diag_tools; }
 
 require_dotnet() {
   command -v dotnet >/dev/null || { log "the .NET SDK (dotnet) is required"; return 1; }

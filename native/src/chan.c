@@ -49,6 +49,7 @@
  * critical sections are a few dozen instructions and a copy).
  */
 #include "engine.h"
+#include "trace.h"
 #include "state_pool.h"
 
 #include <stdlib.h>
@@ -296,6 +297,8 @@ static int goroutine_op(sp_chan h, int send, void *elem, bool *ok)
     if (rc != SP_PARKED)
         return rc;
     /* Queued under the channel's lock, still held. */
+    if (sp_tracing())
+        sp_trace_blocked_on(h);
     sp_park(&p, sp_unlock_one, w.queue->lock, send ? SP_WAIT_CHAN_SEND : SP_WAIT_CHAN_RECV, outside);
     if (ok != NULL)
         *ok = p.result == SP_OK && p.ok;

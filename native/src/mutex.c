@@ -4,6 +4,7 @@
    hand-off, its starvation mode, after a waiter has waited 1 ms; Spindle
    always hands off). */
 #include "engine.h"
+#include "trace.h"
 #include "state_pool.h"
 
 _Static_assert(offsetof(sp_mutex_state, obj) == 0, "the pool and the lookup take the lock, the first word");
@@ -98,6 +99,8 @@ int sp_mutex_lock(sp_mutex h)
     int rc = lock_or_queue(h, &p, &w, &outside, &m);
     if (rc != SP_PARKED)
         return rc;
+    if (sp_tracing())
+        sp_trace_blocked_on(h);
     sp_park(&p, sp_unlock_one, &m->obj.lock, SP_WAIT_MUTEX, outside);
     return p.result;
 }

@@ -1,6 +1,7 @@
 /* Parking and waking (park.h): wait queues, completing parties, the host's
    party calls. */
 #include "run_queue.h"
+#include "trace.h"
 
 #include <string.h>
 
@@ -85,6 +86,8 @@ static void ready_goroutine(sp_wake_ctx *c, sp_party *p)
     int outside = p->outside;
     g->parked_on = NULL;
     g->wait_reason = SP_WAIT_NONE;
+    if (sp_tracing())
+        sp_trace_unblock(g);
     if (c->in_loop) {
         sp_run_ready(g);
     } else {
