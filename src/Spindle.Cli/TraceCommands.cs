@@ -24,7 +24,7 @@ internal static class TraceCommands
         var bufferMb = new Option<int>("--buffer-mb")
         {
             HelpName = "MB",
-            Description = $"Memory for switch records waiting to be written [default: {SwitchTrace.DefaultBufferMegabytes}]",
+            Description = "Memory for switch records waiting to be written",
             DefaultValueFactory = _ => SwitchTrace.DefaultBufferMegabytes,
         };
 
@@ -56,7 +56,7 @@ internal static class TraceCommands
         var output = new Option<string>("--out", "-o")
         {
             HelpName = "FILE",
-            Description = "Where the trace goes [default: spindle.nettrace]",
+            Description = "Where the trace goes",
             DefaultValueFactory = _ => "spindle.nettrace",
         };
         var command = new Argument<string[]>("COMMAND")
@@ -91,7 +91,7 @@ internal static class TraceCommands
         var perfettoLimit = new Option<long>("--perfetto-limit")
         {
             HelpName = "N",
-            Description = "The most goroutine runs the timeline holds [default: 1000000]",
+            Description = "The most goroutine runs the timeline holds",
             DefaultValueFactory = _ => 1_000_000,
         };
         var report = new Command("report", "Report what a trace shows: switch costs and their parts, scheduling latency, " +
