@@ -114,8 +114,8 @@ internal static partial class SystemInfo
 
     /// <summary>How many more threads this process may start without the machine refusing,
     /// and which limit says so: the smallest of the kernel's threads-max, the cgroup's
-    /// pids.max, RLIMIT_NPROC (not for root), vm.max_map_count (a thread's stack and its
-    /// guard are two mappings) and the memory available (64 KiB a thread, counting what the
+    /// pids.max, RLIMIT_NPROC (not for root), vm.max_map_count (over the mappings a thread
+    /// adds, measured) and the memory available (64 KiB a thread, counting what the
     /// kernel keeps for it), less what is in use. Of what the machine shares with other
     /// programs (all but the mappings, which are this process's own) it takes half, so
     /// that a measurement never starves them; of the mappings, nine tenths.</summary>
@@ -132,7 +132,11 @@ internal static partial class SystemInfo
         if (Environment.UserName != "root" && ProcessLimit() is long nproc)
             limits.Add(((nproc - running) / 2, Inv($"ulimit -u {nproc:N0}")));
         if (ReadNumber("/proc/sys/vm/max_map_count") is long maps)
-            limits.Add(((maps - MappingsNow()) / 2 * 9 / 10, Inv($"vm.max_map_count {maps:N0} (two mappings a thread)")));
+        {
+            double perThread = MappingsPerThread();
+            limits.Add(((long)((maps - MappingsNow()) / perThread) * 9 / 10,
+                Inv($"vm.max_map_count {maps:N0}, {perThread:0.#} mappings a thread (measured)")));
+        }
         if (ReadKilobytes("/proc/meminfo", "MemAvailable") is long available)
             limits.Add((available / (64 * 1024) / 2, Inv($"MemAvailable {available / (1024 * 1024):N0} MiB (64 KiB a thread)")));
         if (limits.Count == 0)
@@ -171,6 +175,41 @@ internal static partial class SystemInfo
         {
             return 0;
         }
+    }
+
+    private static double? s_mappingsPerThread;
+
+    /// <summary>The memory mappings one more thread of this runtime adds to the process
+    /// (its stack, guard, alternate signal stack and whatever else the runtime maps for it),
+    /// measured once: 64 threads are started, counted in /proc/self/maps while they block,
+    /// then released. At least 2 (a stack and its guard), the fewest any thread takes.</summary>
+    public static double MappingsPerThread()
+    {
+        if (s_mappingsPerThread is double known)
+            return known;
+        const int Probe = 64;
+        using var release = new ManualResetEventSlim();
+        int started = 0;
+        var threads = new Thread[Probe];
+        long before = MappingsNow();
+        for (int i = 0; i < Probe; i++)
+        {
+            threads[i] = new Thread(() =>
+            {
+                Interlocked.Increment(ref started);
+                release.Wait();
+            }) { IsBackground = true };
+            threads[i].Start();
+        }
+        while (Volatile.Read(ref started) < Probe)
+            Thread.Sleep(1);
+        long after = MappingsNow();
+        release.Set();
+        foreach (Thread t in threads)
+            t.Join();
+        double each = Math.Max(2, (double)(after - before) / Probe);
+        s_mappingsPerThread = each;
+        return each;
     }
 
     private static long MappingsNow()

@@ -365,7 +365,7 @@ internal sealed class VersusRunner(bool quick, int maxProcs, VersusProgress prog
             How = "Start a unit that does nothing but say it is done, and wait for all of them: sp_go and a wait group, Runtime.Go(async () => wg.Done()), " +
                   "new Thread(...).Start() and Join (64 at a time: the kernel makes each, with its stack), Task.Run, go wg.Done(). " +
                   Inv($"GOMAXPROCS {_procs}. Then how many units the machine lets a program have: for threads the kernel's tightest limit (threads-max, pids.max, ulimit -u, ") +
-                  "vm.max_map_count over two mappings a thread); for the others an estimate, the memory available over the parked memory each holds (the stack management row).",
+                  "vm.max_map_count over the mappings a thread adds, measured); for the others an estimate, the memory available over the parked memory each holds (the stack management row).",
             Metrics =
             [
                 new("spawn", "spawn + complete", "ns", Better.Lower),
@@ -673,7 +673,10 @@ internal sealed class VersusRunner(bool quick, int maxProcs, VersusProgress prog
         if (Environment.UserName != "root" && SystemInfo.ProcessLimit() is long u)
             limits.Add((u, Inv($"ulimit -u {u:N0}")));
         if (SystemInfo.ReadNumber("/proc/sys/vm/max_map_count") is long m)
-            limits.Add((m / 2, Inv($"vm.max_map_count {m:N0}, two mappings a thread")));
+        {
+            double perThread = SystemInfo.MappingsPerThread();
+            limits.Add(((long)(m / perThread), Inv($"vm.max_map_count {m:N0} over the {perThread:0.#} mappings a thread adds (measured)")));
+        }
         if (limits.Count == 0)
             return (null, "no limit could be read");
         var (limit, name) = limits.MinBy(x => x.Item1);
