@@ -11,8 +11,8 @@
 #                      tool (Spindle.Cli) to artifacts/packages
 #
 # Trees under build/: native (plus valgrind memcheck of its tests), asan,
-# aarch64 (tests under qemu-user) and win64 (mingw-w64, tests under wine); the
-# managed runtime builds with dotnet against build/native.
+# tsan, aarch64 (tests under qemu-user) and win64 (mingw-w64, tests under
+# wine); the managed runtime builds with dotnet against build/native.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +22,10 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 TEST_PACKAGES=(cmake make gcc g++ binutils gdb valgrind libc6-dev pkg-config
                qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-               mingw-w64 wine wine64)
+               mingw-w64 wine wine64 chromium)
+# The diagnostics tools the tracing tests drive, into build/tools.
+DIAG_TOOLS=(dotnet-trace dotnet-counters)
+DIAG_TOOLS_VERSION=10.0.750501
 BENCH_PACKAGES=(libbenchmark-dev libboost-context-dev valgrind golang-go)
 
 log() { printf '==> %s\n' "$*"; }
@@ -59,6 +62,7 @@ configure_and_build() { # name, cmake args...
 
 build_native() { configure_and_build native -DSPINDLE_MEMCHECK=ON; }
 build_asan()    { configure_and_build asan -DSPINDLE_ASAN=ON -DCMAKE_BUILD_TYPE=Debug; }
+build_tsan()    { configure_and_build tsan -DSPINDLE_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; }
 build_aarch64() { configure_and_build aarch64 -DCMAKE_TOOLCHAIN_FILE="$ROOT/native/cmake/aarch64-linux-gnu.cmake"; }
 build_win64()   { configure_and_build win64 -DCMAKE_TOOLCHAIN_FILE="$ROOT/native/cmake/x86_64-w64-mingw32.cmake"; }
 
@@ -88,7 +92,18 @@ run_suite() { # name: runs CTest in build/name and adds up its results
   PASSED=$((PASSED + passed)); FAILED=$((FAILED + failed))
 }
 
-cmd_deps()  { mkdir -p "$BUILD"; install_packages "${TEST_PACKAGES[@]}"; }
+install_diag_tools() {
+  command -v dotnet >/dev/null || return 0 # require_dotnet reports it
+  local tool
+  for tool in "${DIAG_TOOLS[@]}"; do
+    [ -x "$BUILD/tools/$tool" ] && continue
+    log "installing $tool $DIAG_TOOLS_VERSION into build/tools"
+    dotnet tool install "$tool" --version "$DIAG_TOOLS_VERSION" --tool-path "$BUILD/tools" \
+      > "$BUILD/tools.log" 2>&1 || { cat "$BUILD/tools.log"; return 1; }
+  done
+}
+
+cmd_deps()  { mkdir -p "$BUILD"; install_packages "${TEST_PACKAGES[@]}" && install_diag_tools; }
 
 require_dotnet() {
   command -v dotnet >/dev/null || { log "the .NET SDK (dotnet) is required"; return 1; }
@@ -150,6 +165,7 @@ cmd_build() {
   local ok=0
   build_native || ok=1
   build_asan || ok=1
+  build_tsan || ok=1
   build_aarch64 || ok=1
   build_win64 || ok=1
   return $ok
@@ -158,7 +174,7 @@ cmd_build() {
 cmd_test() {
   cmd_deps || { log "could not install the test dependencies"; echo "0 passed, 1 failed"; exit 1; }
   local tree built=0
-  for tree in native asan aarch64 win64; do
+  for tree in native asan tsan aarch64 win64; do
     if "build_$tree"; then
       built=$((built + 1))
       run_suite "$tree"
@@ -175,7 +191,7 @@ cmd_test() {
       FAILED=$((FAILED + 1))
     fi
   done
-  if [ "$built" -eq 4 ]; then
+  if [ "$built" -eq 5 ]; then
     run_package_suite
   else
     log "package: not run (the packages need every tree)"; FAILED=$((FAILED + 1))

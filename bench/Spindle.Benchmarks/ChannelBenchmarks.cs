@@ -114,6 +114,58 @@ public class ChannelBenchmarks
     /// <summary>A channel element with no fields: a signal (Go's chan struct{}).</summary>
     private struct Signal;
 
+    /// <summary>The managed round trip with a cancellable receive whose token is never
+    /// cancelled, beside <see cref="SpindleManagedChanPingPong"/>: what watching a token
+    /// costs a wait that parks (a registration on the token, and its removal).</summary>
+    [Benchmark(OperationsPerInvoke = Rounds / 10)]
+    public void SpindleManagedChanPingPongCancellable()
+    {
+        var ping = new Chan<long>();
+        var pong = new Chan<long>();
+        using var cts = new CancellationTokenSource();
+        CancellationToken token = cts.Token;
+        Runtime.Run(async () =>
+        {
+            Runtime.Go(async () =>
+            {
+                for (int i = 0; i < Rounds / 10; i++)
+                    await pong.SendAsync(await ping.ReceiveAsync(token));
+            });
+            long v = 0;
+            for (int i = 0; i < Rounds / 10; i++)
+            {
+                await ping.SendAsync(v);
+                v = await pong.ReceiveAsync(token);
+            }
+        }, maxProcs: 1);
+    }
+
+    /// <summary>The managed round trip through Chan.Writer and Chan.Reader, the
+    /// System.Threading.Channels adapters, beside <see cref="SpindleManagedChanPingPong"/>:
+    /// what the adapters add.</summary>
+    [Benchmark(OperationsPerInvoke = Rounds / 10)]
+    public void SpindleAdapterChanPingPong()
+    {
+        var ping = new Chan<long>();
+        var pong = new Chan<long>();
+        ChannelReader<long> pingReader = ping.Reader, pongReader = pong.Reader;
+        ChannelWriter<long> pingWriter = ping.Writer, pongWriter = pong.Writer;
+        Runtime.Run(async () =>
+        {
+            Runtime.Go(async () =>
+            {
+                for (int i = 0; i < Rounds / 10; i++)
+                    await pongWriter.WriteAsync(await pingReader.ReadAsync());
+            });
+            long v = 0;
+            for (int i = 0; i < Rounds / 10; i++)
+            {
+                await pingWriter.WriteAsync(v);
+                v = await pongReader.ReadAsync();
+            }
+        }, maxProcs: 1);
+    }
+
     /// <summary>The .NET peer: two async loops over System.Threading.Channels (the
     /// single-reader, single-writer unbounded kind, its fastest), on the thread pool.</summary>
     [Benchmark(OperationsPerInvoke = Rounds / 10)]

@@ -12,7 +12,7 @@
 #     Spindle::spindle_morestack (it cannot be reached through another
 #     module's PLT), and with -z now, so no lazy symbol binding ever runs on
 #     a nearly full segment.
-# Elsewhere (AArch64, Windows, macOS, ASan builds) it is a plain shared
+# Elsewhere (AArch64, Windows, macOS, ASan and TSan builds) it is a plain shared
 # library and its goroutines run on reserved stacks. The installed
 # spindle-goroutine.pc carries the same flags for builds without CMake.
 #
@@ -55,7 +55,7 @@ function(_spindle_segmented_supported out)
   set(ok OFF)
   string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" cpu)
   if(cpu MATCHES "^(x86_64|amd64)$" AND CMAKE_SYSTEM_NAME STREQUAL "Linux"
-     AND NOT SPINDLE_ASAN AND TARGET Spindle::spindle_morestack)
+     AND NOT SPINDLE_ASAN AND NOT SPINDLE_TSAN AND TARGET Spindle::spindle_morestack)
     check_c_compiler_flag(-fsplit-stack SPINDLE_CC_SPLIT_STACK)
     if(SPINDLE_CC_SPLIT_STACK)
       set(ok ON)

@@ -15,7 +15,9 @@
  *     count, the global run queue;
  *   - the engine's side for parties the host owns (managed goroutines,
  *     async code, plain threads): channels, select, mutexes, wait groups and
- *     timers, with the wakes they cause handed back to the host.
+ *     timers, with the wakes they cause handed back to the host;
+ *   - the switch trace: per-thread batches of fixed-size records, and the
+ *     host's marks.
  */
 #ifndef SPINDLE_HOST_H
 #define SPINDLE_HOST_H
@@ -249,6 +251,10 @@ SP_API sp_g *sp_runq_steal_from(sp_runq *q, sp_runq *victim, bool take_next);
  * @trivial
  */
 SP_API int sp_runq_take_half(sp_runq *q, sp_g **out, int capacity);
+
+/** How many goroutines q holds, runnext included (a snapshot, for the
+    meter). 0 for NULL. @trivial */
+SP_API int32_t sp_runq_length(const sp_runq *q);
 
 /** Whether q holds nothing, runnext included (a snapshot). true for NULL.
     @trivial */
@@ -579,6 +585,14 @@ SP_API int sp_host_chan_cap(sp_chan ch);
 /** The element size of a channel, or an error. */
 SP_API int sp_host_chan_elem_size(sp_chan ch);
 
+/** A snapshot of ch's queues: how many waiters its senders and receivers
+    have in them (either pointer may be NULL). Returns 1 when ch is closed,
+    0 when open, or an error (SP_EINVAL, SP_ESTALE). A waiter whose select
+    was just completed elsewhere may still be counted until its party is
+    finished. For the host's writer that waits for room, and for tests that
+    nothing is left queued. @trivial */
+SP_API int sp_host_chan_waiters(sp_chan ch, int32_t *senders, int32_t *receivers);
+
 /** sp_select for a host party: with block false, the default case. The case
     performed goes to *chosen (ncases for the default). @trivial */
 SP_API int sp_host_select(sp_runq *here, sp_case *cases, int ncases, bool block, int *chosen,
@@ -674,6 +688,226 @@ SP_API void sp_host_discard(sp_g *g);
 /** Completes the park a goroutine asked for with SP_OP_PARK (req): it waits
     from now on, and what it locked to queue itself is released. */
 SP_API void sp_host_commit_park(sp_g *g, sp_request *req);
+
+/** The stack memory coroutines hold now, over every thread: bytes of
+    segments (segmented stacks), usable bytes of reserved stacks (address
+    space: their pages are committed as they are touched), and how many
+    segments running stacks have grown by, ever. Any out pointer may be
+    NULL. A snapshot, summed when read. @trivial */
+SP_API void sp_stack_stats(int64_t *segmented, int64_t *reserved, int64_t *grown);
+
+/* ------------------------------------------------------------------------ */
+/* The switch trace                                                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * While a trace runs, every thread that runs goroutines writes fixed-size
+ * records into batches of its own, with no lock: each switch (who left, who
+ * ran next, why, when, and what the switch cost in each of its parts),
+ * goroutines created, ended, blocked and readied, and the host's marks (a
+ * worker idle, spinning, holding a processor). Full batches are numbered and
+ * published; the host takes them (sp_trace_take), writes them out and gives
+ * them back. A thread that finds no free batch drops its records and counts
+ * them (sp_trace_batch.dropped_before, sp_trace_stats.dropped). In
+ * flight-recorder mode the oldest published batch is reused instead, so
+ * the last buffer_bytes of the trace stay in memory until they are taken.
+ * Timestamps are the processor's counter (rdtsc on x86-64, cntvct_el0 on
+ * AArch64, QueryPerformanceCounter on Windows); each batch carries what turns
+ * them into nanoseconds of sp_clock_now.
+ */
+
+/** sp_trace_record.kind. */
+enum {
+    /** a left its thread and b ran next; a 0: the thread came from idle (or
+        from no goroutine), b 0: the switch ended in the host with nothing to
+        run. ticks: when b began to run. Followed by its SP_TRACE_PARTS. */
+    SP_TRACE_SWITCH = 1,
+    /** The parts of the switch before it (sp_trace_parts). */
+    SP_TRACE_PARTS = 2,
+    /** a was created by b (0: by the host or a thread). */
+    SP_TRACE_CREATE = 3,
+    /** a finished. */
+    SP_TRACE_EXIT = 4,
+    /** a parked on object b (a handle; 0: several, or none), wait_reason why. */
+    SP_TRACE_BLOCK = 5,
+    /** a was made runnable by b (0: the host, a timer or a thread). */
+    SP_TRACE_UNBLOCK = 6,
+    /** The thread has nothing to run and parks. */
+    SP_TRACE_IDLE = 7,
+    /** The thread looks for work (steals, runs other processors' timers). */
+    SP_TRACE_SPIN = 8,
+    /** a enters (why 1) or leaves (why 0) a blocking call. */
+    SP_TRACE_BLOCKING = 9,
+    /** a's stack grew by a segment of b bytes (a 0: not known). */
+    SP_TRACE_STACK = 10,
+    /** The thread holds processor a from now on (-1: none). */
+    SP_TRACE_PROC = 11
+};
+
+/** sp_trace_record.why of SP_TRACE_SWITCH: why a left. */
+enum {
+    SP_TRACE_YIELD = 1,    /**< a yield (sp_gosched, Yield) */
+    SP_TRACE_PARKED = 2,   /**< it parked (wait_reason says on what) */
+    SP_TRACE_EXITED = 3,   /**< it finished */
+    SP_TRACE_CALL = 4,     /**< a runtime call the host served (a == b when it goes on) */
+    SP_TRACE_STOPPED = 5,  /**< the run loop stopped (budget spent, a full ring) */
+    SP_TRACE_STEP = 6      /**< a managed goroutine's step ended */
+};
+
+/** sp_trace_record.flags (and sp_trace_parts.flags). */
+enum {
+    /** The goroutine landed where nothing stamps (a runtime call's return, a
+        first run): the switch ends at its resume, the restore not timed. */
+    SP_TRACE_F_RESTORE_UNTIMED = 1,
+    /** A part was longer than 2^32 ticks and holds that. */
+    SP_TRACE_F_SATURATED = 2,
+    /** Straight from one goroutine to the next (a direct switch). */
+    SP_TRACE_F_DIRECT = 4,
+    /** Through the run loop on the thread's own stack. */
+    SP_TRACE_F_VIA_LOOP = 8,
+    /** Through the host (the managed scheduler). */
+    SP_TRACE_F_VIA_HOST = 16
+};
+
+/** One record: 32 bytes. */
+typedef struct sp_trace_record {
+    /** The counter when it happened (a switch: when b began to run). */
+    uint64_t ticks;
+    /** Goroutine ids and such, per kind. */
+    int64_t a;
+    int64_t b;
+    /** SP_TRACE_* kind. */
+    uint8_t kind;
+    /** Per kind (a switch: SP_TRACE_YIELD ...). */
+    uint8_t why;
+    /** SP_WAIT_* of a switch or block whose goroutine parked. */
+    uint8_t wait_reason;
+    /** SP_TRACE_F_*. */
+    uint8_t flags;
+    /** The processor the thread held (-1: none, or not told). */
+    int32_t processor;
+} sp_trace_record;
+
+/** The parts of a switch, in ticks (sp_trace_parts.ticks). They add up to
+    the switch's whole cost, from its goroutine's leaving to the next one's
+    running; parts a path does not take are 0. */
+enum {
+    SP_TRACE_PART_SAVE_RESTORE = 0, /**< saving and restoring registers, switching stacks */
+    SP_TRACE_PART_DECISION = 1,     /**< the run loop's work: queues, timers, picking the next */
+    SP_TRACE_PART_TO_HOST = 2,      /**< the run loop's return into the host (native to managed) */
+    SP_TRACE_PART_HOST = 3,         /**< the host's scheduler work */
+    SP_TRACE_PART_FROM_HOST = 4,    /**< the host's call into the run loop (managed to native) */
+    SP_TRACE_PART_COUNT = 5
+};
+
+/** The record after each SP_TRACE_SWITCH: its parts. kind, flags and
+    processor sit where a record has them. */
+typedef struct sp_trace_parts {
+    uint32_t ticks[5];
+    uint32_t reserved;
+    uint8_t kind;
+    uint8_t why;
+    uint8_t wait_reason;
+    uint8_t flags;
+    int32_t processor;
+} sp_trace_parts;
+
+/** Records in a batch: its records are at most 56 KiB, so a batch leaves
+    in one EventSource event under ETW's and EventPipe's 64 KiB limit. */
+#define SP_TRACE_BATCH_RECORDS 1792
+
+/** A batch of one thread's records. */
+typedef struct sp_trace_batch {
+    /** 1, 2, ... in the order batches were published since sp_trace_start. */
+    uint64_t seq;
+    /** Records the thread dropped, finding no free batch, before this one. */
+    uint64_t dropped_before;
+    /** ticks_per_second, origin_ticks and origin_ns turn a record's ticks into
+        sp_clock_now nanoseconds: origin_ns + (ticks - origin_ticks) * 1e9 /
+        ticks_per_second. The rate is refined as the trace goes on. */
+    uint64_t ticks_per_second;
+    uint64_t origin_ticks;
+    int64_t origin_ns;
+    /** The writing thread's number in this trace (1, 2, ...). */
+    uint32_t thread;
+    /** Records used. */
+    uint32_t count;
+    struct sp_trace_batch *next;
+    /** Its records, in the same block of memory right after the batch. */
+    sp_trace_record *records;
+} sp_trace_batch;
+
+/** The memory one batch takes, its records included: a trace's buffer holds
+    buffer_bytes / SP_TRACE_BATCH_BYTES of them. */
+#define SP_TRACE_BATCH_BYTES (64 + SP_TRACE_BATCH_RECORDS * 32)
+
+/** What sp_trace_get_stats reports. */
+typedef struct sp_trace_stats {
+    uint64_t records;             /**< records written (a switch with its parts counts once) */
+    uint64_t dropped;             /**< records dropped for want of a free batch */
+    uint64_t overwritten_batches; /**< flight recorder: old batches reused */
+    uint64_t published_batches;
+    uint64_t ticks_per_second;
+    /** What one traced direct switch adds to the switch path (its two
+        stamps and its record), in ticks, measured when the trace started. */
+    uint64_t stamp_ticks;
+    int64_t buffer_bytes;
+    int32_t active;
+    int32_t flight;
+    /** 0 in a libspindle built with SPINDLE_TRACE=0 (the tracer compiled out). */
+    int32_t compiled;
+    int32_t reserved;
+} sp_trace_stats;
+
+/** Starts a trace with about buffer_bytes of batches (at least one); flight
+    1 for the flight recorder. Errors: SP_EINVAL, SP_ESTATE (a trace is
+    running or was not released), SP_ENOMEM, SP_ENOTSUP (compiled out). */
+SP_API int sp_trace_start(int64_t buffer_bytes, int32_t flight);
+
+/** Stops recording: every thread's batch in progress is published, and the
+    published batches wait to be taken. SP_ESTATE when none runs. */
+SP_API int sp_trace_stop(void);
+
+/** Takes the oldest published batch, or NULL. @trivial */
+SP_API sp_trace_batch *sp_trace_take(void);
+
+/** Gives a batch that was taken back to the pool. @trivial */
+SP_API void sp_trace_give(sp_trace_batch *b);
+
+/** Frees the batches of a stopped trace, and zeroes its counts
+    (sp_trace_get_stats); every batch taken must have been given back.
+    SP_ESTATE while one runs, or when there is none. */
+SP_API int sp_trace_release(void);
+
+/** The trace's counts. @trivial */
+SP_API void sp_trace_get_stats(sp_trace_stats *out);
+
+/** The word that is nonzero while a trace runs, for a host that looks before
+    it calls. Never NULL. @trivial */
+SP_API const int32_t *sp_trace_active_word(void);
+
+/** The counter records are stamped with. @trivial */
+SP_API uint64_t sp_trace_now(void);
+
+/** sp_trace_mark's marks: what the host tells the tracer about the thread
+    that calls it. */
+enum {
+    SP_TRACE_MARK_HOST_IN = 1,     /**< back in the host from sp_runq_run */
+    SP_TRACE_MARK_HOST_OUT = 2,    /**< about to call sp_runq_run */
+    SP_TRACE_MARK_IDLE = 3,        /**< the worker parks: nothing to run */
+    SP_TRACE_MARK_SPIN = 4,        /**< the worker looks for work */
+    SP_TRACE_MARK_PROCESSOR = 5,   /**< the worker holds processor a (-1: none) */
+    SP_TRACE_MARK_RUN_MANAGED = 6, /**< a managed goroutine a's step begins */
+    SP_TRACE_MARK_STEP_END = 7     /**< managed goroutine a's step ended (b: SP_TRACE_YIELD ...) */
+};
+
+/** Tells the tracer what the calling thread does (SP_TRACE_MARK_*); nothing
+    while no trace runs. @trivial */
+SP_API void sp_trace_mark(int32_t mark, int64_t a, int64_t b);
+
+/** Writes one record of kind (SP_TRACE_CREATE ...) for the host; nothing
+    while no trace runs. @trivial */
+SP_API void sp_trace_record_event(int32_t kind, int64_t a, int64_t b, int32_t why, int32_t wait_reason);
 
 #ifdef __cplusplus
 }

@@ -4,47 +4,50 @@
 #include <spindle.h>
 #include <stdlib.h>
 
-static sp_chan ping, pong;
-static int64_t pingpong_rounds;
+/* What a ping-pong's two sides share. The partner copies it before its first
+   receive: the caller's copy lives until that receive completes, and nothing of
+   one run (its channels, its count) is left in a global for the next to race on. */
+typedef struct pingpong {
+    sp_chan ping, pong, quit; /* quit: the select ping-pong's case that never fires */
+    int64_t rounds;
+} pingpong;
 
 static void ponger(void *arg)
 {
-    (void)arg;
+    pingpong pp = *(const pingpong *)arg;
     int64_t v;
-    for (int64_t i = 0; i < pingpong_rounds; i++) {
-        sp_chan_recv(ping, &v, NULL);
+    for (int64_t i = 0; i < pp.rounds; i++) {
+        sp_chan_recv(pp.ping, &v, NULL);
         v++;
-        sp_chan_send(pong, &v);
+        sp_chan_send(pp.pong, &v);
     }
 }
 
 int64_t wl_pingpong(int64_t rounds)
 {
-    pingpong_rounds = rounds;
-    sp_chan_make(&ping, sizeof(int64_t), 0);
-    sp_chan_make(&pong, sizeof(int64_t), 0);
-    sp_go(ponger, NULL);
+    pingpong pp = { .rounds = rounds };
+    sp_chan_make(&pp.ping, sizeof(int64_t), 0);
+    sp_chan_make(&pp.pong, sizeof(int64_t), 0);
+    sp_go(ponger, &pp);
     int64_t v = 0;
     for (int64_t i = 0; i < rounds; i++) {
-        sp_chan_send(ping, &v);
-        sp_chan_recv(pong, &v, NULL);
+        sp_chan_send(pp.ping, &v);
+        sp_chan_recv(pp.pong, &v, NULL);
     }
-    sp_chan_release(ping);
-    sp_chan_release(pong);
+    sp_chan_release(pp.ping);
+    sp_chan_release(pp.pong);
     return v;
 }
 
-static sp_chan quit;
-
 /* One select between sending v on ch and quit: 0 when it sent. */
-static int send_or_quit(sp_chan ch, int64_t *v)
+static int send_or_quit(sp_chan ch, sp_chan quit, int64_t *v)
 {
     sp_case cases[2] = { { ch, SP_SEND, v, NULL }, { quit, SP_RECV, NULL, NULL } };
     return sp_select(cases, 2, false);
 }
 
 /* One select between receiving into v from ch and quit: 0 when it received. */
-static int recv_or_quit(sp_chan ch, int64_t *v)
+static int recv_or_quit(sp_chan ch, sp_chan quit, int64_t *v)
 {
     sp_case cases[2] = { { ch, SP_RECV, v, NULL }, { quit, SP_RECV, NULL, NULL } };
     return sp_select(cases, 2, false);
@@ -52,32 +55,32 @@ static int recv_or_quit(sp_chan ch, int64_t *v)
 
 static void select_ponger(void *arg)
 {
-    (void)arg;
+    pingpong pp = *(const pingpong *)arg;
     int64_t v;
-    for (int64_t i = 0; i < pingpong_rounds; i++) {
-        if (recv_or_quit(ping, &v) != 0)
+    for (int64_t i = 0; i < pp.rounds; i++) {
+        if (recv_or_quit(pp.ping, pp.quit, &v) != 0)
             return;
         v++;
-        if (send_or_quit(pong, &v) != 0)
+        if (send_or_quit(pp.pong, pp.quit, &v) != 0)
             return;
     }
 }
 
 int64_t wl_select_pingpong(int64_t rounds)
 {
-    pingpong_rounds = rounds;
-    sp_chan_make(&ping, sizeof(int64_t), 0);
-    sp_chan_make(&pong, sizeof(int64_t), 0);
-    sp_chan_make(&quit, 0, 0);
-    sp_go(select_ponger, NULL);
+    pingpong pp = { .rounds = rounds };
+    sp_chan_make(&pp.ping, sizeof(int64_t), 0);
+    sp_chan_make(&pp.pong, sizeof(int64_t), 0);
+    sp_chan_make(&pp.quit, 0, 0);
+    sp_go(select_ponger, &pp);
     int64_t v = 0;
     for (int64_t i = 0; i < rounds; i++) {
-        if (send_or_quit(ping, &v) != 0 || recv_or_quit(pong, &v) != 0)
+        if (send_or_quit(pp.ping, pp.quit, &v) != 0 || recv_or_quit(pp.pong, pp.quit, &v) != 0)
             break; /* never: nobody closes quit */
     }
-    sp_chan_release(ping);
-    sp_chan_release(pong);
-    sp_chan_release(quit);
+    sp_chan_release(pp.ping);
+    sp_chan_release(pp.pong);
+    sp_chan_release(pp.quit);
     return v;
 }
 
@@ -124,21 +127,27 @@ int64_t wl_ring(int64_t n, int64_t laps)
 
 typedef struct { sp_chan in, out; int64_t prime; } filter_arg;
 
+/* The sieve's goroutines never end while the sieve runs; when its runtime stops,
+   its channels are released and their calls fail: a goroutine still running on a
+   worker the stop left behind then ends, instead of spinning on failing calls. */
 static void generate(void *arg)
 {
     sp_chan out = (sp_chan)(uintptr_t)arg;
     for (int64_t i = 2;; i++)
-        sp_chan_send(out, &i);
+        if (sp_chan_send(out, &i) != SP_OK)
+            return;
 }
 
 static void filter(void *arg)
 {
-    filter_arg *f = arg;
+    /* A copy: the next sieve reuses the array of arguments. */
+    filter_arg f = *(const filter_arg *)arg;
     int64_t v;
     for (;;) {
-        sp_chan_recv(f->in, &v, NULL);
-        if (v % f->prime != 0)
-            sp_chan_send(f->out, &v);
+        if (sp_chan_recv(f.in, &v, NULL) != SP_OK)
+            return;
+        if (v % f.prime != 0 && sp_chan_send(f.out, &v) != SP_OK)
+            return;
     }
 }
 
@@ -146,7 +155,9 @@ static filter_arg *filters;
 
 void wl_sieve(int64_t count, void (*on_prime)(int64_t index, int64_t prime))
 {
-    free(filters); /* the previous runtime has stopped: its filters are gone */
+    /* The previous sieve's runtime has stopped, and each of its filters copied its
+       argument when it started (one that never started was discarded with it). */
+    free(filters);
     filters = malloc(sizeof *filters * (size_t)count);
     sp_chan ch;
     sp_chan_make(&ch, sizeof(int64_t), 0);

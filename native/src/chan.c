@@ -49,6 +49,7 @@
  * critical sections are a few dozen instructions and a copy).
  */
 #include "engine.h"
+#include "trace.h"
 #include "state_pool.h"
 
 #include <stdlib.h>
@@ -78,12 +79,13 @@ int sp_chan_new(sp_chan *out, int64_t elem_size, int64_t capacity, sp_sched *own
         free(buffer);
         return SP_ENOMEM;
     }
-    *ch = (sp_chan_state){
-        .obj = { .lock = { 1 }, .kind = SP_HANDLE_CHAN, .owner = owner, .outside = owner == NULL },
+    const sp_chan_state init = {
+        .obj = { .kind = SP_HANDLE_CHAN, .owner = owner, .outside = owner == NULL },
         .elem_size = (int32_t)elem_size,
         .capacity = (int32_t)capacity,
         .buffer = buffer,
     };
+    sp_state_pool_fill(ch, &init, sizeof *ch);
     ch->recvq.lock = ch->sendq.lock = &ch->obj.lock;
     int err = sp_handle_add(&ch->obj);
     if (err != SP_OK) {
@@ -295,6 +297,8 @@ static int goroutine_op(sp_chan h, int send, void *elem, bool *ok)
     if (rc != SP_PARKED)
         return rc;
     /* Queued under the channel's lock, still held. */
+    if (sp_tracing())
+        sp_trace_blocked_on(h);
     sp_park(&p, sp_unlock_one, w.queue->lock, send ? SP_WAIT_CHAN_SEND : SP_WAIT_CHAN_RECV, outside);
     if (ok != NULL)
         *ok = p.result == SP_OK && p.ok;
@@ -442,4 +446,27 @@ int sp_host_chan_elem_size(sp_chan h)
     int n = ch->elem_size;
     object_unlock(&ch->obj);
     return n;
+}
+
+static int32_t queue_length(const sp_waitq *q)
+{
+    int32_t n = 0;
+    for (const sp_waiter *w = q->first; w != NULL; w = w->next)
+        n++;
+    return n;
+}
+
+int sp_host_chan_waiters(sp_chan h, int32_t *senders, int32_t *receivers)
+{
+    int err;
+    sp_chan_state *ch = lock_chan(h, &err);
+    if (ch == NULL)
+        return err;
+    if (senders != NULL)
+        *senders = queue_length(&ch->sendq);
+    if (receivers != NULL)
+        *receivers = queue_length(&ch->recvq);
+    int closed = ch->closed;
+    object_unlock(&ch->obj);
+    return closed;
 }

@@ -188,7 +188,8 @@ int64_t sp_host_fire(sp_chan h, sp_wakes *out)
     chan_timer *ct = (chan_timer *)ch->timer;
     int64_t next = 0, now = sp_clock_now();
     sp_wake_ctx c = sp_wake_ctx_host(NULL);
-    if (ct != NULL && ct->t.heap == NULL && !ct->stopped) {
+    /* Its heap pointer is written under a heap's lock, not this one (timer.c). */
+    if (ct != NULL && __atomic_load_n(&ct->t.heap, __ATOMIC_RELAXED) == NULL && !ct->stopped) {
         next = tick_locked(ct, now, &c);
         if (next != 0)
             ct->t.when = next;

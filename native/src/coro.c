@@ -9,7 +9,10 @@
 SP_THREAD_LOCAL sp_coro *sp_tls_current;
 static SP_THREAD_LOCAL int tls_thread_ready;
 #if defined(SPINDLE_VALGRIND)
-static int under_valgrind; /* set at each thread's first resume (the same answer each time) */
+/* Set at each thread's first resume, the same answer each time; threads may
+   make their first resumes at once, so it is read and written as a relaxed
+   atomic (a plain load and store on every CPU, no ordering needed). */
+static int under_valgrind;
 #endif
 
 sp_coro *sp_coro_self(void) { return sp_tls_current; }
@@ -113,6 +116,7 @@ static void start_descriptor(sp_coro *co, sp_fn fn, void *arg)
     co->request = NULL;
     co->id = sp_next_coro_id();
     co->sp = sp_frame_init(co);
+    SP_TSAN_FIBER_CREATE(co->tsan_fiber, co->id);
 }
 
 int sp_coro_create_checked(sp_coro **out, sp_fn fn, void *arg, int kind, size_t max_stack, size_t initial,
@@ -158,6 +162,7 @@ int sp_coro_reuse(sp_coro *co, sp_fn fn, void *arg)
     co->asan_resumer_bottom = NULL;
     co->asan_resumer_size = 0;
 #endif
+    SP_TSAN_FIBER_DESTROY(co->tsan_fiber); /* start_descriptor makes a fresh one */
     start_descriptor(co, fn, arg);
     return 1;
 #else
@@ -178,7 +183,10 @@ int sp_coro_reuse(sp_coro *co, sp_fn fn, void *arg)
  * between the caller and the jump to the other stack, which keeps the
  * return predictor right (measured: 25 ns a switch with wrapper frames,
  * see the README for the figure without). ASan builds annotate both sides
- * of every switch and give that up.
+ * of every switch and give that up. TSan builds name the fiber switched to
+ * before each switch (SP_TSAN_SWITCH_TO); their instrumentation records the
+ * function's exit after the call, so the switch is a call there too, and
+ * that exit is recorded on the fiber that made the call, once it is back.
  */
 
 #if defined(SPINDLE_ASAN)
@@ -194,6 +202,8 @@ static inline int switch_to_coroutine(sp_coro *co, int answer)
     SP_ASAN_FINISH_SWITCH(co->asan_resumer_fake_stack, NULL, NULL);
     return state;
 #else
+    SP_TSAN_SET(co->tsan_resumer_fiber, SP_TSAN_CURRENT_FIBER());
+    SP_TSAN_SWITCH_TO(co->tsan_fiber);
     return sp_switch(&co->resumer_sp, co->sp, answer);
 #endif
 }
@@ -210,6 +220,7 @@ static inline int switch_to_resumer(sp_coro *co, int state)
     SP_ASAN_FINISH_SWITCH(co->asan_fake_stack, &co->asan_resumer_bottom, &co->asan_resumer_size);
     return answer;
 #else
+    SP_TSAN_SWITCH_TO(co->tsan_resumer_fiber);
     return sp_switch(&co->sp, co->resumer_sp, state);
 #endif
 }
@@ -225,7 +236,7 @@ static SP_NOINLINE void first_resume_on_thread(void)
     sp_arm_thread_exit(sp_fault_thread_exit);
     tls_thread_ready = 1;
 #if defined(SPINDLE_VALGRIND)
-    under_valgrind = RUNNING_ON_VALGRIND != 0;
+    __atomic_store_n(&under_valgrind, RUNNING_ON_VALGRIND != 0, __ATOMIC_RELAXED);
 #endif
 }
 
@@ -260,7 +271,7 @@ int sp_coro_resume(sp_coro *co)
     co->request = NULL;
     co->state = SP_STATE_RUNNING;
 #if defined(SPINDLE_VALGRIND)
-    if (SP_UNLIKELY(under_valgrind) && sp_tls_current == NULL) {
+    if (SP_UNLIKELY(__atomic_load_n(&under_valgrind, __ATOMIC_RELAXED)) && sp_tls_current == NULL) {
         sp_tls_current = co;
         return resume_under_valgrind(co, answer);
     }
@@ -278,6 +289,9 @@ int sp_coro_transfer(sp_coro *co, sp_coro *n)
     n->state = SP_STATE_RUNNING;
     co->state = SP_STATE_SUSPENDED;
     sp_tls_current = n;
+    /* n goes back to co's resumer, fiber too. */
+    SP_TSAN_SET(n->tsan_resumer_fiber, co->tsan_resumer_fiber);
+    SP_TSAN_SWITCH_TO(n->tsan_fiber);
     /* n was suspended by sp_coro_transfer or sp_coro_suspend itself, so both
        sides return to the same call sites and the return predictor stays
        right. */
@@ -328,6 +342,7 @@ void sp_coro_entry(sp_coro *co)
     sp_tls_current = co->resumer;
     /* A NULL fake-stack slot tells ASan this stack is finished for good. */
     SP_ASAN_START_SWITCH(NULL, co->asan_resumer_bottom, co->asan_resumer_size);
+    SP_TSAN_SWITCH_TO(co->tsan_resumer_fiber);
     sp_switch(&co->sp, co->resumer_sp, SP_STATE_DONE);
     abort(); /* a finished coroutine is never resumed */
 }
@@ -342,6 +357,7 @@ int sp_coro_destroy(sp_coro *co)
     co->magic = SP_CORO_DEAD;
     co->fn = NULL;
     co->request = NULL;
+    SP_TSAN_FIBER_DESTROY(co->tsan_fiber);
     if (co->kind == SP_STACK_RESERVED)
         SP_ASAN_UNPOISON(co->stack.low, co->stack.usable);
 #if SP_HAVE_SEGMENTS

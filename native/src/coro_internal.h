@@ -129,6 +129,10 @@ struct sp_coro {
     const void *asan_resumer_bottom;
     size_t asan_resumer_size;
 #endif
+#if defined(SPINDLE_TSAN)
+    void *tsan_fiber;         /* this coroutine's TSan fiber */
+    void *tsan_resumer_fiber; /* its resumer's, while it runs */
+#endif
 };
 
 /* Where code may run on the thread's own stack while co runs: below the
@@ -171,6 +175,47 @@ SP_HIDDEN int sp_coro_suspend(sp_coro *co);
 SP_HIDDEN sp_coro *sp_pool_take(size_t max_stack, size_t initial_commit);
 SP_HIDDEN void sp_pool_give(sp_coro *co);
 SP_HIDDEN uint64_t sp_next_coro_id(void);
+
+/* ---- stack accounting (pool.c) ------------------------------------------- */
+
+/* The stack bytes coroutines hold, counted per thread with no locked
+   instruction (a stack taken on one thread may be given back on another: the
+   sum over threads is right, a thread's own count is not) and summed when
+   read (sp_stack_stats). Threads beyond the slots share the last one, with
+   locked adds. */
+#define SP_STACK_SLOTS 256
+typedef struct sp_stack_slot {
+    _Alignas(64) _Atomic int64_t segmented; /* bytes of segments held */
+    _Atomic int64_t reserved;               /* usable bytes of reserved stacks held */
+    _Atomic int64_t grown;                  /* segments added to a running stack */
+    int32_t shared;                         /* the last slot: every thread past the others */
+} sp_stack_slot;
+SP_HIDDEN sp_stack_slot *sp_stack_slot_claim(void);
+extern SP_HIDDEN SP_THREAD_LOCAL sp_stack_slot *sp_tls_stack_slot;
+
+static inline void sp_stack_count(_Atomic int64_t *field, int64_t delta, int shared)
+{
+    if (SP_UNLIKELY(shared))
+        __atomic_fetch_add((int64_t *)field, delta, __ATOMIC_RELAXED);
+    else
+        __atomic_store_n((int64_t *)field, __atomic_load_n((int64_t *)field, __ATOMIC_RELAXED) + delta,
+                         __ATOMIC_RELAXED);
+}
+
+/* Adds to the calling thread's counts (segmented bytes, reserved bytes,
+   segments grown). */
+static inline void sp_stack_account(int64_t segmented, int64_t reserved, int64_t grown)
+{
+    sp_stack_slot *s = sp_tls_stack_slot;
+    if (SP_UNLIKELY(s == NULL))
+        s = sp_stack_slot_claim();
+    if (segmented != 0)
+        sp_stack_count(&s->segmented, segmented, s->shared);
+    if (reserved != 0)
+        sp_stack_count(&s->reserved, reserved, s->shared);
+    if (grown != 0)
+        sp_stack_count(&s->grown, grown, s->shared);
+}
 
 /* ---- frames (frame.c) ---------------------------------------------------- */
 

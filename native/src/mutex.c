@@ -4,6 +4,7 @@
    hand-off, its starvation mode, after a waiter has waited 1 ms; Spindle
    always hands off). */
 #include "engine.h"
+#include "trace.h"
 #include "state_pool.h"
 
 _Static_assert(offsetof(sp_mutex_state, obj) == 0, "the pool and the lookup take the lock, the first word");
@@ -18,7 +19,8 @@ int sp_mutex_new(sp_mutex *out, sp_sched *owner)
     sp_mutex_state *m = sp_state_pool_take_locked(&states, sizeof *m);
     if (m == NULL)
         return SP_ENOMEM;
-    *m = (sp_mutex_state){ .obj = { .lock = { 1 }, .kind = SP_HANDLE_MUTEX, .owner = owner, .outside = owner == NULL } };
+    const sp_mutex_state init = { .obj = { .kind = SP_HANDLE_MUTEX, .owner = owner, .outside = owner == NULL } };
+    sp_state_pool_fill(m, &init, sizeof *m);
     m->waiters.lock = &m->obj.lock;
     int err = sp_handle_add(&m->obj);
     if (err == SP_OK)
@@ -97,6 +99,8 @@ int sp_mutex_lock(sp_mutex h)
     int rc = lock_or_queue(h, &p, &w, &outside, &m);
     if (rc != SP_PARKED)
         return rc;
+    if (sp_tracing())
+        sp_trace_blocked_on(h);
     sp_park(&p, sp_unlock_one, &m->obj.lock, SP_WAIT_MUTEX, outside);
     return p.result;
 }

@@ -1,6 +1,7 @@
 /* Parking and waking (park.h): wait queues, completing parties, the host's
    party calls. */
 #include "run_queue.h"
+#include "trace.h"
 
 #include <string.h>
 
@@ -38,14 +39,18 @@ void sp_waitq_remove(sp_waiter *w)
 sp_waiter *sp_waitq_take(sp_waitq *q)
 {
     for (sp_waiter *w = q->first; w != NULL; w = q->first) {
-        sp_waitq_remove(w);
+        /* Claimed before it leaves the queue: a party completed or cancelled
+           elsewhere is finished by its owner (unqueue_all), which skips the
+           lock of a waiter already out of its queue and may then free the
+           waiters and the party. So a waiter's removal is the last this
+           makes of a party it failed to claim. */
         sp_party *p = w->party;
-        if (sp_party_claim(p)) {
+        int claimed = sp_party_claim(p);
+        if (claimed)
             p->chosen = w->index;
+        sp_waitq_remove(w);
+        if (claimed)
             return w;
-        }
-        /* completed or cancelled elsewhere: its owner takes its other
-           waiters out; this one is out already */
     }
     return NULL;
 }
@@ -81,6 +86,8 @@ static void ready_goroutine(sp_wake_ctx *c, sp_party *p)
     int outside = p->outside;
     g->parked_on = NULL;
     g->wait_reason = SP_WAIT_NONE;
+    if (sp_tracing())
+        sp_trace_unblock(g);
     if (c->in_loop) {
         sp_run_ready(g);
     } else {

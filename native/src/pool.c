@@ -2,6 +2,7 @@
    global overflow pool, so that creating a coroutine from a warm pool makes
    no system call and takes no lock. Only default-sized stacks are pooled. */
 #include "coro_internal.h"
+#include "spindle_host.h" /* sp_stack_stats */
 
 #include <stdatomic.h>
 
@@ -85,7 +86,40 @@ static int poolable(size_t max_stack, size_t initial_commit)
     return max_stack == SP_DEFAULT_MAX_STACK && initial_commit <= sp_page_size();
 }
 
-sp_coro *sp_pool_take(size_t max_stack, size_t initial_commit)
+/* ---- stack accounting ------------------------------------------------------ */
+
+static sp_stack_slot stack_slots[SP_STACK_SLOTS] = { [SP_STACK_SLOTS - 1] = { .shared = 1 } };
+static _Atomic int stack_slots_used;
+SP_THREAD_LOCAL sp_stack_slot *sp_tls_stack_slot;
+
+sp_stack_slot *sp_stack_slot_claim(void)
+{
+    int i = __atomic_fetch_add(&stack_slots_used, 1, __ATOMIC_RELAXED);
+    if (i >= SP_STACK_SLOTS - 1)
+        i = SP_STACK_SLOTS - 1; /* shared, with locked adds */
+    sp_tls_stack_slot = &stack_slots[i];
+    return sp_tls_stack_slot;
+}
+
+void sp_stack_stats(int64_t *segmented, int64_t *reserved, int64_t *grown)
+{
+    int64_t seg = 0, res = 0, gr = 0;
+    for (int i = 0; i < SP_STACK_SLOTS; i++) {
+        seg += __atomic_load_n((int64_t *)&stack_slots[i].segmented, __ATOMIC_RELAXED);
+        res += __atomic_load_n((int64_t *)&stack_slots[i].reserved, __ATOMIC_RELAXED);
+        gr += __atomic_load_n((int64_t *)&stack_slots[i].grown, __ATOMIC_RELAXED);
+    }
+    if (segmented != NULL)
+        *segmented = seg;
+    if (reserved != NULL)
+        *reserved = res;
+    if (grown != NULL)
+        *grown = gr;
+}
+
+/* ---- reserved stacks --------------------------------------------------------- */
+
+static sp_coro *take_stack(size_t max_stack, size_t initial_commit)
 {
     if (poolable(max_stack, initial_commit)) {
         if (tls_cache.head == NULL)
@@ -103,8 +137,17 @@ sp_coro *sp_pool_take(size_t max_stack, size_t initial_commit)
     return co;
 }
 
+sp_coro *sp_pool_take(size_t max_stack, size_t initial_commit)
+{
+    sp_coro *co = take_stack(max_stack, initial_commit);
+    if (co != NULL)
+        sp_stack_account(0, (int64_t)co->stack.usable, 0);
+    return co;
+}
+
 void sp_pool_give(sp_coro *co)
 {
+    sp_stack_account(0, -(int64_t)co->stack.usable, 0);
     if (!poolable(co->stack.requested, co->stack.committed)) {
         release_unit(co);
         return;

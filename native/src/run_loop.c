@@ -43,9 +43,15 @@
  * fence serves garbage collectors that suspend threads.) The engine's
  * operations inside the loop hold the same flag while they ready goroutines
  * into the queue (sp_run_begin_work).
+ *
+ * Tracing (trace.h). A goroutine's leave() is compiled twice, with and
+ * without the tracer's stamps, and picks one with a single test of the
+ * tracer's word: with no trace running a direct switch pays that one branch.
+ * The loop reads the word once per call of sp_runq_run.
  */
 #include "run_queue.h"
 #include "segment.h"
+#include "trace.h"
 
 #include <stdlib.h>
 
@@ -183,12 +189,16 @@ static SP_NOINLINE void finish_direct_switch(void)
    back to the queue) or parks (it stays out; unlock(arg) runs once it is
    switched out). Switches straight to the next goroutine when that one also
    left through here; else goes back through the loop. Returns g's answer
-   when it runs again. */
-static int leave(sp_run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void *arg)
+   when it runs again. traced: with the tracer's stamps (a constant: leave()
+   below instantiates both). */
+static inline __attribute__((always_inline)) int leave_as(sp_run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock,
+                                                          void *arg, const int traced)
 {
     sp_coro *co = g->coro;
     int got;
-    g->flags |= SP_G_IN_LOOP;
+    runq_g_store(g->flags, g->flags | SP_G_IN_LOOP);
+    if (traced)
+        sp_trace_leave(g->id, parking ? SP_TRACE_PARKED : SP_TRACE_YIELD, parking ? g->wait_reason : 0);
 #if DIRECT_SWITCHES
     if (c->switches < c->budget) {
         if (sp_run_queue_work_begin(c) && !loop_has_work(c) && (parking || ring_has_room(c->q))) {
@@ -198,6 +208,8 @@ static int leave(sp_run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void 
                 tls_switched_from = parking ? NULL : g; /* queued by next */
                 tls_unlock_fn = unlock;                 /* released by next */
                 tls_unlock_arg = arg;
+                if (traced)
+                    sp_trace_resuming(next->id, 1);
                 got = sp_coro_transfer(co, next->coro);
                 goto resumed;
             }
@@ -212,11 +224,20 @@ static int leave(sp_run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void 
 #if DIRECT_SWITCHES
 resumed:
 #endif
-    g->flags &= ~SP_G_IN_LOOP;
+    runq_g_store(g->flags, g->flags & ~SP_G_IN_LOOP);
+    if (traced)
+        sp_trace_landed(); /* out of line: it reads the thread-locals afresh */
 #if DIRECT_SWITCHES
     finish_direct_switch();
 #endif
     return got;
+}
+
+static int leave(sp_run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void *arg)
+{
+    if (sp_tracing())
+        return leave_as(c, g, parking, unlock, arg, 1);
+    return leave_as(c, g, parking, unlock, arg, 0);
 }
 
 int sp_run_yield(int *answer)
@@ -251,6 +272,8 @@ int sp_run_park(sp_unlock_fn unlock, void *arg)
 static int finish(sp_run_ctx *c, sp_run_result *out, sp_g *g, int32_t status, int lost)
 {
     sp_party *wakes = NULL;
+    if (sp_tracing())
+        sp_trace_decided();
     if (!lost) {
         int64_t seen = c->entered;
         int64_t owned = (c->entered & ~(int64_t)0xff) | SP_P_OWNED;
@@ -291,6 +314,8 @@ static void spawn_on_system_stack(void *arg)
     if (g != NULL) {
         call->handled = 1;
         call->result = sp_sched_init_g_on(q, g, call->fn, call->arg);
+        if (call->result == SP_OK && sp_tracing())
+            sp_trace_event(SP_TRACE_CREATE, g->id, c->current->id, 0, 0);
         if (call->result == SP_OK)
             sp_sched_put_spill(q, g, 1); /* runnext, as Go's newproc */
         else
@@ -338,6 +363,27 @@ static void serve_processor(sp_run_ctx *c)
     }
 }
 
+/* Tells the tracer g came back from its resume with rc, and why it left. */
+static void trace_back(const sp_run_ctx *c, sp_g *g, int rc)
+{
+    int32_t why = SP_TRACE_STOPPED;
+    if (rc == SP_CORO_DONE)
+        why = SP_TRACE_EXITED;
+    else if (c->parked || c->park_unlock != NULL || g->state == SP_G_WAITING)
+        why = SP_TRACE_PARKED;
+    else if (only_yielded(g, rc))
+        why = SP_TRACE_YIELD;
+    else if (rc == SP_CORO_REQUEST)
+        why = SP_TRACE_CALL;
+    sp_trace_back_in_loop(g->id, why, why == SP_TRACE_PARKED ? g->wait_reason : 0);
+}
+
+void sp_trace_unblock(sp_g *g)
+{
+    sp_g *waker = sp_run_current(NULL, NULL);
+    sp_trace_event(SP_TRACE_UNBLOCK, g->id, waker != NULL ? waker->id : 0, 0, 0);
+}
+
 int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_result *out)
 {
     if (q == NULL || g == NULL || out == NULL || q->sched == NULL || (g->coro == NULL && !runq_fresh(g)))
@@ -347,6 +393,9 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
     sp_tls_run = &c;
     if (c.may_switch && q->slice_start_ms == 0)
         q->slice_start_ms = sp_coarse_ms();
+    const int traced = sp_tracing();
+    if (traced)
+        sp_trace_loop_entered();
     for (;;) {
         if (g->coro == NULL) {
             /* First run: its stack comes from the cache the last finished
@@ -356,8 +405,12 @@ int sp_runq_run(sp_runq *q, sp_g *g, int64_t entered, int32_t budget, sp_run_res
                 return finish(&c, out, g, err, 0);
             c.current_coro = g->coro;
         }
+        if (traced)
+            sp_trace_resuming(g->id, 0);
         int rc = sp_coro_resume(g->coro);
         g = c.current; /* direct switches may have changed who came back */
+        if (traced)
+            trace_back(&c, g, rc);
         sp_g *next = NULL;
         if (rc == SP_CORO_DONE && c.may_switch && !(g->flags & SP_G_EXIT_TO_SCHEDULER)) {
             /* Finished: its record goes to the P's free list (Go's goexit0

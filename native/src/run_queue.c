@@ -117,6 +117,18 @@ int sp_runq_take_half(sp_runq *q, sp_g **out, int capacity)
     }
 }
 
+int32_t sp_runq_length(const sp_runq *q)
+{
+    if (q == NULL)
+        return 0;
+    sp_runq *m = (sp_runq *)q;
+    uint32_t h = runq_head(m), t = atomic_load_explicit(&m->tail, memory_order_acquire);
+    int32_t n = (int32_t)(t - h);
+    if (n < 0 || n > SP_RUNQ_CAPACITY)
+        n = 0; /* head and tail read as they moved */
+    return n + (atomic_load_explicit(&m->next, memory_order_acquire) != NULL);
+}
+
 bool sp_runq_empty(const sp_runq *q)
 {
     if (q == NULL)

@@ -276,15 +276,26 @@ static inline int runq_push_tail(sp_runq *q, sp_g *g)
     return 1;
 }
 
+/* The fields of a record that runq_resumable reads (hold, coro, fn, flags)
+   are read and written with these. runq_take looks at the next entry of a
+   queue before it takes it, and a thief may have taken that entry meanwhile
+   and be starting, running or finishing its goroutine, or reusing the
+   record: the owner's CAS then fails and what it read is dropped (only the
+   owner puts into its queue, so the entry cannot come back meanwhile), but
+   the reads meet those writes, so both sides are relaxed atomics (plain
+   loads and stores on every CPU). */
+#define runq_g_load(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define runq_g_store(field, value) __atomic_store_n(&(field), (value), __ATOMIC_RELAXED)
+
 /* Whether the run loop may resume g itself (direct: by a direct switch,
    which lands in the loop's leave(), so g must have been suspended there). */
 static inline int runq_resumable(const sp_g *g, int direct)
 {
-    if (g->hold != 0)
+    if (runq_g_load(g->hold) != 0)
         return 0;
-    if (g->coro == NULL) /* a fresh one is started first: never by a direct switch */
-        return !direct && g->fn != NULL;
-    return !direct || (g->flags & SP_G_IN_LOOP);
+    if (runq_g_load(g->coro) == NULL) /* a fresh one is started first: never by a direct switch */
+        return !direct && runq_g_load(g->fn) != NULL;
+    return !direct || (runq_g_load(g->flags) & SP_G_IN_LOOP);
 }
 
 /* The next goroutine, runnext first (owner only); NULL when empty. With

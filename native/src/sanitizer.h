@@ -1,4 +1,4 @@
-/* Telling ASan and valgrind about stacks they cannot see being switched. */
+/* Telling ASan, TSan and valgrind about stacks they cannot see being switched. */
 #ifndef SPINDLE_SANITIZER_H
 #define SPINDLE_SANITIZER_H
 
@@ -18,6 +18,37 @@
 #  define SP_ASAN_START_SWITCH(fake_save, bottom, size) ((void)0)
 #  define SP_ASAN_FINISH_SWITCH(fake, bottom_old, size_old) ((void)0)
 #  define SP_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#if defined(SPINDLE_TSAN)
+#  include <sanitizer/tsan_interface.h>
+   /* Every coroutine is a TSan fiber (TSan's name for a thread of execution
+      that is not an OS thread), and the thread that resumes one is its
+      current fiber. A switch names the fiber it goes to just before the
+      stacks change. Flags 0: the switch is a happens-before edge, as it is
+      for the CPU (the same thread runs on). */
+#  define SP_TSAN_CURRENT_FIBER() __tsan_get_current_fiber()
+   /* Keeps a fiber in a descriptor's slot (the slots exist in TSan builds only). */
+#  define SP_TSAN_SET(slot, fiber) ((slot) = (fiber))
+#  define SP_TSAN_FIBER_CREATE(slot, id) sp_tsan_fiber_create(&(slot), (id))
+#  define SP_TSAN_FIBER_DESTROY(slot) (__tsan_destroy_fiber(slot), (slot) = NULL)
+#  define SP_TSAN_SWITCH_TO(fiber) __tsan_switch_to_fiber((fiber), 0)
+#  include <stdint.h>
+#  include <stdio.h>
+   /* A new fiber named after its coroutine, so that a report says which. */
+static inline void sp_tsan_fiber_create(void **slot, uint64_t id)
+{
+    char name[32];
+    *slot = __tsan_create_fiber(0);
+    snprintf(name, sizeof name, "coroutine %llu", (unsigned long long)id);
+    __tsan_set_fiber_name(*slot, name);
+}
+#else
+#  define SP_TSAN_CURRENT_FIBER() NULL
+#  define SP_TSAN_SET(slot, fiber) ((void)0)
+#  define SP_TSAN_FIBER_CREATE(slot, id) ((void)0)
+#  define SP_TSAN_FIBER_DESTROY(slot) ((void)0)
+#  define SP_TSAN_SWITCH_TO(fiber) ((void)0)
 #endif
 
 #if defined(SPINDLE_VALGRIND)

@@ -283,12 +283,13 @@ static sp_g *new_g(sp_sched *s, sp_runq *q)
         if (g == NULL)
             return NULL;
     }
-    g->coro = NULL;
-    g->hold = 0;
+    /* A queue owner may still look at the record (runq_g_store). */
+    runq_g_store(g->coro, NULL);
+    runq_g_store(g->hold, 0);
     g->wait_reason = 0;
-    g->flags = 0;
+    runq_g_store(g->flags, 0);
     g->parked_on = NULL;
-    g->fn = NULL;
+    runq_g_store(g->fn, NULL);
     g->arg = NULL;
     g->id = next_id(s, q);
     g->since_ms = now_ms();
@@ -302,8 +303,8 @@ static sp_g *new_g(sp_sched *s, sp_runq *q)
 
 static void free_g(sp_sched *s, sp_runq *q, sp_g *g)
 {
-    g->coro = NULL;
-    g->fn = NULL;
+    runq_g_store(g->coro, NULL);
+    runq_g_store(g->fn, NULL);
     g->arg = NULL;
     g->since_ms = now_ms();
     __atomic_store_n(&g->state, SP_G_DEAD, __ATOMIC_RELEASE);
@@ -361,9 +362,9 @@ void sp_sched_drain_free(sp_sched *s, sp_runq *q)
    of stack (stack_flag: SP_G_SEGMENTED or 0). */
 static void set_entry(sp_g *g, sp_fn fn, void *arg, int32_t stack_flag)
 {
-    g->fn = fn;
+    runq_g_store(g->fn, fn);
     g->arg = arg;
-    g->flags = (g->flags & ~(SP_G_MANAGED | SP_G_SEGMENTED)) | stack_flag;
+    runq_g_store(g->flags, (g->flags & ~(SP_G_MANAGED | SP_G_SEGMENTED)) | stack_flag);
 }
 
 int sp_sched_init_g(sp_sched *s, sp_g *g, sp_fn fn, void *arg)
@@ -405,8 +406,8 @@ int sp_g_init_native(sp_sched *s, sp_g *g, sp_fn fn, void *arg)
 /* g, fresh, runs on co from now on. */
 static void attach_coro(sp_g *g, sp_coro *co)
 {
-    g->coro = co;
-    g->fn = NULL;
+    runq_g_store(g->coro, co);
+    runq_g_store(g->fn, NULL);
     g->arg = NULL;
 }
 

@@ -9,6 +9,7 @@
 #include "segment.h"
 #if SP_HAVE_SEGMENTS
 #include "sanitizer.h"
+#include "trace.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -254,6 +255,7 @@ sp_coro *sp_segment_take_first(size_t max_stack)
     co->segments = s;
     co->segment_bytes = SP_SEG_UNIT;
     co->segment_max = max_stack;
+    sp_stack_account(SP_SEG_UNIT, 0, 0);
     return co;
 }
 
@@ -263,6 +265,7 @@ static void give_chain(sp_coro *co, sp_segment *s)
     while (s != NULL) {
         sp_segment *next = s->next;
         co->segment_bytes -= s->size;
+        sp_stack_account(-(int64_t)s->size, 0, 0);
         give(s);
         s = next;
     }
@@ -276,6 +279,7 @@ void sp_segment_give_all(sp_coro *co)
     give_chain(co, first->next);
     co->segments = NULL;
     free_dynamic_below(first, NULL);
+    sp_stack_account(-(int64_t)SP_SEG_UNIT, 0, 0);
     give_unit(first);
 }
 
@@ -312,6 +316,9 @@ sp_segment *sp_segment_grow(sp_segment *seg, size_t need)
     init_segment(s, seg, co, (char *)s + size);
     seg->next = s;
     co->segment_bytes += size;
+    sp_stack_account((int64_t)size, 0, 1);
+    if (sp_tracing())
+        sp_trace_event(SP_TRACE_STACK, 0, (int64_t)size, 0, 0);
     return s;
 }
 

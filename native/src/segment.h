@@ -6,8 +6,12 @@
 #define SPINDLE_SEGMENT_H
 
 /* Segments need -fsplit-stack code, which gcc and clang generate on x86-64
-   only; ASan's fake stacks and shadow do not follow a stack across them. */
-#if defined(__x86_64__) && defined(__linux__) && !defined(SPINDLE_ASAN)
+   only; ASan's fake stacks and shadow do not follow a stack across them.
+   TSan builds run on reserved stacks too: every instrumented function calls
+   into TSan's runtime, which is not split-stack code, so each frame on a
+   segment would ask for the 16 KiB given to such calls (or overrun the
+   reserve) and no 2 KiB segment would be what runs. */
+#if defined(__x86_64__) && defined(__linux__) && !defined(SPINDLE_ASAN) && !defined(SPINDLE_TSAN)
 #  define SP_HAVE_SEGMENTS 1
 #else
 #  define SP_HAVE_SEGMENTS 0

@@ -112,16 +112,29 @@ static void sort_lock_order(int32_t *order, sp_chan_state *const *states, int32_
     }
 }
 
+/* Releases the locks of a select (the parked goroutine's unlock, run once it
+   is switched out). The first lock released may let a counterpart wake the
+   goroutine, but it finishes its select (sp_party_finish, then b reused or
+   freed) only once it has taken each lock still held. So the lock of the
+   highest address, the last in lock order, goes last, and nothing of b is
+   read after it. */
 static void unlock_all(void *arg)
 {
     select_block *b = arg;
+    int32_t n = b->nlocks;
+    if (n == 0)
+        return;
+    sp_chan_state *final = b->states[b->lock_order[n - 1]];
     sp_chan_state *last = NULL;
-    for (int32_t i = 0; i < b->nlocks; i++) {
+    for (int32_t i = 0; i < n; i++) {
         sp_chan_state *ch = b->states[b->lock_order[i]];
+        if (ch == final)
+            break; /* it and its repeats close the order */
         if (ch != last)
             object_unlock(&ch->obj);
         last = ch;
     }
+    object_unlock(&final->obj);
 }
 
 /* Steps 1 to 5 of the protocol. Returns SP_OK with *chosen performed (its

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* States take whole cache lines, so that a state's lock never shares its
    line with whatever malloc put beside it, which another core may be
@@ -59,6 +60,14 @@ static inline void *sp_state_pool_take_locked(sp_state_pool *p, size_t size)
     sp_lock_release(&p->lock);
     sp_lock_acquire((sp_lock *)state);
     return state;
+}
+
+/* Fills a state taken with sp_state_pool_take_locked from init, every byte
+   but its lock's: the lock is held, and a stale lookup may be spinning on it
+   meanwhile (atomic loads and exchanges), so it is never written plainly. */
+static inline void sp_state_pool_fill(void *state, const void *init, size_t size)
+{
+    memcpy((char *)state + sizeof(sp_lock), (const char *)init + sizeof(sp_lock), size - sizeof(sp_lock));
 }
 
 static inline void sp_state_pool_give(sp_state_pool *p, void *state, size_t size)

@@ -11,6 +11,14 @@ static void set_next(sp_timers *h)
     atomic_store_explicit(&h->next_ms, ns == INT64_MAX ? INT64_MAX : ns / 1000000, memory_order_relaxed);
 }
 
+/* A timer's heap pointer is read without any lock by sp_timer_remove, which
+   takes the lock of the heap it names: it is written atomically, under that
+   heap's lock, and goes from one heap straight to another (a move), or to
+   NULL once no heap holds the timer or will touch it again. So NULL is
+   stored last, with release: whoever reads it may free the timer. A timer
+   firing stays its heap's (it is out of the array meanwhile). */
+static void set_heap(sp_timer *t, sp_timers *h) { __atomic_store_n(&t->heap, h, __ATOMIC_RELEASE); }
+
 void sp_timers_init(sp_timers *h)
 {
     h->count = 0;
@@ -22,7 +30,7 @@ void sp_timers_init(sp_timers *h)
 void sp_timers_destroy(sp_timers *h)
 {
     for (int32_t i = 0; i < h->count; i++)
-        h->heap[i]->heap = NULL;
+        set_heap(h->heap[i], NULL);
     free(h->heap);
     h->heap = NULL;
     h->count = h->room = 0;
@@ -93,19 +101,19 @@ int sp_timers_add_locked(sp_timers *h, sp_timer *t, int64_t when)
             return SP_ENOMEM;
     }
     t->when = when;
-    t->heap = h;
+    set_heap(t, h);
     place(h, h->count++, t);
     sift_up(h, t->index);
     set_next(h);
     return SP_OK;
 }
 
-/* Takes the timer at i out (under the lock). */
+/* Takes the timer at i out of the array (under the lock); its heap pointer
+   is the caller's to set. */
 static void remove_at(sp_timers *h, int32_t i)
 {
     sp_timer *t = h->heap[i];
     sp_timer *last = h->heap[--h->count];
-    t->heap = NULL;
     t->index = -1;
     if (i < h->count) {
         place(h, i, last);
@@ -122,8 +130,10 @@ void sp_timer_remove(sp_timer *t)
         if (h == NULL)
             return;
         sp_timers_lock(h);
-        if (t->heap == h) { /* in it: a firing of it would hold the lock */
+        /* Still h's: in its array (a firing of it would hold the lock). */
+        if (__atomic_load_n(&t->heap, __ATOMIC_RELAXED) == h) {
             remove_at(h, t->index);
+            set_heap(t, NULL);
             sp_timers_unlock(h);
             return;
         }
@@ -138,14 +148,14 @@ void sp_timers_run(sp_timers *h, int64_t now, sp_wake_ctx *c)
     sp_timers_lock(h);
     while (h->count > 0 && h->heap[0]->when <= now) {
         sp_timer *t = h->heap[0];
-        remove_at(h, 0);
         /* Firing: still h's (index -1), so that sp_timer_remove waits for
            this run, which holds h's lock, to finish with it. */
-        t->heap = h;
+        remove_at(h, 0);
         int64_t again = t->fire(t, now, c);
-        t->heap = NULL;
-        if (again != 0)
-            sp_timers_add_locked(h, t, again); /* a periodic one: its slot was just freed */
+        /* A periodic one goes back (its slot was just freed); else the
+           last touch of t. */
+        if (again == 0 || sp_timers_add_locked(h, t, again) != SP_OK)
+            set_heap(t, NULL);
     }
     sp_timers_unlock(h);
     sp_wake_flush(c);
@@ -157,8 +167,11 @@ void sp_timers_move(sp_timers *from, sp_timers *to)
         return;
     if (to == NULL) { /* dropped: they never fire */
         sp_timers_lock(from);
-        while (from->count > 0)
+        while (from->count > 0) {
+            sp_timer *t = from->heap[0];
             remove_at(from, 0);
+            set_heap(t, NULL);
+        }
         sp_timers_unlock(from);
         return;
     }
@@ -169,8 +182,12 @@ void sp_timers_move(sp_timers *from, sp_timers *to)
     while (from->count > 0) {
         sp_timer *t = from->heap[0];
         remove_at(from, 0);
-        if (sp_timers_add_locked(to, t, t->when) != SP_OK)
-            break; /* no memory: the rest stay where they are */
+        if (sp_timers_add_locked(to, t, t->when) != SP_OK) {
+            /* No memory: it and the rest stay where they are (its slot in
+               from was just freed, so this add takes no memory). */
+            sp_timers_add_locked(from, t, t->when);
+            break;
+        }
     }
     sp_timers_unlock(second);
     sp_timers_unlock(first);

@@ -2,6 +2,7 @@
    parties wait on until it is zero. A counter pushed below zero is refused
    and left as it was (Go panics). */
 #include "engine.h"
+#include "trace.h"
 #include "state_pool.h"
 
 _Static_assert(offsetof(sp_wg_state, obj) == 0, "the pool and the lookup take the lock, the first word");
@@ -16,7 +17,8 @@ int sp_wg_new(sp_wg *out, sp_sched *owner)
     sp_wg_state *wg = sp_state_pool_take_locked(&states, sizeof *wg);
     if (wg == NULL)
         return SP_ENOMEM;
-    *wg = (sp_wg_state){ .obj = { .lock = { 1 }, .kind = SP_HANDLE_WAIT_GROUP, .owner = owner, .outside = owner == NULL } };
+    const sp_wg_state init = { .obj = { .kind = SP_HANDLE_WAIT_GROUP, .owner = owner, .outside = owner == NULL } };
+    sp_state_pool_fill(wg, &init, sizeof *wg);
     wg->waiters.lock = &wg->obj.lock;
     int err = sp_handle_add(&wg->obj);
     if (err == SP_OK)
@@ -102,6 +104,8 @@ int sp_wg_wait(sp_wg h)
     int rc = wait_or_queue(h, &p, &w, &outside, &wg);
     if (rc != SP_PARKED)
         return rc;
+    if (sp_tracing())
+        sp_trace_blocked_on(h);
     sp_park(&p, sp_unlock_one, &wg->obj.lock, SP_WAIT_WAIT_GROUP, outside);
     return p.result;
 }

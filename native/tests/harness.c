@@ -167,15 +167,17 @@ static void run(proc *p, sp_g *g)
         case SP_OP_GOSCHED:
             sp_runq_put_spill(p->q, h.s, g, false);
             return;
+        /* The owner of a queue g was stolen from may still look at its hold
+           (runq_resumable): a relaxed atomic store, as libspindle's. */
         case SP_OP_BLOCK_ENTER:
             if (blocking)
                 req->result = SP_ESTATE;
-            g->hold |= SP_HOLD_BLOCKING;
+            __atomic_store_n(&g->hold, g->hold | SP_HOLD_BLOCKING, __ATOMIC_RELAXED);
             break;
         case SP_OP_BLOCK_EXIT:
             if (!blocking)
                 req->result = SP_ESTATE;
-            g->hold &= ~SP_HOLD_BLOCKING;
+            __atomic_store_n(&g->hold, g->hold & ~SP_HOLD_BLOCKING, __ATOMIC_RELAXED);
             break;
         case SP_OP_PARK:
             sp_host_commit_park(g, req);

@@ -174,6 +174,19 @@ static void test_host_engine_bad_input(void)
     CHECK_EQ(sp_host_chan_cap(ch), 1);
     CHECK_EQ(sp_host_chan_cap(mu), SP_EINVAL);
     CHECK_EQ(sp_host_chan_elem_size(ch), 8);
+    /* A sender parked on the full channel is counted, and a cancel takes it out. */
+    int32_t senders = -1, receivers = -1;
+    sp_party parked;
+    sp_waiter parked_w;
+    CHECK_EQ(sp_party_init(&parked, SP_PARTY_THREAD, 0, &parked_w, 1), SP_OK);
+    CHECK_EQ(sp_host_chan_send(NULL, ch, &v, &parked, &out), SP_PARKED);
+    CHECK_EQ(sp_host_chan_waiters(ch, &senders, &receivers), 0); /* open */
+    CHECK(senders == 1 && receivers == 0);
+    CHECK_EQ(sp_party_cancel(&parked), SP_OK);
+    CHECK_EQ(sp_host_chan_waiters(ch, &senders, NULL), 0);
+    CHECK(senders == 0);
+    CHECK_EQ(sp_host_chan_waiters(mu, &senders, &receivers), SP_EINVAL);
+    CHECK_EQ(sp_host_chan_waiters(0, NULL, NULL), SP_EINVAL);
     v = 0;
     CHECK_EQ(sp_host_chan_recv(NULL, ch, &v, &ok, NULL, &out), SP_OK);
     CHECK(ok && v == 5);
@@ -182,6 +195,7 @@ static void test_host_engine_bad_input(void)
     CHECK_EQ(sp_host_chan_close(NULL, mu, &out), SP_EINVAL);
     CHECK_EQ(sp_host_chan_close(NULL, ch, &out), SP_OK);
     CHECK_EQ(sp_host_chan_close(NULL, ch, &out), SP_ECLOSED);
+    CHECK_EQ(sp_host_chan_waiters(ch, NULL, NULL), 1); /* closed */
     CHECK_EQ(sp_host_chan_recv(NULL, ch, &v, &ok, NULL, &out), SP_OK);
     CHECK(!ok && v == 0);
     CHECK_EQ(sp_host_chan_send(NULL, ch, &v, NULL, &out), SP_ECLOSED);
@@ -223,6 +237,7 @@ static void test_host_engine_bad_input(void)
     CHECK_EQ(sp_host_release(wg, &out), SP_OK);
     CHECK_EQ(sp_host_check(ch, SP_HANDLE_CHAN), SP_ESTALE);
     CHECK_EQ(sp_host_chan_len(ch), SP_ESTALE);
+    CHECK_EQ(sp_host_chan_waiters(ch, NULL, NULL), SP_ESTALE);
     CHECK_EQ(sp_host_mutex_unlock(NULL, mu, &out), SP_ESTALE);
     CHECK_EQ(sp_host_wg_count(wg), SP_ESTALE);
     CHECK_EQ(sp_host_mark_outside(ch), SP_ESTALE);

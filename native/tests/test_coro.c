@@ -3,6 +3,7 @@
 #include "check.h"
 #include "test_thread.h"
 #include <spindle.h>
+#include <stdatomic.h>
 #include <string.h>
 
 static int trace[16];
@@ -134,6 +135,40 @@ static void test_resume_from_other_threads(void)
     CHECK_EQ(sp_coro_destroy(co), SP_OK);
 }
 
+/* Two threads that make their first resumes at the same time: each sets up
+   its own state then (the TSan tree checks that they share nothing unsafely). */
+static atomic_int first_resumers_ready;
+
+static void yield_once(void *arg)
+{
+    *(int *)arg += 1;
+    sp_coro_yield();
+    *(int *)arg += 1;
+}
+
+static void first_resumes(void *arg)
+{
+    sp_coro *co = NULL;
+    if (sp_coro_create(&co, yield_once, arg, NULL) != SP_OK)
+        return;
+    /* Both have their coroutines (from the pool, under its lock) before
+       either resumes. */
+    atomic_fetch_add(&first_resumers_ready, 1);
+    while (atomic_load(&first_resumers_ready) < 2) {
+    }
+    if (sp_coro_resume(co) == SP_CORO_SUSPENDED && sp_coro_resume(co) == SP_CORO_DONE)
+        *(int *)arg += 10;
+    sp_coro_destroy(co);
+}
+
+static void test_first_resumes_on_two_threads_at_once(void)
+{
+    int a = 0, b = 0;
+    run_on_two_new_threads(first_resumes, &a, &b);
+    CHECK_EQ(a, 12);
+    CHECK_EQ(b, 12);
+}
+
 /* Runtime calls: the coroutine asks, the resumer answers on its own stack. */
 enum { OP_ADD = 1, OP_FAIL = 2, OP_COPY = 3 };
 
@@ -224,6 +259,7 @@ int main(void)
     RUN(test_self_and_ids);
     RUN(test_nested_coroutines);
     RUN(test_resume_from_other_threads);
+    RUN(test_first_resumes_on_two_threads_at_once);
     RUN(test_request_crosses_the_switch);
     RUN(test_request_outside_coroutine);
     RUN(test_destroy_suspended_coroutine);

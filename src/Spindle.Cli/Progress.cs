@@ -14,11 +14,13 @@ internal sealed class Progress : IDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly ManualResetEventSlim _stop = new();
     private readonly Thread? _drawer;
+    private readonly Func<string>? _detail;
 
-    private Progress(string label, TextWriter stderr, bool enabled)
+    private Progress(string label, TextWriter stderr, bool enabled, Func<string>? detail)
     {
         _label = label;
         _stderr = stderr;
+        _detail = detail;
         if (!enabled)
             return;
         Draw(); // at once: the first frame does not wait for the work
@@ -31,7 +33,11 @@ internal sealed class Progress : IDisposable
     }
 
     /// <summary>Shows label's progress on stderr until disposed, if enabled.</summary>
-    public static Progress Start(string label, TextWriter stderr, bool enabled) => new(label, stderr, enabled);
+    public static Progress Start(string label, TextWriter stderr, bool enabled) => new(label, stderr, enabled, null);
+
+    /// <summary>The same, with detail's text (how far the work is) after the time.</summary>
+    public static Progress Start(string label, TextWriter stderr, bool enabled, Func<string> detail) =>
+        new(label, stderr, enabled, detail);
 
     /// <summary>The line for the time so far and the resident memory.</summary>
     internal static string Line(string label, TimeSpan elapsed, long residentBytes) =>
@@ -39,7 +45,8 @@ internal sealed class Progress : IDisposable
 
     private void Draw()
     {
-        _stderr.Write($"{EraseLine}{Line(_label, _clock.Elapsed, Environment.WorkingSet)}\r");
+        string detail = _detail is null ? "" : _detail();
+        _stderr.Write($"{EraseLine}{Line(_label, _clock.Elapsed, Environment.WorkingSet)}{(detail.Length > 0 ? ", " + detail : "")}\r");
         _stderr.Flush();
     }
 

@@ -42,6 +42,9 @@ internal sealed unsafe class Processor
     public uint SchedTick;
     /// <summary>Runtime calls served on this P (owner only; summed for the stats).</summary>
     public long RuntimeCalls;
+    /// <summary>Goroutines the managed scheduler ran on this P (owner only; summed for the
+    /// meter's switch count, with the native run loop's own switches).</summary>
+    public long Runs;
 
     public Processor(int id, GoroutineTable goroutines)
     {

@@ -32,11 +32,15 @@ internal sealed unsafe partial class Scheduler
                 if (g.InBlockingSection)
                     req->result = SP_ESTATE;
                 g.InBlockingSection = true;
+                if (SwitchTrace.Active)
+                    sp_trace_record_event(SP_TRACE_BLOCKING, g.Id, 0, 1, 0);
                 return true;
             case SP_OP_BLOCK_EXIT:
                 if (!g.InBlockingSection)
                     req->result = SP_ESTATE;
                 g.InBlockingSection = false;
+                if (SwitchTrace.Active)
+                    sp_trace_record_event(SP_TRACE_BLOCKING, g.Id, 0, 0, 0);
                 return true;
             case SP_OP_CALL:
                 req->result = Callbacks.Invoke(g.Id, (int)req->args[0], (nint)req->args[1], out req->value);

@@ -225,31 +225,39 @@ public static unsafe class Runtime
     /// <summary>Parks the calling managed goroutine for at least duration (Go's
     /// time.Sleep; outside a goroutine, a Task.Delay). Sleepers wake in deadline order, never
     /// early. Zero or a negative duration returns at once; <see cref="Timeout.InfiniteTimeSpan"/>
-    /// sleeps forever (in a goroutine nothing else can wake it, so it counts towards a
-    /// deadlock).</summary>
+    /// sleeps forever (in a goroutine, with no token that can end it, nothing else can wake
+    /// it, so it counts towards a deadlock).</summary>
+    /// <param name="duration">How long to sleep.</param>
+    /// <param name="cancellationToken">Ends the sleep early (Go's <c>select { case
+    /// &lt;-time.After(d): case &lt;-ctx.Done(): }</c>): its timer leaves the heap at
+    /// once.</param>
     /// <exception cref="ArgumentOutOfRangeException">duration is beyond what nanoseconds in
     /// an int64 hold (about 292 years).</exception>
-    public static ValueTask Sleep(TimeSpan duration)
+    /// <exception cref="OperationCanceledException">cancellationToken was cancelled before
+    /// the duration passed (already cancelled: at once, whatever the duration).</exception>
+    public static ValueTask Sleep(TimeSpan duration, CancellationToken cancellationToken = default)
     {
         bool forever = duration == Timeout.InfiniteTimeSpan;
         long ns = forever ? 0 : Durations.ToNanoseconds(duration, nameof(duration));
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled(cancellationToken);
         if (!forever && ns <= 0)
             return ValueTask.CompletedTask;
         Goroutine? g = Goroutine.Running;
-        if (g is null)
-            return new ValueTask(Task.Delay(duration));
+        if (g is null || (forever && cancellationToken.CanBeCanceled))
+            return new ValueTask(Task.Delay(duration, cancellationToken)); // a thread may end it: never a deadlock
         if (forever)
         {
             g.ParkReason = WaitReason.Sleep;
             return new ValueTask(new TaskCompletionSource().Task);
         }
-        SignalParty p = SignalParty.Rent(null);
+        SignalParty p = SignalParty.Rent(null, "sleep");
         int rc = sp_host_sleep(p.Here, ns, p.Extra, p.Party);
-        return p.Answer(rc, WaitReason.Sleep, "sleep");
+        return p.Answer(rc, WaitReason.Sleep, cancellationToken);
     }
 
     /// <summary>Lets other goroutines run (Go's runtime.Gosched); the caller is runnable
-    /// again at once.</summary>
+    /// again at once. Await it, or call <see cref="YieldAwaitable.AsTask"/> for a Task.</summary>
     public static YieldAwaitable Yield() => default;
 
     /// <summary>Every live goroutine: id, kind, state, wait reason, time in state.</summary>
@@ -293,19 +301,28 @@ public static unsafe class Runtime
             ThreadPool.UnsafeQueueUserWorkItem(static c => c(), continuation, preferLocal: false);
     }
 
-    /// <summary>The awaitable of <see cref="Yield"/>.</summary>
+    /// <summary>The awaitable of <see cref="Yield"/> (Go's runtime.Gosched).</summary>
     public readonly struct YieldAwaitable : ICriticalNotifyCompletion
     {
-        /// <summary>Returns this awaitable as its own awaiter.</summary>
+        /// <summary>Returns this awaitable as its own awaiter (Go has no awaiters: Gosched returns when the goroutine runs again).</summary>
         public YieldAwaitable GetAwaiter() => this;
-        /// <summary>Always false: yielding always gives others a turn.</summary>
+        /// <summary>Always false: yielding always gives others a turn, as Gosched does.</summary>
         public bool IsCompleted => false;
-        /// <summary>Nothing to return.</summary>
+        /// <summary>Nothing to return (Gosched returns nothing).</summary>
         public void GetResult() { }
-        /// <inheritdoc/>
+        /// <summary>Runs continuation as the goroutine's next step, once others had their turn
+        /// (where Go's Gosched returns).</summary>
         public void OnCompleted(Action continuation) => UnsafeOnCompleted(continuation);
-        /// <inheritdoc/>
+        /// <summary>As <see cref="OnCompleted"/>, without flowing the ExecutionContext.</summary>
         public void UnsafeOnCompleted(Action continuation) => ContinueSoon(continuation);
+        /// <summary>The yield as a Task, for Task.WhenAny and Task.WhenAll: it completes
+        /// once others had their turn.</summary>
+        public Task AsTask()
+        {
+            var yielded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            ContinueSoon(yielded.SetResult);
+            return yielded.Task;
+        }
     }
 }
 

@@ -51,11 +51,13 @@ internal sealed class RuntimeMonitor
                 if (state == Processor.InGoroutine)
                 {
                     Interlocked.Increment(ref _sched.HogsRetaken);
-                    RuntimeEvents.Log.HogRetaken(p.Id, now - since);
+                    RuntimeEvents.Log.HogDetected(p.Id, now - since);
+                    RuntimeEvents.Log.ProcessorRetaken(p.Id, (int)RuntimeEvents.RetakeReason.Hog, now - since);
                 }
                 else
                 {
                     Interlocked.Increment(ref _sched.BlockingRetaken);
+                    RuntimeEvents.Log.ProcessorRetaken(p.Id, (int)RuntimeEvents.RetakeReason.Blocking, now - since);
                 }
                 _sched.Handoff(p);
             }

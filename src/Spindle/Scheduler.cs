@@ -107,6 +107,7 @@ internal sealed unsafe partial class Scheduler
         _ = sp_clock_now();
         _monitor = new RuntimeMonitor(this);
         _monitor.Start();
+        RuntimeMeter.EnsurePump();
     }
 
     /// <summary>Waits for the main goroutine (or a failure), then stops the workers.</summary>
@@ -115,7 +116,11 @@ internal sealed unsafe partial class Scheduler
         _finished.Wait();
         Stop();
         if (_failure is not null)
+        {
+            // What led to it, while the flight recorder (if it runs) still holds it.
+            SwitchTrace.DumpOnFailure(_failure is DeadlockException ? "deadlock" : "failure");
             throw _failure;
+        }
     }
 
     public void Fail(Exception e)
@@ -179,11 +184,13 @@ internal sealed unsafe partial class Scheduler
                 }
             });
         }
+        SwitchTrace.Flush(); // the run's records reach the sessions that stream them
         sp_sched_release_objects(_goroutines.Sched, &woken);
         Engine.Finish(woken); // parties outside the runtime waiting on its objects: SP_ESTALE
         // Timers of channels C# made inside the runtime fire only while it runs.
         foreach (Processor p in _allPs)
             sp_host_move_timers(p.RunQ.Native, null);
+        RuntimeMeter.RuntimeEnded(this);
     }
 
     // ---------------------------------------------------------------- goroutines
@@ -222,6 +229,7 @@ internal sealed unsafe partial class Scheduler
         }
         g.IsMain = isMain;
         g.SetState(GoroutineState.Runnable);
+        TraceCreated(m, g);
         Ready(g, next: true);
         return SP_OK;
     }
@@ -234,6 +242,7 @@ internal sealed unsafe partial class Scheduler
         g.Body = body;
         g.IsMain = isMain;
         g.SetState(GoroutineState.Runnable);
+        TraceCreated(m, g);
         Ready(g, next: true);
         return g.Id;
     }
@@ -298,6 +307,8 @@ internal sealed unsafe partial class Scheduler
         m.NextP = null;
         m.P = p;
         p.Acquire();
+        if (SwitchTrace.Active)
+            sp_trace_mark(SP_TRACE_MARK_PROCESSOR, p.Id, 0);
         int owned = Interlocked.Increment(ref OwnedPs);
         int peak;
         while (owned > (peak = Volatile.Read(ref PeakOwnedPs)) &&
@@ -310,6 +321,8 @@ internal sealed unsafe partial class Scheduler
     {
         Processor p = m.P!;
         m.P = null;
+        if (SwitchTrace.Active)
+            sp_trace_mark(SP_TRACE_MARK_PROCESSOR, -1, 0);
         Interlocked.Decrement(ref OwnedPs);
         IdleOrRetirePLocked(p);
     }
@@ -388,6 +401,7 @@ internal sealed unsafe partial class Scheduler
             // goroutine on the global queue (ReacquireP) at this moment, and must not
             // find the P still owned while this makes it idle with work waiting.
             bool work = !p.RunQ.IsEmpty || _globalQ.Count > 0 || sp_host_next_timer(p.RunQ.Native) != long.MaxValue;
+            RuntimeEvents.Log.ProcessorHandoff(p.Id, work);
             if (!work || p.Retiring || _stopping)
             {
                 IdleOrRetirePLocked(p);
@@ -416,7 +430,11 @@ internal sealed unsafe partial class Scheduler
                             _idleMs.Add(m);
                     }
                     if (m.NextP is null)
+                    {
+                        if (SwitchTrace.Active)
+                            sp_trace_mark(SP_TRACE_MARK_IDLE, 0, 0);
                         m.Park(-1);
+                    }
                     continue;
                 }
             }
@@ -503,6 +521,8 @@ internal sealed unsafe partial class Scheduler
             {
                 m.Spinning = true;
                 Interlocked.Increment(ref _nmspinning);
+                if (SwitchTrace.Active)
+                    sp_trace_mark(SP_TRACE_MARK_SPIN, 0, 0);
             }
             if (m.Spinning)
             {
@@ -649,6 +669,8 @@ internal sealed unsafe partial class Scheduler
             double ms = (deadline - sp_clock_now()) / 1e6;
             timeout = (int)Math.Clamp(Math.Ceiling(ms), 0, int.MaxValue);
         }
+        if (SwitchTrace.Active)
+            sp_trace_mark(SP_TRACE_MARK_IDLE, 0, 0);
         bool woken = m.Park(timeout);
         lock (_lock)
         {
@@ -697,6 +719,7 @@ internal sealed unsafe partial class Scheduler
     private void Execute(Machine m, Goroutine g)
     {
         m.Current = g;
+        m.P!.Runs++;
         try
         {
             if (g.Kind == GoroutineKind.Native)
@@ -742,7 +765,12 @@ internal sealed unsafe partial class Scheduler
                 // The native run loop switches by itself among goroutines that yield,
                 // park, spawn and finish, and comes back with the first that wants more.
                 sp_run_result run;
+                bool traced = SwitchTrace.Active;
+                if (traced)
+                    sp_trace_mark(SP_TRACE_MARK_HOST_OUT, 0, 0);
                 int err = sp_runq_run(p.RunQ.Native, g.Native, entered, NativeSwitchBudget, &run);
+                if (traced)
+                    sp_trace_mark(SP_TRACE_MARK_HOST_IN, 0, 0);
                 if (err != SP_OK) // no coroutine: reported below
                     run = new sp_run_result { g = g.Native, status = err, lost = p.LeaveResume(entered) ? 0 : 1 };
                 if (_stopping && run.lost != 0)
@@ -893,6 +921,7 @@ internal sealed unsafe partial class Scheduler
 
     private void ExitNative(Machine m, Goroutine g)
     {
+        TraceExited(g);
         if (g.Coro is not null) // null for one that never started (no memory for its stack)
             sp_coro_destroy(g.Coro);
         bool main = g.IsMain;
@@ -906,6 +935,8 @@ internal sealed unsafe partial class Scheduler
     private void ExecuteManaged(Machine m, Goroutine g)
     {
         g.SetState(GoroutineState.Running);
+        if (SwitchTrace.Active)
+            sp_trace_mark(SP_TRACE_MARK_RUN_MANAGED, g.Id, 0);
         // A worker runs with no SynchronizationContext between steps.
         SynchronizationContext.SetSynchronizationContext(g);
         try
@@ -945,6 +976,7 @@ internal sealed unsafe partial class Scheduler
         if (g.PendingSteps > 0)
         {
             g.UnlockSteps();
+            TraceStepEnded(g, SP_TRACE_YIELD);
             Requeue(m, g);
             return;
         }
@@ -957,9 +989,11 @@ internal sealed unsafe partial class Scheduler
             }
             g.SetState(GoroutineState.Waiting, reason);
             g.UnlockSteps();
+            TraceBlocked(g, reason);
             return;
         }
         g.UnlockSteps();
+        TraceStepEnded(g, SP_TRACE_EXITED);
         ExitManaged(m, g);
     }
 
@@ -980,6 +1014,7 @@ internal sealed unsafe partial class Scheduler
         g.UnlockSteps();
         if (wake)
         {
+            TraceUnblocked(g);
             Ready(g, next: true);
             if (counted) // after Ready: never a moment where it looks neither runnable nor waited on
                 Interlocked.Decrement(ref ExternalWaits);
@@ -988,6 +1023,7 @@ internal sealed unsafe partial class Scheduler
 
     private void ExitManaged(Machine m, Goroutine g)
     {
+        TraceExited(g);
         Task task = g.Task!;
         bool main = g.IsMain;
         FreeG(m, g);

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using Spindle.Interop;
 using static Spindle.Interop.SpindleNative;
 using static Spindle.Interop.SpindleHost;
@@ -8,7 +9,7 @@ namespace Spindle;
 /// <summary>
 /// A Go channel of unmanaged values: unbuffered (capacity 0) or buffered, FIFO, with close.
 /// One channel connects any mix of managed goroutines (<see cref="SendAsync"/>,
-/// <see cref="ReceiveAsync"/>), plain threads (<see cref="Send"/>, <see cref="Receive()"/>,
+/// <see cref="ReceiveAsync"/>), plain threads (<see cref="Send"/>, <see cref="Receive(CancellationToken)"/>,
 /// which block the thread) and native goroutines (through <see cref="Handle"/>, an
 /// <c>sp_chan</c>). A type with no fields (<c>struct Signal {}</c>) makes a zero-size
 /// signal channel, Go's <c>chan struct{}</c>. The channel itself lives in libspindle's
@@ -28,7 +29,8 @@ public sealed unsafe class Chan<T> where T : unmanaged
     /// <summary>What drives a timer channel made while no runtime ran (a .NET timer).</summary>
     internal IDisposable? Driver;
 
-    /// <summary>Makes a channel with room for capacity values (0: unbuffered).</summary>
+    /// <summary>Makes a channel with room for capacity values (0: unbuffered); Go's
+    /// <c>make(chan T, capacity)</c>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">capacity is negative, or the buffer
     /// would exceed 2 GiB.</exception>
     /// <exception cref="ArgumentException">T is larger than 65,535 bytes.</exception>
@@ -67,7 +69,8 @@ public sealed unsafe class Chan<T> where T : unmanaged
         Engine.Finish(w);
     }
 
-    /// <summary>The channel a native goroutine made (sp_chan_make, sp_after, ...). The
+    /// <summary>The channel a native goroutine made (sp_chan_make, sp_after, ...); Go has
+    /// no such bridge, a Go channel is one value in one language. The
     /// goroutine's runtime owns it: it lives until native code releases it or that runtime
     /// stops, and a goroutine waiting on it no longer counts towards a deadlock (this object
     /// may still wake it).</summary>
@@ -87,7 +90,8 @@ public sealed unsafe class Chan<T> where T : unmanaged
         return new Chan<T>(handle, owned: false);
     }
 
-    /// <summary>The sp_chan handle native goroutines use for this channel. It is valid while
+    /// <summary>The sp_chan handle native goroutines use for this channel (Go has none: the
+    /// channel value itself is passed). It is valid while
     /// this object is alive: keep it reachable for as long as native code uses the handle.</summary>
     /// <exception cref="ObjectDisposedException">The channel was released.</exception>
     public ulong Handle
@@ -101,7 +105,8 @@ public sealed unsafe class Chan<T> where T : unmanaged
 
     internal ulong RawHandle => _handle;
 
-    /// <summary>Releases the channel now instead of when this object is collected: native
+    /// <summary>Releases the channel now instead of when this object is collected (what Go's
+    /// collector does, at a time of its own): native
     /// code using the handle then gets SP_ESTALE, and this object throws
     /// ObjectDisposedException. Releasing twice does nothing.</summary>
     /// <exception cref="InvalidOperationException">The channel is one a native goroutine made
@@ -131,104 +136,172 @@ public sealed unsafe class Chan<T> where T : unmanaged
     /// <summary>Values buffered now (Go's len).</summary>
     public int Count => Check(sp_host_chan_len(_handle));
 
+    /// <summary>Values buffered now, 0 for a released channel (nothing more comes from it).</summary>
+    internal int Buffered => Math.Max(sp_host_chan_len(_handle), 0);
+
     private static int Check(int n) => n >= 0 ? n : throw SpindleError.ForChannel(n);
 
     /// <summary>Sends value, blocking the calling thread until a receiver takes it
-    /// (unbuffered) or there is room. For plain threads; in a goroutine use
-    /// <see cref="SendAsync"/>.</summary>
+    /// (unbuffered) or there is room (Go's <c>ch &lt;- v</c>). For plain threads; in a
+    /// goroutine use <see cref="SendAsync"/>.</summary>
+    /// <param name="value">The value to send.</param>
+    /// <param name="cancellationToken">Ends the wait: nothing is sent then, and the value
+    /// stays the caller's. A send that a receiver completed first is not cancelled.</param>
     /// <exception cref="ChannelClosedException">The channel is or becomes closed.</exception>
+    /// <exception cref="OperationCanceledException">cancellationToken was cancelled before
+    /// the value went.</exception>
+    /// <exception cref="ObjectDisposedException">The channel was released.</exception>
     /// <exception cref="InvalidOperationException">Called on a worker thread (always: it
     /// would block every goroutine there whenever it has to wait).</exception>
-    public void Send(T value)
+    public void Send(T value, CancellationToken cancellationToken = default)
     {
-        ThreadParty p = ThreadParty.Rent("Chan.Send");
+        ThreadParty p = ThreadParty.Rent("Chan.Send", cancellationToken);
         sp_wakes w;
         int rc = sp_host_chan_send(null, _handle, &value, p.Party, &w);
         Engine.Finish(w);
-        rc = p.Wait(rc);
+        Outcome outcome = p.Wait(rc, cancellationToken);
         p.Return();
-        SpindleError.ThrowIfChannelFailed(rc);
+        outcome.ThrowIfCancelled();
+        SpindleError.ThrowIfChannelFailed(outcome.Result);
     }
 
-    /// <summary>Receives a value, blocking the calling thread; from a closed, drained
-    /// channel the zero value. For plain threads (refused on a worker thread).</summary>
-    public T Receive() => Receive(out _);
+    /// <summary>Receives a value, blocking the calling thread (Go's <c>v := &lt;-ch</c>);
+    /// from a closed, drained channel the zero value. For plain threads (refused on a worker
+    /// thread).</summary>
+    /// <param name="cancellationToken">Ends the wait: no value is taken then.</param>
+    /// <exception cref="OperationCanceledException">cancellationToken was cancelled before
+    /// a value came.</exception>
+    /// <exception cref="ObjectDisposedException">The channel was released.</exception>
+    /// <exception cref="InvalidOperationException">Called on a worker thread.</exception>
+    public T Receive(CancellationToken cancellationToken = default) => Receive(out _, cancellationToken);
 
-    /// <summary>Receives a value, blocking the calling thread; ok is false when the channel
-    /// is closed and drained (the value is then the zero value). For plain threads.</summary>
-    public T Receive(out bool ok)
+    /// <summary>Receives a value, blocking the calling thread (Go's <c>v, ok := &lt;-ch</c>);
+    /// ok is false when the channel is closed and drained (the value is then the zero value).
+    /// For plain threads.</summary>
+    /// <param name="ok">False for the zero value of a closed, drained channel.</param>
+    /// <param name="cancellationToken">Ends the wait: no value is taken then.</param>
+    /// <exception cref="OperationCanceledException">cancellationToken was cancelled before
+    /// a value came.</exception>
+    /// <exception cref="ObjectDisposedException">The channel was released.</exception>
+    /// <exception cref="InvalidOperationException">Called on a worker thread.</exception>
+    public T Receive(out bool ok, CancellationToken cancellationToken = default)
     {
-        ThreadParty p = ThreadParty.Rent("Chan.Receive");
+        ThreadParty p = ThreadParty.Rent("Chan.Receive", cancellationToken);
         T value = default;
         bool got;
         sp_wakes w;
         int rc = sp_host_chan_recv(null, _handle, &value, &got, p.Party, &w);
         Engine.Finish(w);
+        Outcome outcome = p.Wait(rc, cancellationToken);
         if (rc == SP_PARKED)
-        {
-            rc = p.Wait(rc);
             got = p.Party->ok != 0;
-        }
         p.Return();
-        SpindleError.ThrowIfChannelFailed(rc);
+        outcome.ThrowIfCancelled();
+        SpindleError.ThrowIfChannelFailed(outcome.Result);
         ok = got;
         return value;
     }
 
-    /// <summary>Sends value; in a managed goroutine, waiting parks the goroutine, not its
-    /// worker.</summary>
+    /// <summary>Sends value (Go's <c>ch &lt;- v</c>); in a managed goroutine, waiting parks
+    /// the goroutine, not its worker.</summary>
+    /// <param name="value">The value to send.</param>
+    /// <param name="cancellationToken">Ends the wait: the sender leaves the channel's queue,
+    /// nothing is sent, and the value stays the caller's. A token already cancelled sends
+    /// nothing even when a receiver waits. A send that a receiver completed first is not
+    /// cancelled.</param>
     /// <exception cref="ChannelClosedException">The channel is or becomes closed.</exception>
-    public ValueTask SendAsync(T value)
+    /// <exception cref="OperationCanceledException">cancellationToken was cancelled before
+    /// the value went (the exception carries the token).</exception>
+    /// <exception cref="ObjectDisposedException">The channel was released.</exception>
+    public ValueTask SendAsync(T value, CancellationToken cancellationToken = default) =>
+        SendCore(value, null, cancellationToken);
+
+    /// <summary>A send for Chan's own API (adapter null) or for its BCL writer.</summary>
+    internal ValueTask SendCore(T value, ChanReader<T>? adapter, CancellationToken cancellationToken)
     {
-        ChanOp<T> op = ChanOp<T>.Rent(this, value);
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled(cancellationToken);
+        ChanOp<T> op = ChanOp<T>.Rent(this, value, adapter);
         sp_wakes w;
         int rc = sp_host_chan_send(op.Here, _handle, op.Elem, op.Party, &w);
         Engine.Finish(w);
-        return op.AnswerSend(rc);
+        return op.AnswerSend(rc, cancellationToken);
     }
 
-    /// <summary>Receives a value; the zero value once the channel is closed and drained.</summary>
-    public ValueTask<T> ReceiveAsync()
+    /// <summary>Receives a value (Go's <c>v := &lt;-ch</c>); the zero value once the
+    /// channel is closed and drained.</summary>
+    /// <param name="cancellationToken">Ends the wait: the receiver leaves the channel's
+    /// queue and takes no value. A token already cancelled takes nothing even when a value
+    /// is ready (the BCL's ReadAsync does the same; Go's select would take it).</param>
+    /// <exception cref="OperationCanceledException">cancellationToken was cancelled before
+    /// a value came (the exception carries the token).</exception>
+    /// <exception cref="ObjectDisposedException">The channel was released.</exception>
+    public ValueTask<T> ReceiveAsync(CancellationToken cancellationToken = default) =>
+        ReceiveCore(null, cancellationToken);
+
+    /// <summary>A receive for Chan's own API (adapter null) or for its BCL reader.</summary>
+    internal ValueTask<T> ReceiveCore(ChanReader<T>? adapter, CancellationToken cancellationToken)
     {
-        ChanOp<T> op = ChanOp<T>.Rent(this, default);
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<T>(cancellationToken);
+        ChanOp<T> op = ChanOp<T>.Rent(this, default, adapter);
         bool ok;
         sp_wakes w;
         int rc = sp_host_chan_recv(op.Here, _handle, op.Elem, &ok, op.Party, &w);
         Engine.Finish(w);
-        return op.AnswerReceive(rc);
+        return op.AnswerReceive(rc, ok, cancellationToken);
     }
 
     /// <summary>Receives a value and whether one was sent (Go's <c>v, ok := &lt;-ch</c>):
     /// Ok is false once the channel is closed and drained.</summary>
-    public ValueTask<(T Value, bool Ok)> ReceiveOkAsync()
+    /// <param name="cancellationToken">Ends the wait as for <see cref="ReceiveAsync"/>.</param>
+    /// <exception cref="OperationCanceledException">cancellationToken was cancelled before
+    /// a value came.</exception>
+    /// <exception cref="ObjectDisposedException">The channel was released.</exception>
+    public ValueTask<(T Value, bool Ok)> ReceiveOkAsync(CancellationToken cancellationToken = default)
     {
-        ChanOp<T> op = ChanOp<T>.Rent(this, default);
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<(T, bool)>(cancellationToken);
+        ChanOp<T> op = ChanOp<T>.Rent(this, default, null);
         bool ok;
         sp_wakes w;
         int rc = sp_host_chan_recv(op.Here, _handle, op.Elem, &ok, op.Party, &w);
         Engine.Finish(w);
-        return op.AnswerReceiveOk(rc, ok);
+        return op.AnswerReceiveOk(rc, ok, cancellationToken);
     }
 
-    /// <summary>Sends value if that needs no wait (Go's select with a default case).</summary>
+    /// <summary>Sends value if that needs no wait (Go's <c>select { case ch &lt;- v:
+    /// default: }</c>): an unbuffered channel takes it only when a receiver waits.</summary>
     /// <exception cref="ChannelClosedException">The channel is closed.</exception>
+    /// <exception cref="ObjectDisposedException">The channel was released.</exception>
     public bool TrySend(T value)
     {
-        sp_wakes w;
-        int rc = sp_host_chan_send(Engine.Here, _handle, &value, null, &w);
-        Engine.Finish(w);
+        int rc = TrySendCore(value);
         if (rc == SP_WOULD_BLOCK)
             return false;
         SpindleError.ThrowIfChannelFailed(rc);
         return true;
     }
 
-    /// <summary>Receives a value if one is there without waiting; false otherwise,
-    /// and false once the channel is closed and drained.</summary>
+    /// <summary>A send without a wait: SP_OK, SP_WOULD_BLOCK or an error.</summary>
+    internal int TrySendCore(T value)
+    {
+        sp_wakes w;
+        int rc = sp_host_chan_send(Engine.Here, _handle, &value, null, &w);
+        Engine.Finish(w);
+        return rc;
+    }
+
+    /// <summary>Receives a value if one is there without waiting (Go's <c>select { case v
+    /// := &lt;-ch: default: }</c>); false otherwise, and false once the channel is closed and
+    /// drained.</summary>
+    /// <exception cref="ObjectDisposedException">The channel was released.</exception>
     public bool TryReceive(out T value) => TryReceive(out value, out bool ok) && ok;
 
-    /// <summary>Receives without waiting: true when the receive happened, with ok false
-    /// for the zero value of a closed, drained channel.</summary>
+    /// <summary>Receives without waiting (Go's <c>select { case v, ok := &lt;-ch: default:
+    /// }</c>): true when the receive happened, with ok false for the zero value of a closed,
+    /// drained channel.</summary>
+    /// <exception cref="ObjectDisposedException">The channel was released.</exception>
     public bool TryReceive(out T value, out bool ok)
     {
         T v = default;
@@ -244,28 +317,83 @@ public sealed unsafe class Chan<T> where T : unmanaged
         return true;
     }
 
-    /// <summary>Closes the channel: receivers drain the buffer, then get the zero value
-    /// with ok false; parked senders get <see cref="ChannelClosedException"/>.</summary>
+    /// <summary>Closes the channel (Go's <c>close(ch)</c>): receivers drain the buffer, then
+    /// get the zero value with ok false; parked senders get
+    /// <see cref="ChannelClosedException"/>. The same as <see cref="Writer"/>'s
+    /// TryComplete without an error.</summary>
     /// <exception cref="ChannelClosedException">It is already closed.</exception>
+    /// <exception cref="ObjectDisposedException">The channel was released.</exception>
     public void Close()
     {
-        sp_wakes w;
-        int err = sp_host_chan_close(Engine.Here, _handle, &w);
-        Engine.Finish(w);
+        int err = _adapter is { } adapter ? adapter.Close(null) : CloseCore();
         if (err == SP_ECLOSED)
             throw new ChannelClosedException("spindle: close of closed channel");
         SpindleError.ThrowIfChannelFailed(err);
     }
 
-    /// <summary>Receives until the channel is closed and drained (Go's <c>for v := range ch</c>).</summary>
-    public async IAsyncEnumerable<T> ReadAllAsync()
+    /// <summary>The engine's close: SP_OK, SP_ECLOSED or an error.</summary>
+    internal int CloseCore()
+    {
+        sp_wakes w;
+        int err = sp_host_chan_close(Engine.Here, _handle, &w);
+        Engine.Finish(w);
+        return err;
+    }
+
+    /// <summary>Receives until the channel is closed and drained (Go's <c>for v := range
+    /// ch</c>).</summary>
+    /// <param name="cancellationToken">Ends the enumeration with OperationCanceledException;
+    /// a receive it cancels takes no value.</param>
+    public async IAsyncEnumerable<T> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         while (true)
         {
-            (T value, bool ok) = await ReceiveOkAsync();
+            (T value, bool ok) = await ReceiveOkAsync(cancellationToken);
             if (!ok)
                 yield break;
             yield return value;
         }
+    }
+
+    private ChanReader<T>? _adapter;
+
+    /// <summary>This channel as a <see cref="System.Threading.Channels.ChannelReader{T}"/>,
+    /// for code written against System.Threading.Channels (the same object every time). It
+    /// keeps Go's semantics where the two differ: an unbuffered channel is a rendezvous, so
+    /// WaitToReadAsync receives the value it waits for (the sender's send completes then) and
+    /// keeps it for this reader's next TryRead or ReadAsync; Completion completes once the
+    /// channel is closed (Close, <see cref="Writer"/>'s TryComplete, or seen closed by a
+    /// read) and everything in it was read.</summary>
+    public System.Threading.Channels.ChannelReader<T> Reader => Adapter;
+
+    /// <summary>This channel as a <see cref="System.Threading.Channels.ChannelWriter{T}"/>
+    /// (the same object every time). TryWrite on an unbuffered channel succeeds only when a
+    /// receiver waits (a rendezvous); TryComplete is Go's close, and an error given to it
+    /// completes the reader's Completion with it; WaitToWriteAsync looks for room (a waiting
+    /// receiver, or space in the buffer) without sending and, with none, looks again every
+    /// millisecond: prefer WriteAsync, which parks until the value is taken.</summary>
+    public System.Threading.Channels.ChannelWriter<T> Writer => Adapter.Writer;
+
+    internal ChanReader<T> Adapter
+    {
+        get
+        {
+            ChanReader<T>? adapter = Volatile.Read(ref _adapter);
+            if (adapter is not null)
+                return adapter;
+            Interlocked.CompareExchange(ref _adapter, new ChanReader<T>(this), null);
+            return _adapter!;
+        }
+    }
+
+    /// <summary>The engine's snapshot of the queues (sp_host_chan_waiters): 1 when closed,
+    /// 0 when open, or an error.</summary>
+    internal int Waiters(out int senders, out int receivers)
+    {
+        int s, r;
+        int rc = sp_host_chan_waiters(_handle, &s, &r);
+        senders = s;
+        receivers = r;
+        return rc;
     }
 }

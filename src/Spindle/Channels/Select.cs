@@ -9,17 +9,18 @@ namespace Spindle;
 
 /// <summary>
 /// Go's select over any mix of sends and receives: add the cases (each call returns the
-/// case's index), then <see cref="WaitAsync()"/> (a goroutine or async code),
-/// <see cref="Wait"/> (a plain thread) or <see cref="Poll"/> (the default case: never
+/// case's index), then <see cref="WaitAsync(CancellationToken)"/> (a goroutine or async
+/// code), <see cref="Wait"/> (a plain thread) or <see cref="Poll"/> (the default case: never
 /// waits). Among several ready cases the choice is uniformly random (libspindle's select
 /// performs it, for every kind of caller). A null channel makes a case that is never ready.
-/// Received values are read with <see cref="Value{T}"/> and <see cref="Ok"/>. A Select can
-/// be run again with the same cases (reuse avoids allocation), one wait at a time;
-/// <see cref="Clear"/> starts a new set.
+/// A <see cref="CancellationToken"/> can be a case too (<see cref="Receive(CancellationToken)"/>,
+/// Go's <c>case &lt;-ctx.Done():</c>). Received values are read with <see cref="Value{T}"/>
+/// and <see cref="Ok"/>. A Select can be run again with the same cases (reuse avoids
+/// allocation), one wait at a time; <see cref="Clear"/> starts a new set.
 /// </summary>
 /// <example><code>
 /// var s = new Select();
-/// int got = s.Receive(results), late = s.Receive(Chan.After(TimeSpan.FromSeconds(1)));
+/// int got = s.Receive(results), done = s.Receive(cancellationToken);
 /// int i = await s.WaitAsync();
 /// if (i == got) Use(s.Value&lt;int&gt;(got));
 /// </code></example>
@@ -35,17 +36,42 @@ public sealed unsafe class Select
     private SelectParty? _party;
     private bool _lastOk;
     private int _lastChosen = -1;
+    /// <summary>The token cases, in the order they were added. Each is a nil-channel case
+    /// for the engine (never ready there): the token's callback cancels the parked party
+    /// and the wait answers with that case's index.</summary>
+    private readonly List<TokenCase> _tokens = [];
 
-    /// <summary>The number of cases.</summary>
+    /// <summary>The number of cases (<c>len(cases)</c> of Go's reflect.Select, whose case
+    /// list a Select is).</summary>
     public int Count => _cases.Count;
 
-    /// <summary>Adds a receive case; returns its index.</summary>
+    /// <summary>Adds a receive case (Go's <c>case v, ok := &lt;-ch:</c>); returns its index.
+    /// A null channel makes a case that is never ready (Go's nil channel).</summary>
+    /// <exception cref="InvalidOperationException">The select has the most cases it takes.</exception>
     public int Receive<T>(Chan<T>? channel) where T : unmanaged =>
         Add(channel, channel?.RawHandle ?? 0, isSend: false, default(T));
 
-    /// <summary>Adds a send case of value; returns its index.</summary>
+    /// <summary>Adds a send case of value (Go's <c>case ch &lt;- v:</c>); returns its index.
+    /// A null channel makes a case that is never ready.</summary>
+    /// <exception cref="InvalidOperationException">The select has the most cases it takes.</exception>
     public int Send<T>(Chan<T>? channel, T value) where T : unmanaged =>
         Add(channel, channel?.RawHandle ?? 0, isSend: true, value);
+
+    /// <summary>Adds a case that is ready once token is cancelled (Go's <c>case
+    /// &lt;-ctx.Done():</c>); returns its index. A wait that it ends performs no other case:
+    /// the waiter leaves every channel's queue. A token case already cancelled when a wait
+    /// or <see cref="Poll"/> starts is chosen at once, before any channel case is tried (the
+    /// first such case added; Go would choose at random among the ready cases, Spindle lets
+    /// a cancellation win, so that a cancelled wait never takes a value). Its
+    /// <see cref="Ok"/> is false. A token that can never be cancelled makes a case that is
+    /// never ready.</summary>
+    /// <exception cref="InvalidOperationException">The select has the most cases it takes.</exception>
+    public int Receive(CancellationToken token)
+    {
+        int index = Add<byte>(null, 0, isSend: false, 0);
+        _tokens.Add(new TokenCase(index, token));
+        return index;
+    }
 
     private int Add<T>(object? channel, ulong handle, bool isSend, T value) where T : unmanaged
     {
@@ -58,21 +84,39 @@ public sealed unsafe class Select
         return _cases.Count - 1;
     }
 
-    /// <summary>Removes every case.</summary>
+    /// <summary>Removes every case (a new case list for Go's reflect.Select).</summary>
     public void Clear()
     {
         _cases.Clear();
+        _tokens.Clear();
         _nativeStale = true;
     }
 
     internal void RemoveLast()
     {
         _cases.RemoveAt(_cases.Count - 1);
+        if (_tokens.Count > 0 && _tokens[^1].Index == _cases.Count)
+            _tokens.RemoveAt(_tokens.Count - 1);
         _nativeStale = true;
     }
 
+    /// <summary>The first token case whose token is cancelled, or -1.</summary>
+    private int FirstCancelled()
+    {
+        foreach (TokenCase t in _tokens)
+            if (t.Token.IsCancellationRequested)
+                return t.Index;
+        return -1;
+    }
+
+    /// <summary>The cases the engine is given: at least one (a nil case for an empty
+    /// select), so that a party parked on no case is still armed, and can be cancelled.</summary>
+    private int NativeCount => Math.Max(_cases.Count, 1);
+
     /// <summary>The value a receive case got, after it was chosen (the zero value when
-    /// its channel was closed).</summary>
+    /// its channel was closed): Go's <c>v</c> in <c>case v := &lt;-ch:</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">There is no such case.</exception>
+    /// <exception cref="ArgumentException">The case does not hold a T.</exception>
     public T Value<T>(int caseIndex) where T : unmanaged
     {
         byte[] storage = _cases[caseIndex].Storage;
@@ -81,8 +125,9 @@ public sealed unsafe class Select
         return MemoryMarshal.Read<T>(storage);
     }
 
-    /// <summary>Whether the chosen receive case got a sent value (false: its channel was
-    /// closed and drained).</summary>
+    /// <summary>Whether the chosen receive case got a sent value (Go's <c>ok</c> in <c>case
+    /// v, ok := &lt;-ch:</c>; false: its channel was closed and drained, or it is a token
+    /// case).</summary>
     public bool Ok(int caseIndex) => caseIndex == _lastChosen && _lastOk;
 
     /// <summary>The cases as libspindle reads them, rebuilt when they changed.</summary>
@@ -110,6 +155,8 @@ public sealed unsafe class Select
                 ok = c.IsSend ? null : _okSlot,
             };
         }
+        if (n == 0)
+            _native[0] = new sp_case { ch = 0, dir = SP_RECV };
         _nativeStale = false;
         return _native;
     }
@@ -137,15 +184,20 @@ public sealed unsafe class Select
         return chosen;
     }
 
-    /// <summary>Performs a ready case if there is one; -1 otherwise (Go's default case).</summary>
+    /// <summary>Performs a ready case if there is one; -1 otherwise (Go's <c>default:</c>
+    /// case). A token case already cancelled is chosen first.</summary>
     /// <exception cref="ChannelClosedException">The case chosen is a send on a closed channel.</exception>
+    /// <exception cref="ObjectDisposedException">A case's channel was released.</exception>
     public int Poll()
     {
+        int cancelled = FirstCancelled();
+        if (cancelled >= 0)
+            return Finish(cancelled, SP_OK, false);
         sp_case* cases = Native();
-        int n = _cases.Count, chosen;
+        int chosen;
         bool ok = false;
         sp_wakes w;
-        int rc = sp_host_select(Engine.Here, cases, n, false, &chosen, null, &w);
+        int rc = sp_host_select(Engine.Here, cases, NativeCount, false, &chosen, null, &w);
         Engine.Finish(w);
         if (rc == SP_WOULD_BLOCK)
             return -1;
@@ -155,89 +207,186 @@ public sealed unsafe class Select
         return Finish(chosen, rc, ok);
     }
 
-    /// <summary>Blocks the calling thread until a case is performed; returns its index.
-    /// For plain threads (refused on a worker thread); in a goroutine use
-    /// <see cref="WaitAsync()"/>.</summary>
+    /// <summary>Blocks the calling thread until a case is performed; returns its index (Go's
+    /// <c>select</c>). For plain threads (refused on a worker thread); in a goroutine use
+    /// <see cref="WaitAsync(CancellationToken)"/>.</summary>
+    /// <param name="cancellationToken">Ends the wait: no case is performed, and the waiter
+    /// leaves every queue. A token already cancelled performs none even when one is
+    /// ready.</param>
+    /// <exception cref="OperationCanceledException">cancellationToken was cancelled before a
+    /// case was performed.</exception>
+    /// <exception cref="ChannelClosedException">The case chosen is a send on a closed channel.</exception>
+    /// <exception cref="ObjectDisposedException">A case's channel was released.</exception>
     /// <exception cref="InvalidOperationException">Called on a worker thread.</exception>
-    public int Wait()
+    public int Wait(CancellationToken cancellationToken = default)
     {
         if (Machine.CurrentMachine is not null)
             throw new InvalidOperationException("spindle: Select.Wait would block a worker thread; in a goroutine use WaitAsync");
+        cancellationToken.ThrowIfCancellationRequested();
+        int cancelled = FirstCancelled();
+        if (cancelled >= 0)
+            return Finish(cancelled, SP_OK, false);
         sp_case* cases = Native();
-        int n = _cases.Count, chosen;
+        int n = NativeCount, chosen;
         SelectParty p = PartyFor(n);
-        p.ReadyForThread(n);
+        p.ReadyForThread(this, n);
         sp_wakes w;
         int rc = sp_host_select(null, cases, n, true, &chosen, p.Party, &w);
         Engine.Finish(w);
-        bool ok = p.Party->ok != 0;
+        Outcome outcome = p.WaitThread(rc, cancellationToken);
         if (rc == SP_PARKED)
-        {
-            rc = sp_party_wait(p.Party);
             chosen = p.Party->chosen;
-            ok = p.Party->ok != 0;
-        }
+        bool ok = p.Party->ok != 0;
         GC.KeepAlive(this);
-        return Finish(chosen, rc, ok);
+        return p.End(outcome, chosen, ok);
     }
 
-    /// <summary>Waits until a case is performed and returns its index; in a managed
-    /// goroutine, waiting parks the goroutine.</summary>
-    public ValueTask<int> WaitAsync()
+    /// <summary>Waits until a case is performed and returns its index (Go's
+    /// <c>select</c>); in a managed goroutine, waiting parks the goroutine.</summary>
+    /// <param name="cancellationToken">Ends the wait: no case is performed, and the waiter
+    /// leaves every queue. A token already cancelled performs none, and nothing parks, even
+    /// when a case is ready (a token case, <see cref="Receive(CancellationToken)"/>, is the
+    /// way to have the cancellation as a case instead).</param>
+    /// <exception cref="OperationCanceledException">cancellationToken was cancelled before a
+    /// case was performed (the exception carries the token).</exception>
+    /// <exception cref="ChannelClosedException">The case chosen is a send on a closed channel.</exception>
+    /// <exception cref="ObjectDisposedException">A case's channel was released.</exception>
+    public ValueTask<int> WaitAsync(CancellationToken cancellationToken = default)
     {
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        int cancelled = FirstCancelled();
+        if (cancelled >= 0)
+            return ValueTask.FromResult(Finish(cancelled, SP_OK, false));
         sp_case* cases = Native();
-        int n = _cases.Count, chosen;
+        int n = NativeCount, chosen;
         SelectParty p = PartyFor(n);
         p.Begin(this, n);
         sp_wakes w;
         int rc = sp_host_select(p.Here, cases, n, true, &chosen, p.Party, &w);
         Engine.Finish(w);
-        return p.Answer(rc, chosen, n);
+        return p.Answer(rc, chosen, _cases.Count, cancellationToken);
     }
 
-    /// <summary>Like <see cref="WaitAsync()"/> with one more case, a timer: returns -1 if
-    /// nothing was ready within timeout. <see cref="Timeout.InfiniteTimeSpan"/> waits
-    /// without one.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">timeout is negative (other than
-    /// infinite) beyond what nanoseconds in an int64 hold.</exception>
-    public ValueTask<int> WaitAsync(TimeSpan timeout)
+    /// <summary>Like <see cref="WaitAsync(CancellationToken)"/> with one more case, a timer
+    /// (Go's <c>case &lt;-time.After(timeout):</c>): returns -1 if nothing was ready within
+    /// timeout. <see cref="Timeout.InfiniteTimeSpan"/> waits without one.</summary>
+    /// <param name="timeout">How long to wait.</param>
+    /// <param name="cancellationToken">Ends the wait as for
+    /// <see cref="WaitAsync(CancellationToken)"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">timeout is beyond what nanoseconds in
+    /// an int64 hold.</exception>
+    /// <exception cref="OperationCanceledException">cancellationToken was cancelled before a
+    /// case was performed.</exception>
+    public ValueTask<int> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         if (timeout == Timeout.InfiniteTimeSpan)
-            return WaitAsync();
+            return WaitAsync(cancellationToken);
         Durations.Check(timeout, nameof(timeout));
-        return SelectTimeout.Wait(this, Receive(Chan.After(timeout)));
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        return SelectTimeout.Wait(this, Receive(Chan.After(timeout)), cancellationToken);
+    }
+
+    /// <summary>A token case: what its callback needs to cancel the parked party.</summary>
+    private sealed class TokenCase(int index, CancellationToken token)
+    {
+        public readonly int Index = index;
+        public readonly CancellationToken Token = token;
+        public SelectParty? Party;
+        public CancellationTokenRegistration Registration;
+
+        public static readonly Action<object?> Fire = static c =>
+        {
+            var t = (TokenCase)c!;
+            t.Party?.Cancel(t.Index);
+        };
     }
 
     /// <summary>A select's party: managed (a ValueTask) or a thread's, one wait at a time.</summary>
     private sealed class SelectParty(int cases) : AsyncParty(cases, 0), IValueTaskSource<int>
     {
         private Select? _owner;
+        /// <summary>The wait is a plain thread's (Wait), not a ValueTask's.</summary>
+        private bool _threadWait;
 
         public void Begin(Select owner, int n)
         {
             Begin(Machine.CurrentMachine, n, owner);
             _owner = owner;
+            _threadWait = false;
         }
 
-        public void ReadyForThread(int n) => Prepare(SP_PARTY_THREAD, n);
-
-        public ValueTask<int> Answer(int rc, int chosen, int n)
+        public void ReadyForThread(Select owner, int n)
         {
-            if (Parked(rc, n == 0 ? WaitReason.SelectNoCases : n == 1 ? WaitReason.ChanReceive : WaitReason.Select))
+            Prepare(SP_PARTY_THREAD, n);
+            _owner = owner;
+            _threadWait = true;
+        }
+
+        /// <summary>A thread's wait has no ValueTask to complete: sp_party_cancel woke the
+        /// thread, which reads the outcome itself.</summary>
+        protected override void Cancelled()
+        {
+            if (!_threadWait)
+                base.Cancelled();
+        }
+
+        public new Outcome WaitThread(int rc, CancellationToken token) => base.WaitThread(rc, token);
+
+        protected override bool WatchCases()
+        {
+            List<TokenCase> tokens = _owner!._tokens;
+            foreach (TokenCase t in tokens)
+            {
+                t.Party = this;
+                if (t.Token.CanBeCanceled)
+                    t.Registration = t.Token.UnsafeRegister(TokenCase.Fire, t);
+            }
+            return tokens.Count > 0;
+        }
+
+        protected override int CancelledCase()
+        {
+            int index = _owner!.FirstCancelled();
+            return index >= 0 ? index : NotCancelled;
+        }
+
+        protected override void EndCaseWatch()
+        {
+            foreach (TokenCase t in _owner!._tokens)
+            {
+                t.Registration.Dispose();
+                t.Registration = default;
+                t.Party = null;
+            }
+        }
+
+        public ValueTask<int> Answer(int rc, int chosen, int n, CancellationToken token)
+        {
+            if (Parked(rc, n == 0 ? WaitReason.SelectNoCases : n == 1 ? WaitReason.ChanReceive : WaitReason.Select, token))
                 return new ValueTask<int>(this, Version);
-            Select owner = _owner!;
             bool ok = Party->ok != 0;
-            _owner = null;
             G = null;
             Keep = null;
             try
             {
-                return ValueTask.FromResult(owner.Finish(chosen, rc, ok));
+                return ValueTask.FromResult(End(new Outcome(rc, NotCancelled, token), chosen, ok));
             }
             catch (Exception e)
             {
                 return ValueTask.FromException<int>(e);
             }
+        }
+
+        /// <summary>The wait's answer: a token case's index, the case performed, or what it
+        /// failed with.</summary>
+        public int End(in Outcome outcome, int chosen, bool ok)
+        {
+            Select owner = _owner!;
+            _owner = null;
+            outcome.ThrowIfCancelled();
+            return outcome.TokenCase >= 0 ? owner.Finish(outcome.TokenCase, SP_OK, false) : owner.Finish(chosen, outcome.Result, ok);
         }
 
         protected override void Completed()
@@ -248,23 +397,21 @@ public sealed unsafe class Select
 
         public int GetResult(short token)
         {
-            int result = TakeResult(token);
-            Select owner = _owner!;
-            _owner = null;
-            return owner.Finish(Party->chosen, result, Party->ok != 0);
+            Outcome outcome = TakeResult(token);
+            return End(outcome, Party->chosen, Party->ok != 0);
         }
     }
 }
 
-/// <summary>The await of <see cref="Select.WaitAsync(TimeSpan)"/> (async code cannot live
-/// in Select's unsafe context).</summary>
+/// <summary>The await of <see cref="Select.WaitAsync(TimeSpan, CancellationToken)"/> (async
+/// code cannot live in Select's unsafe context).</summary>
 internal static class SelectTimeout
 {
-    public static async ValueTask<int> Wait(Select s, int timer)
+    public static async ValueTask<int> Wait(Select s, int timer, CancellationToken cancellationToken)
     {
         try
         {
-            int chosen = await s.WaitAsync();
+            int chosen = await s.WaitAsync(cancellationToken);
             return chosen == timer ? -1 : chosen;
         }
         finally

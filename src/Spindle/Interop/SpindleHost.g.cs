@@ -224,6 +224,131 @@ internal unsafe struct sp_waiter
     public int is_send;
 }
 
+/// <summary>
+/// One record: 32 bytes.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct sp_trace_record
+{
+    /// <summary>
+    /// The counter when it happened (a switch: when b began to run).
+    /// </summary>
+    public ulong ticks;
+    /// <summary>
+    /// Goroutine ids and such, per kind.
+    /// </summary>
+    public long a;
+    public long b;
+    /// <summary>
+    /// SP_TRACE_* kind.
+    /// </summary>
+    public byte kind;
+    /// <summary>
+    /// Per kind (a switch: SP_TRACE_YIELD ...).
+    /// </summary>
+    public byte why;
+    /// <summary>
+    /// SP_WAIT_* of a switch or block whose goroutine parked.
+    /// </summary>
+    public byte wait_reason;
+    /// <summary>
+    /// SP_TRACE_F_*.
+    /// </summary>
+    public byte flags;
+    /// <summary>
+    /// The processor the thread held (-1: none, or not told).
+    /// </summary>
+    public int processor;
+}
+
+/// <summary>
+/// The record after each SP_TRACE_SWITCH: its parts. kind, flags and
+/// processor sit where a record has them.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct sp_trace_parts
+{
+    public fixed uint ticks[5];
+    public uint reserved;
+    public byte kind;
+    public byte why;
+    public byte wait_reason;
+    public byte flags;
+    public int processor;
+}
+
+/// <summary>
+/// A batch of one thread&apos;s records.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct sp_trace_batch
+{
+    /// <summary>
+    /// 1, 2, ... in the order batches were published since sp_trace_start.
+    /// </summary>
+    public ulong seq;
+    /// <summary>
+    /// Records the thread dropped, finding no free batch, before this one.
+    /// </summary>
+    public ulong dropped_before;
+    /// <summary>
+    /// ticks_per_second, origin_ticks and origin_ns turn a record&apos;s ticks into
+    /// sp_clock_now nanoseconds: origin_ns + (ticks - origin_ticks) * 1e9 /
+    /// ticks_per_second. The rate is refined as the trace goes on.
+    /// </summary>
+    public ulong ticks_per_second;
+    public ulong origin_ticks;
+    public long origin_ns;
+    /// <summary>
+    /// The writing thread&apos;s number in this trace (1, 2, ...).
+    /// </summary>
+    public uint thread;
+    /// <summary>
+    /// Records used.
+    /// </summary>
+    public uint count;
+    public sp_trace_batch* next;
+    /// <summary>
+    /// Its records, in the same block of memory right after the batch.
+    /// </summary>
+    public sp_trace_record* records;
+}
+
+/// <summary>
+/// What sp_trace_get_stats reports.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct sp_trace_stats
+{
+    /// <summary>
+    /// records written (a switch with its parts counts once)
+    /// </summary>
+    public ulong records;
+    /// <summary>
+    /// records dropped for want of a free batch
+    /// </summary>
+    public ulong dropped;
+    /// <summary>
+    /// flight recorder: old batches reused
+    /// </summary>
+    public ulong overwritten_batches;
+    public ulong published_batches;
+    public ulong ticks_per_second;
+    /// <summary>
+    /// What one traced direct switch adds to the switch path (its two
+    /// stamps and its record), in ticks, measured when the trace started.
+    /// </summary>
+    public ulong stamp_ticks;
+    public long buffer_bytes;
+    public int active;
+    public int flight;
+    /// <summary>
+    /// 0 in a libspindle built with SPINDLE_TRACE=0 (the tracer compiled out).
+    /// </summary>
+    public int compiled;
+    public int reserved;
+}
+
 /// <summary>The functions and constants of spindle_host.h.</summary>
 internal static unsafe partial class SpindleHost
 {
@@ -428,6 +553,181 @@ internal static unsafe partial class SpindleHost
     public const int SP_HANDLE_WAIT_GROUP = 3;
 
     /// <summary>
+    /// a left its thread and b ran next; a 0: the thread came from idle (or
+    /// from no goroutine), b 0: the switch ended in the host with nothing to
+    /// run. ticks: when b began to run. Followed by its SP_TRACE_PARTS.
+    /// </summary>
+    public const int SP_TRACE_SWITCH = 1;
+
+    /// <summary>
+    /// The parts of the switch before it (sp_trace_parts).
+    /// </summary>
+    public const int SP_TRACE_PARTS = 2;
+
+    /// <summary>
+    /// a was created by b (0: by the host or a thread).
+    /// </summary>
+    public const int SP_TRACE_CREATE = 3;
+
+    /// <summary>
+    /// a finished.
+    /// </summary>
+    public const int SP_TRACE_EXIT = 4;
+
+    /// <summary>
+    /// a parked on object b (a handle; 0: several, or none), wait_reason why.
+    /// </summary>
+    public const int SP_TRACE_BLOCK = 5;
+
+    /// <summary>
+    /// a was made runnable by b (0: the host, a timer or a thread).
+    /// </summary>
+    public const int SP_TRACE_UNBLOCK = 6;
+
+    /// <summary>
+    /// The thread has nothing to run and parks.
+    /// </summary>
+    public const int SP_TRACE_IDLE = 7;
+
+    /// <summary>
+    /// The thread looks for work (steals, runs other processors&apos; timers).
+    /// </summary>
+    public const int SP_TRACE_SPIN = 8;
+
+    /// <summary>
+    /// a enters (why 1) or leaves (why 0) a blocking call.
+    /// </summary>
+    public const int SP_TRACE_BLOCKING = 9;
+
+    /// <summary>
+    /// a&apos;s stack grew by a segment of b bytes (a 0: not known).
+    /// </summary>
+    public const int SP_TRACE_STACK = 10;
+
+    /// <summary>
+    /// The thread holds processor a from now on (-1: none).
+    /// </summary>
+    public const int SP_TRACE_PROC = 11;
+
+    /// <summary>
+    /// a yield (sp_gosched, Yield)
+    /// </summary>
+    public const int SP_TRACE_YIELD = 1;
+
+    /// <summary>
+    /// it parked (wait_reason says on what)
+    /// </summary>
+    public const int SP_TRACE_PARKED = 2;
+
+    /// <summary>
+    /// it finished
+    /// </summary>
+    public const int SP_TRACE_EXITED = 3;
+
+    /// <summary>
+    /// a runtime call the host served (a == b when it goes on)
+    /// </summary>
+    public const int SP_TRACE_CALL = 4;
+
+    /// <summary>
+    /// the run loop stopped (budget spent, a full ring)
+    /// </summary>
+    public const int SP_TRACE_STOPPED = 5;
+
+    /// <summary>
+    /// a managed goroutine&apos;s step ended
+    /// </summary>
+    public const int SP_TRACE_STEP = 6;
+
+    /// <summary>
+    /// The goroutine landed where nothing stamps (a runtime call&apos;s return, a
+    /// first run): the switch ends at its resume, the restore not timed.
+    /// </summary>
+    public const int SP_TRACE_F_RESTORE_UNTIMED = 1;
+
+    /// <summary>
+    /// A part was longer than 2^32 ticks and holds that.
+    /// </summary>
+    public const int SP_TRACE_F_SATURATED = 2;
+
+    /// <summary>
+    /// Straight from one goroutine to the next (a direct switch).
+    /// </summary>
+    public const int SP_TRACE_F_DIRECT = 4;
+
+    /// <summary>
+    /// Through the run loop on the thread&apos;s own stack.
+    /// </summary>
+    public const int SP_TRACE_F_VIA_LOOP = 8;
+
+    /// <summary>
+    /// Through the host (the managed scheduler).
+    /// </summary>
+    public const int SP_TRACE_F_VIA_HOST = 16;
+
+    /// <summary>
+    /// saving and restoring registers, switching stacks
+    /// </summary>
+    public const int SP_TRACE_PART_SAVE_RESTORE = 0;
+
+    /// <summary>
+    /// the run loop&apos;s work: queues, timers, picking the next
+    /// </summary>
+    public const int SP_TRACE_PART_DECISION = 1;
+
+    /// <summary>
+    /// the run loop&apos;s return into the host (native to managed)
+    /// </summary>
+    public const int SP_TRACE_PART_TO_HOST = 2;
+
+    /// <summary>
+    /// the host&apos;s scheduler work
+    /// </summary>
+    public const int SP_TRACE_PART_HOST = 3;
+
+    /// <summary>
+    /// the host&apos;s call into the run loop (managed to native)
+    /// </summary>
+    public const int SP_TRACE_PART_FROM_HOST = 4;
+
+    public const int SP_TRACE_PART_COUNT = 5;
+
+    /// <summary>
+    /// back in the host from sp_runq_run
+    /// </summary>
+    public const int SP_TRACE_MARK_HOST_IN = 1;
+
+    /// <summary>
+    /// about to call sp_runq_run
+    /// </summary>
+    public const int SP_TRACE_MARK_HOST_OUT = 2;
+
+    /// <summary>
+    /// the worker parks: nothing to run
+    /// </summary>
+    public const int SP_TRACE_MARK_IDLE = 3;
+
+    /// <summary>
+    /// the worker looks for work
+    /// </summary>
+    public const int SP_TRACE_MARK_SPIN = 4;
+
+    /// <summary>
+    /// the worker holds processor a (-1: none)
+    /// </summary>
+    public const int SP_TRACE_MARK_PROCESSOR = 5;
+
+    /// <summary>
+    /// a managed goroutine a&apos;s step begins
+    /// </summary>
+    public const int SP_TRACE_MARK_RUN_MANAGED = 6;
+
+    /// <summary>
+    /// managed goroutine a&apos;s step ended (b: SP_TRACE_YIELD ...)
+    /// </summary>
+    public const int SP_TRACE_MARK_STEP_END = 7;
+
+    /// <summary>
     /// Slots in a run queue&apos;s ring (runnext not counted).
     /// </summary>
     public const ulong SP_RUNQ_CAPACITY = 256UL;
@@ -443,6 +743,18 @@ internal static unsafe partial class SpindleHost
     /// libspindle&apos;s; the host only gives it room).
     /// </summary>
     public const ulong SP_TIMER_BYTES = 64UL;
+
+    /// <summary>
+    /// Records in a batch: its records are at most 56 KiB, so a batch leaves
+    /// in one EventSource event under ETW&apos;s and EventPipe&apos;s 64 KiB limit.
+    /// </summary>
+    public const ulong SP_TRACE_BATCH_RECORDS = 1792UL;
+
+    /// <summary>
+    /// The memory one batch takes, its records included: a trace&apos;s buffer holds
+    /// buffer_bytes / SP_TRACE_BATCH_BYTES of them.
+    /// </summary>
+    public const ulong SP_TRACE_BATCH_BYTES = 57408UL;
 
     /// <summary>
     /// Makes an empty run queue whose status word is 0. Errors: SP_EINVAL
@@ -524,6 +836,14 @@ internal static unsafe partial class SpindleHost
     [LibraryImport(LibraryName)]
     [SuppressGCTransition]
     public static partial int sp_runq_take_half(sp_runq* q, sp_g** @out, int capacity);
+
+    /// <summary>
+    /// How many goroutines q holds, runnext included (a snapshot, for the
+    /// meter). 0 for NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial int sp_runq_length(sp_runq* q);
 
     /// <summary>
     /// Whether q holds nothing, runnext included (a snapshot). true for NULL.
@@ -848,6 +1168,18 @@ internal static unsafe partial class SpindleHost
     public static partial int sp_host_chan_elem_size(ulong ch);
 
     /// <summary>
+    /// A snapshot of ch&apos;s queues: how many waiters its senders and receivers
+    /// have in them (either pointer may be NULL). Returns 1 when ch is closed,
+    /// 0 when open, or an error (SP_EINVAL, SP_ESTALE). A waiter whose select
+    /// was just completed elsewhere may still be counted until its party is
+    /// finished. For the host&apos;s writer that waits for room, and for tests that
+    /// nothing is left queued.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial int sp_host_chan_waiters(ulong ch, int* senders, int* receivers);
+
+    /// <summary>
     /// sp_select for a host party: with block false, the default case. The case
     /// performed goes to *chosen (ncases for the default).
     /// </summary>
@@ -1011,4 +1343,90 @@ internal static unsafe partial class SpindleHost
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial void sp_host_commit_park(sp_g* g, sp_request* req);
+
+    /// <summary>
+    /// The stack memory coroutines hold now, over every thread: bytes of
+    /// segments (segmented stacks), usable bytes of reserved stacks (address
+    /// space: their pages are committed as they are touched), and how many
+    /// segments running stacks have grown by, ever. Any out pointer may be
+    /// NULL. A snapshot, summed when read.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial void sp_stack_stats(long* segmented, long* reserved, long* grown);
+
+    /// <summary>
+    /// Starts a trace with about buffer_bytes of batches (at least one); flight
+    /// 1 for the flight recorder. Errors: SP_EINVAL, SP_ESTATE (a trace is
+    /// running or was not released), SP_ENOMEM, SP_ENOTSUP (compiled out).
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_trace_start(long buffer_bytes, int flight);
+
+    /// <summary>
+    /// Stops recording: every thread&apos;s batch in progress is published, and the
+    /// published batches wait to be taken. SP_ESTATE when none runs.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_trace_stop();
+
+    /// <summary>
+    /// Takes the oldest published batch, or NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial sp_trace_batch* sp_trace_take();
+
+    /// <summary>
+    /// Gives a batch that was taken back to the pool.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial void sp_trace_give(sp_trace_batch* b);
+
+    /// <summary>
+    /// Frees the batches of a stopped trace, and zeroes its counts
+    /// (sp_trace_get_stats); every batch taken must have been given back.
+    /// SP_ESTATE while one runs, or when there is none.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial int sp_trace_release();
+
+    /// <summary>
+    /// The trace&apos;s counts.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial void sp_trace_get_stats(sp_trace_stats* @out);
+
+    /// <summary>
+    /// The word that is nonzero while a trace runs, for a host that looks before
+    /// it calls. Never NULL.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial int* sp_trace_active_word();
+
+    /// <summary>
+    /// The counter records are stamped with.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial ulong sp_trace_now();
+
+    /// <summary>
+    /// Tells the tracer what the calling thread does (SP_TRACE_MARK_*); nothing
+    /// while no trace runs.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial void sp_trace_mark(int mark, long a, long b);
+
+    /// <summary>
+    /// Writes one record of kind (SP_TRACE_CREATE ...) for the host; nothing
+    /// while no trace runs.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    public static partial void sp_trace_record_event(int kind, long a, long b, int why, int wait_reason);
 }

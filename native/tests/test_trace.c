@@ -1,0 +1,221 @@
+/* The switch tracer, natively (trace.c): the benchmarks' ping-pong under the
+   test harness with a trace running, a buffer too small for the trace (its
+   drops counted), and the flight recorder (the newest batches kept). Runs in
+   every build: natively, under valgrind and ASan, on AArch64 under qemu and
+   on Win64 under wine. */
+#include "channel_workloads.h"
+#include "check.h"
+#include "harness.h"
+
+#include <string.h>
+
+/* What a trace's batches held. */
+typedef struct tally {
+    int64_t batches, records, switches, between_goroutines, creates, exits, blocks, unblocks;
+    int64_t parts_missing, parts_bad, too_long, zero_cost, dropped_before;
+    uint64_t first_seq, last_seq, seq_gaps;
+} tally;
+
+/* Takes every published batch, checks each switch's parts against the
+   whole, and gives the batches back. */
+static void drain(tally *t, uint64_t ticks_per_second)
+{
+    memset(t, 0, sizeof *t);
+    uint64_t one_second = ticks_per_second;
+    for (sp_trace_batch *b = sp_trace_take(); b != NULL; b = sp_trace_take()) {
+        if (t->batches == 0)
+            t->first_seq = b->seq;
+        else if (b->seq != t->last_seq + 1)
+            t->seq_gaps++;
+        t->last_seq = b->seq;
+        t->batches++;
+        t->dropped_before += (int64_t)b->dropped_before;
+        CHECK(b->count <= SP_TRACE_BATCH_RECORDS);
+        CHECK(b->ticks_per_second > 0);
+        for (uint32_t i = 0; i < b->count; i++) {
+            const sp_trace_record *r = &b->records[i];
+            t->records++;
+            switch (r->kind) {
+            case SP_TRACE_SWITCH: {
+                t->switches++;
+                if (r->a != 0 && r->b != 0 && r->a != r->b)
+                    t->between_goroutines++;
+                if (i + 1 >= b->count || b->records[i + 1].kind != SP_TRACE_PARTS) {
+                    t->parts_missing++;
+                    break;
+                }
+                const sp_trace_parts *p = (const sp_trace_parts *)&b->records[++i];
+                uint64_t sum = 0;
+                for (int k = 0; k < SP_TRACE_PART_COUNT; k++)
+                    sum += p->ticks[k];
+                if (p->flags != r->flags || p->processor != r->processor)
+                    t->parts_bad++;
+                if (sum > one_second)
+                    t->too_long++;
+                if (sum == 0)
+                    t->zero_cost++;
+                break;
+            }
+            case SP_TRACE_PARTS:
+                t->parts_bad++; /* a parts record with no switch before it */
+                break;
+            case SP_TRACE_CREATE: t->creates++; break;
+            case SP_TRACE_EXIT: t->exits++; break;
+            case SP_TRACE_BLOCK: t->blocks++; break;
+            case SP_TRACE_UNBLOCK: t->unblocks++; break;
+            default: break;
+            }
+        }
+        sp_trace_give(b);
+    }
+}
+
+static void pingpong(void *p)
+{
+    int64_t *io = p;
+    io[1] = wl_pingpong(io[0]);
+}
+
+static int64_t rounds(void) { return getenv("SPINDLE_TEST_VALGRIND") != NULL ? 2000 : 20000; }
+
+/* A ping-pong on one processor: two switches a round trip, each with its
+   parts; the blocks and unblocks that cause them; nothing dropped. */
+static void test_pingpong_is_traced(void)
+{
+    int64_t seg0, res0, grown0;
+    sp_stack_stats(&seg0, &res0, &grown0);
+    sp_trace_stats s;
+    sp_trace_get_stats(&s);
+    CHECK_EQ(s.compiled, 1);
+    CHECK_EQ(s.active, 0);
+    CHECK_EQ(sp_trace_start(64 << 20, 0), SP_OK);
+    CHECK_EQ(sp_trace_start(64 << 20, 0), SP_ESTATE); /* one at a time */
+    CHECK_EQ(*sp_trace_active_word(), 1);
+    int64_t io[2] = { rounds(), 0 };
+    CHECK_EQ(harness_run(pingpong, io, 1), 0);
+    CHECK_EQ(io[1], rounds());
+    /* Every goroutine's stack went back: the counts are what they were. */
+    int64_t seg1, res1, grown1;
+    sp_stack_stats(&seg1, &res1, &grown1);
+    CHECK_EQ(seg1, seg0);
+    CHECK_EQ(res1, res0);
+    CHECK(grown1 >= grown0);
+    sp_stack_stats(NULL, NULL, NULL);
+    CHECK_EQ(sp_trace_stop(), SP_OK);
+    CHECK_EQ(sp_trace_stop(), SP_ESTATE);
+    sp_trace_get_stats(&s);
+    tally t;
+    drain(&t, s.ticks_per_second);
+    CHECK_EQ(sp_trace_release(), SP_OK);
+    CHECK_EQ(s.dropped, 0);
+    CHECK_EQ(t.dropped_before, 0);
+    CHECK_EQ(t.seq_gaps, 0);
+    CHECK_EQ(t.first_seq, 1);
+    CHECK_EQ((int64_t)t.last_seq, t.batches);
+    CHECK(t.batches >= 1);
+    CHECK_EQ(t.parts_missing, 0);
+    CHECK_EQ(t.parts_bad, 0);
+    CHECK_EQ(t.too_long, 0);
+#if defined(__x86_64__) && !defined(_WIN32)
+    CHECK_EQ(t.zero_cost, 0); /* rdtsc: every switch takes ticks (not so with a coarser counter) */
+#endif
+    /* Two switches a round trip, and a few to start and end. */
+    CHECK(t.between_goroutines >= 2 * rounds());
+    CHECK(t.between_goroutines <= 2 * rounds() + 16);
+    CHECK(t.blocks >= 2 * rounds());
+    CHECK(t.unblocks >= 2 * rounds());
+    CHECK(t.creates >= 1); /* the ponger, spawned in the loop */
+    CHECK(t.exits >= 1);
+    CHECK(s.stamp_ticks > 0);
+    CHECK(s.ticks_per_second > 0);
+    if (t.between_goroutines < 2 * rounds() || t.between_goroutines > 2 * rounds() + 16)
+        fprintf(stderr, "switches between goroutines: %lld for %lld rounds\n", (long long)t.between_goroutines,
+                (long long)rounds());
+}
+
+/* On two processors the goroutines move between threads: every switch still
+   has its parts, and the batches their numbers. */
+static void test_two_processors(void)
+{
+    CHECK_EQ(sp_trace_start(64 << 20, 0), SP_OK);
+    int64_t io[2] = { rounds(), 0 };
+    CHECK_EQ(harness_run(pingpong, io, 2), 0);
+    CHECK_EQ(io[1], rounds());
+    CHECK_EQ(sp_trace_stop(), SP_OK);
+    sp_trace_stats s;
+    sp_trace_get_stats(&s);
+    tally t;
+    drain(&t, s.ticks_per_second);
+    CHECK_EQ(sp_trace_release(), SP_OK);
+    CHECK_EQ(t.parts_missing, 0);
+    CHECK_EQ(t.parts_bad, 0);
+    CHECK_EQ(t.too_long, 0);
+    CHECK_EQ(t.seq_gaps, 0);
+    CHECK(t.switches > 0);
+}
+
+/* One batch for every thread: the records that find none are dropped and
+   counted, never lost silently. */
+static void test_tiny_buffer_drops_and_counts(void)
+{
+    CHECK_EQ(sp_trace_start(SP_TRACE_BATCH_BYTES, 0), SP_OK);
+    int64_t io[2] = { rounds(), 0 };
+    CHECK_EQ(harness_run(pingpong, io, 1), 0);
+    CHECK_EQ(sp_trace_stop(), SP_OK);
+    sp_trace_stats s;
+    sp_trace_get_stats(&s);
+    tally t;
+    drain(&t, s.ticks_per_second);
+    CHECK_EQ(sp_trace_release(), SP_OK);
+    CHECK(s.dropped > 0);
+    CHECK(s.records > 0);
+    /* What was kept and what was dropped make up every record written. */
+    CHECK(t.batches >= 1);
+    CHECK(t.records <= SP_TRACE_BATCH_RECORDS * t.batches);
+    CHECK(t.between_goroutines + (int64_t)s.dropped >= 2 * rounds());
+}
+
+/* The flight recorder keeps the newest batches, reusing the oldest. */
+static void test_flight_recorder_keeps_the_last(void)
+{
+    CHECK_EQ(sp_trace_start(4 * SP_TRACE_BATCH_BYTES, 1), SP_OK);
+    int64_t io[2] = { rounds(), 0 };
+    CHECK_EQ(harness_run(pingpong, io, 1), 0);
+    CHECK_EQ(sp_trace_stop(), SP_OK);
+    sp_trace_stats s;
+    sp_trace_get_stats(&s);
+    tally t;
+    drain(&t, s.ticks_per_second);
+    CHECK_EQ(sp_trace_release(), SP_OK);
+    CHECK_EQ(s.dropped, 0);
+    CHECK(s.overwritten_batches > 0);
+    CHECK(t.batches <= 4);
+    CHECK_EQ(t.seq_gaps, 0); /* the newest, one after the other */
+    CHECK_EQ(t.last_seq, s.published_batches);
+}
+
+/* Bad arguments, and calls out of turn. */
+static void test_bad_calls(void)
+{
+    CHECK_EQ(sp_trace_start(0, 0), SP_EINVAL);
+    CHECK_EQ(sp_trace_start(1, 0), SP_EINVAL); /* less than a batch */
+    CHECK_EQ(sp_trace_start(64 << 10, 2), SP_EINVAL);
+    CHECK_EQ(sp_trace_stop(), SP_ESTATE);
+    CHECK_EQ(sp_trace_release(), SP_ESTATE);
+    CHECK(sp_trace_take() == NULL);
+    sp_trace_give(NULL);
+    sp_trace_get_stats(NULL);
+    sp_trace_mark(SP_TRACE_MARK_IDLE, 0, 0);        /* no trace: nothing */
+    sp_trace_record_event(SP_TRACE_CREATE, 1, 0, 0, 0);
+    CHECK(sp_trace_now() != 0 || sp_trace_now() != 0);
+}
+
+int main(void)
+{
+    RUN(test_bad_calls);
+    RUN(test_pingpong_is_traced);
+    RUN(test_two_processors);
+    RUN(test_tiny_buffer_drops_and_counts);
+    RUN(test_flight_recorder_keeps_the_last);
+    return test_summary();
+}
