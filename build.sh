@@ -265,6 +265,8 @@ cmd_demo() {
   "$spindle" demo pipeline --maxprocs 2
   log "a native program run like 'go run': spindle run build/native/bin/libspindle_hello.so"
   "$spindle" run "$BUILD/native/bin/libspindle_hello.so"
+  log "the article's eight differences, measured on this machine: spindle versus --quick"
+  "$spindle" versus --quick
 }
 
 cmd_bench() {

@@ -130,6 +130,7 @@ internal static class CliApp
 
         var root = new RootCommand(About) { run, demo, version };
         TraceCommands.Register(root, run, stdout, stderr, stderrIsTerminal);
+        root.Add(Versus.VersusCommand.Create(stdout, stderr, stderrIsTerminal));
         root.Options.OfType<VersionOption>().Single().Action = new PrintRelease(stdout);
         root.SetAction(_ =>
         {

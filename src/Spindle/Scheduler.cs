@@ -211,6 +211,7 @@ internal sealed unsafe partial class Scheduler
         g.Body = null;
         g.Task = null;
         g.ClearSteps();
+        g.ClearLocals();
         _goroutines.Free(m?.P, g); // Dead, and out of the live count
     }
 

@@ -1,0 +1,3 @@
+module spindle/versus
+
+go 1.19
