@@ -31,7 +31,8 @@ internal static class CliApp
         Spindle: goroutines for .NET and C. Runs native goroutine programs like `go run`, and the demos.
 
         Exit codes: 0 success; 1 bad usage, a missing library or symbol, or an entry that cannot
-        start; 2 a deadlock or a failed goroutine (the message and a goroutine dump on stderr).
+        start; 2 a deadlock or a failed goroutine (the message and a goroutine dump on stderr);
+        3 a trace file that is missing, truncated or not a trace (trace report).
         Environment: GOMAXPROCS (processors), SPINDLE_STACKS (default, reserved or segmented),
         SPINDLE_NATIVE_PATH (another libspindle build: a file or its folder).
         """;
