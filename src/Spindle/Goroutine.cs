@@ -77,6 +77,9 @@ internal sealed unsafe partial class Goroutine
     // Managed goroutines.
     public Func<Task>? Body;
     public Task? Task;
+    /// <summary>The scheduler watches Task's completion (the body may end off the
+    /// goroutine, after ConfigureAwait(false)).</summary>
+    public bool TaskWatched;
     // Continuations waiting to run as the goroutine's next steps, in order: a
     // SendOrPostCallback (its SynchronizationContext's posts) or an Action<object?> (a
     // Spindle wait completing). Almost always at most one: it lives in fields, and only

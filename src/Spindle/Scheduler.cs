@@ -202,6 +202,7 @@ internal sealed unsafe partial class Scheduler
         g.ParkReason = WaitReason.None;
         g.ParkOutside = g.CountedOutside = false;
         g.ParkedOn = null;
+        g.TaskWatched = false;
         return g;
     }
 
@@ -209,8 +210,10 @@ internal sealed unsafe partial class Scheduler
     {
         g.Coro = null;
         g.Body = null;
+        g.LockSteps(); // a body watch may be posting to it (WatchBodyEnd)
         g.Task = null;
         g.ClearSteps();
+        g.UnlockSteps();
         g.ClearLocals();
         _goroutines.Free(m?.P, g); // Dead, and out of the live count
     }
@@ -990,6 +993,8 @@ internal sealed unsafe partial class Scheduler
             g.SetState(GoroutineState.Waiting, reason);
             g.UnlockSteps();
             TraceBlocked(g, reason);
+            if (reason == WaitReason.External && !g.TaskWatched)
+                WatchBodyEnd(g); // after the unlock: the watch may run at once, here
             return;
         }
         g.UnlockSteps();
@@ -999,10 +1004,40 @@ internal sealed unsafe partial class Scheduler
 
     /// <summary>Queues a continuation for a managed goroutine, from any thread, and makes
     /// the goroutine runnable if it was parked.</summary>
-    internal void PostStep(Goroutine g, Delegate callback, object? state)
+    /// <summary>A body that awaited something that is not Spindle's may go on and end on
+    /// another thread (after ConfigureAwait(false)), where no step tells the scheduler: its
+    /// Task's completion then gives the goroutine an empty step, which finds it ended. Once
+    /// per goroutine, and only for such waits (their awaits allocate anyway).</summary>
+    private void WatchBodyEnd(Goroutine g)
+    {
+        g.TaskWatched = true;
+        g.Task!.ContinueWith(s_bodyEnded, new BodyWatch(this, g, g.Id, g.Task), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private sealed record BodyWatch(Scheduler Scheduler, Goroutine G, long Id, Task Task);
+
+    private static readonly Action<object?> s_emptyStep = static _ => { };
+
+    private static readonly Action<Task, object?> s_bodyEnded = static (_, state) =>
+    {
+        var w = (BodyWatch)state!;
+        w.Scheduler.PostStep(w.G, s_emptyStep, null, w);
+    };
+
+    internal void PostStep(Goroutine g, Delegate callback, object? state) => PostStep(g, callback, state, null);
+
+    /// <summary>Queues a step for g; with a watch, only if g is still the goroutine the
+    /// watch was made for and has not ended (its record is reused once it ends).</summary>
+    private void PostStep(Goroutine g, Delegate callback, object? state, BodyWatch? watch)
     {
         bool wake = false, counted = false;
         g.LockSteps();
+        if (watch is not null && !(g.Id == watch.Id && ReferenceEquals(g.Task, watch.Task)))
+        {
+            g.UnlockSteps();
+            return;
+        }
         g.AddStep(callback, state);
         if (g.State == GoroutineState.Waiting)
         {

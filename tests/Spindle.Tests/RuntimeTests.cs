@@ -84,6 +84,36 @@ public class RuntimeTests
     }
 
     [Fact]
+    public void AMainGoroutineThatEndsOnTheThreadPoolEndsTheRun()
+    {
+        // After ConfigureAwait(false) the body goes on, and ends, outside the runtime: no
+        // step of the goroutine sees it end, its Task's completion must.
+        int after = 0;
+        CancellationTests.RunBounded(async () =>
+        {
+            await Task.Delay(1).ConfigureAwait(false);
+            after = 1;
+        }, maxProcs: 1);
+        Assert.Equal(1, after);
+    }
+
+    [Fact]
+    public void AGoroutineThatFailsOnTheThreadPoolFailsTheRun()
+    {
+        var e = Assert.Throws<Xunit.Sdk.XunitException>(() => CancellationTests.RunBounded(async () =>
+        {
+            var done = new Chan<int>();
+            Go(async () =>
+            {
+                await Task.Delay(1).ConfigureAwait(false);
+                throw new InvalidOperationException("failed off the goroutine");
+            });
+            await done.ReceiveAsync(); // never: the other goroutine's failure ends the program
+        }, maxProcs: 2));
+        Assert.Contains("failed off the goroutine", e.Message);
+    }
+
+    [Fact]
     public void GomaxprocsChangesWhileGoroutinesRun()
     {
         using var io = new NativeSlots(8, 0, 0);
