@@ -33,7 +33,7 @@ internal static class VersusCommand
         var maxProcs = new Option<int>("--maxprocs")
         {
             HelpName = "N",
-            Description = "Processors the rows compare against one (GOMAXPROCS, threads' CPUs, Tasks at once) [default: 2]",
+            Description = "Processors the rows compare against one (GOMAXPROCS, threads' CPUs, Tasks at once)",
             CustomParser = r => Positive(r, "--maxprocs", Runtime.MaxGomaxprocs),
             DefaultValueFactory = _ => 2,
         };
