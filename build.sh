@@ -26,7 +26,7 @@ TEST_PACKAGES=(cmake make gcc g++ binutils gdb valgrind libc6-dev pkg-config
 # The diagnostics tools the tracing tests drive, into build/tools.
 DIAG_TOOLS=(dotnet-trace dotnet-counters)
 DIAG_TOOLS_VERSION=10.0.750501
-BENCH_PACKAGES=(libbenchmark-dev libboost-context-dev valgrind golang-go)
+BENCH_PACKAGES=(libbenchmark-dev libboost-context-dev valgrind golang-go python3)
 
 log() { printf '==> %s\n' "$*"; }
 
@@ -284,6 +284,10 @@ cmd_bench() {
   "$ROOT/bench/run.sh" "$BUILD" || { echo "bench: the side-by-side run failed"; exit 1; }
   log "segmented stacks: parked memory against Go and reserved stacks, the hot split"
   "$ROOT/bench/segments.sh" "$BUILD" || { echo "bench: the segmented-stack run failed"; exit 1; }
+  log "spindle versus: CPU-bound scaling, and parked memory against threads and Tasks"
+  build_cli || exit 1
+  "$BUILD/cli/spindle" versus --json "$BUILD/bench-versus.json" | tee "$BUILD/bench-versus.txt" ||
+    { echo "bench: spindle versus failed"; exit 1; }
   log "docs/results.md: every figure beside its peer"
   "$ROOT/bench/results.sh" "$BUILD"
 }

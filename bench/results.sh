@@ -17,7 +17,7 @@ need() { # file: fail clearly when a log is absent
   [ -s "$1" ] || { echo "results: $1 is missing or empty (run ./build.sh bench)" >&2; exit 1; }
 }
 for f in "$bdn_log" "$build/bench-go.txt" "$build/bench-switch.txt" "$build/bench-callgrind.txt" \
-  "$build/bench-segments.txt"; do need "$f"; done
+  "$build/bench-segments.txt" "$build/bench-versus.json"; do need "$f"; done
 
 # BenchmarkDotNet: "mean error" in ns of METHOD (at PROCS when the table has MaxProcs),
 # read through each table's header, whose columns vary (a Median column comes and goes).
@@ -37,6 +37,13 @@ seg() { awk -v n="$1" '$1 == n { print $2; exit }' "$build/bench-segments.txt"; 
 gbench() { # Google Benchmark: the ns_per_switch counter of NAME_mean
   awk -v n="$1_mean" '$1 == n { for (i = 1; i <= NF; i++) if ($i ~ /^ns_per_switch=/) { v = $i; sub(/^ns_per_switch=/, "", v); sub(/ns$/, "", v); print v } }' \
     "$build/bench-switch.txt"
+}
+versus() { # ROW PEER METRIC: a figure of `spindle versus --json` (empty when it has none)
+  python3 -c 'import json, sys
+rows = json.load(open(sys.argv[1]))["rows"]
+row = next((r for r in rows if r["id"] == sys.argv[2]), None)
+v = row and row["cells"][sys.argv[3]]["figures"].get(sys.argv[4], {}).get("value")
+print("" if v is None else v)' "$build/bench-versus.json" "$1" "$2" "$3"
 }
 callgrind() { awk -F: -v n="$1" 'index($1, n) { gsub(/ /, "", $2); print $2; exit }' "$build/bench-callgrind.txt"; }
 
@@ -127,6 +134,20 @@ row "a call in a loop, segmented stack" "$(seg call_in_loop_segmented_ns)" "" "r
 row "coroutine create + run + destroy, segmented stack" "$(seg create_run_destroy_segmented_ns)" "" \
   "reserved stack" "$(seg create_run_destroy_reserved_ns)" "" ns
 
+# ---- spindle versus: the article's build on 1 and 2 processors, parked units
+for who in native managed; do
+  row "CPU-bound build at 2 processors against 1 (1 / speed-up), $who goroutines" \
+    "$(versus resources $who timeN)" "" "the same at 1 processor" "$(versus resources $who time1)" "" ms 0.526
+done
+row "CPU-bound build at 2 processors, native goroutines" "$(versus resources native timeN)" "" \
+  Go "$(versus resources go timeN)" "" ms
+row "resident bytes per parked unit, 10,000 units, native goroutines" "$(versus stacks native park10k)" "" \
+  "OS threads" "$(versus stacks threads park10k)" "" B 0.1
+row "resident bytes per parked unit, 10,000 units, native goroutines" "$(versus stacks native park10k)" "" \
+  ".NET Tasks (awaiting)" "$(versus stacks tasks park10k)" "" B
+row "resident bytes per parked unit, 10,000 units, managed goroutines" "$(versus stacks managed park10k)" "" \
+  ".NET Tasks (awaiting)" "$(versus stacks tasks park10k)" "" B
+
 if [ "$missing" -ne 0 ]; then
   echo "results: $missing figure(s) missing: docs/results.md not written" >&2
   exit 1
@@ -152,6 +173,7 @@ cpu=$(awk -F: '/^model name/ { gsub(/^ +/, "", $2); print $2; exit }' /proc/cpui
   echo
   echo "Sources: BenchmarkDotNet (bench/Spindle.Benchmarks), Google Benchmark and callgrind"
   echo "(native/bench), the Go programs (bench/go, GOMAXPROCS as in each row), an OS-thread"
-  echo "ping-pong (native/bench/thread_pingpong.c) and the parked-memory programs (bench/segments.sh)."
+  echo "ping-pong (native/bench/thread_pingpong.c), the parked-memory programs (bench/segments.sh)"
+  echo "and \`spindle versus\` (its full run: the CPU-bound build and parked units; docs/versus.md)."
 } > "$out"
 cat "$out"
