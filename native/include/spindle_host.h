@@ -449,6 +449,7 @@ enum {
 };
 
 struct sp_waitq;
+struct sp_lock;
 
 /** One case of a party, in one queue (Go's sudog). */
 typedef struct sp_waiter {
@@ -457,6 +458,10 @@ typedef struct sp_waiter {
     struct sp_waiter *next;
     /** The queue it is in, NULL when it is in none. */
     struct sp_waitq *queue;
+    /** That queue's lock, kept here when it joins: the party's owner takes it to
+        leave the queue without reading the queue's object, which may have been
+        released and its memory refilled for another meanwhile. */
+    struct sp_lock *lock;
     /** The element to send, or where to receive (NULL: discard). */
     void *elem;
     /** The case's index in its party. */

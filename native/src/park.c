@@ -16,6 +16,7 @@ void sp_waitq_push(sp_waitq *q, sp_waiter *w)
     else
         q->first = w;
     q->last = w;
+    w->lock = q->lock;
     __atomic_store_n(&w->queue, q, __ATOMIC_RELEASE);
 }
 
@@ -68,10 +69,15 @@ static void unqueue_all(sp_party *p, int keep)
         sp_waitq *q = __atomic_load_n(&w->queue, __ATOMIC_ACQUIRE);
         if (q == NULL)
             continue;
-        sp_lock_acquire(q->lock);
+        /* w's copy of the lock, not q's: a counterpart may have taken w out, and
+           the object been released and its state refilled for a new one, whose
+           fill rewrites q->lock (the lock word itself stays: states are never
+           freed, so taking it is harmless). */
+        sp_lock *lock = w->lock;
+        sp_lock_acquire(lock);
         if (w->queue == q)
             sp_waitq_remove(w);
-        sp_lock_release(q->lock);
+        sp_lock_release(lock);
     }
 }
 

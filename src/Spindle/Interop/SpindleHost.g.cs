@@ -197,6 +197,11 @@ internal struct sp_waitq
 {
 }
 
+/// <remarks>Opaque: only ever used through a pointer.</remarks>
+internal struct sp_lock
+{
+}
+
 /// <summary>
 /// One case of a party, in one queue (Go&apos;s sudog).
 /// </summary>
@@ -210,6 +215,12 @@ internal unsafe struct sp_waiter
     /// The queue it is in, NULL when it is in none.
     /// </summary>
     public sp_waitq* queue;
+    /// <summary>
+    /// That queue&apos;s lock, kept here when it joins: the party&apos;s owner takes it to
+    /// leave the queue without reading the queue&apos;s object, which may have been
+    /// released and its memory refilled for another meanwhile.
+    /// </summary>
+    public sp_lock* @lock;
     /// <summary>
     /// The element to send, or where to receive (NULL: discard).
     /// </summary>
