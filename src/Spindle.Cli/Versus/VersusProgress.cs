@@ -2,19 +2,17 @@ using System.Diagnostics;
 
 namespace Spindle.Cli.Versus;
 
-/// <summary>The progress bar of `spindle versus` on stderr: the measurements done of all,
-/// the one running, the time so far; redrawn at each step and twice a second, erased at
-/// the end. Nothing at all when stderr is not a terminal (as <see cref="Progress"/>).</summary>
+/// <summary>The progress of `spindle versus` on stderr: a bar of the measurements done of
+/// all and the one running, after <see cref="Progress"/>'s time and memory (which draws
+/// it, and draws nothing when stderr is not a terminal). It also keeps the time each
+/// measurement took, for the report.</summary>
 internal sealed class VersusProgress : IDisposable
 {
-    private const string EraseLine = "\r\u001b[K";
     private const int BarWidth = 24;
-    private readonly TextWriter _stderr;
     private readonly int _total;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly ManualResetEventSlim _stop = new();
-    private readonly Thread? _drawer;
     private readonly Lock _lock = new();
+    private readonly Progress _line;
     private int _done;
     private string _what = "starting";
     private TimeSpan _stepStarted;
@@ -24,17 +22,8 @@ internal sealed class VersusProgress : IDisposable
 
     public VersusProgress(TextWriter stderr, int total, bool enabled)
     {
-        _stderr = stderr;
         _total = Math.Max(1, total);
-        if (!enabled)
-            return;
-        Draw();
-        _drawer = new Thread(() =>
-        {
-            while (!_stop.Wait(500))
-                Draw();
-        }) { IsBackground = true, Name = "spindle versus progress" };
-        _drawer.Start();
+        _line = Progress.Start("spindle versus", stderr, enabled, Detail);
     }
 
     /// <summary>The next measurement begins (the one before is done).</summary>
@@ -45,8 +34,6 @@ internal sealed class VersusProgress : IDisposable
             Finish();
             _what = what;
         }
-        if (_drawer is not null)
-            Draw();
     }
 
     /// <summary>The measurement running is done.</summary>
@@ -65,35 +52,19 @@ internal sealed class VersusProgress : IDisposable
         }
     }
 
-    /// <summary>The bar for done of total, what runs, and the time so far.</summary>
-    internal static string Line(int done, int total, string what, TimeSpan elapsed)
+    /// <summary>The bar for done of total and what runs.</summary>
+    internal static string Bar(int done, int total, string what)
     {
         int filled = (int)Math.Round((double)BarWidth * done / Math.Max(1, total));
-        return $"spindle versus [{new string('#', filled)}{new string('.', BarWidth - filled)}] {done}/{total} " +
-               $"{elapsed.TotalSeconds:0} s: {what}";
+        string bar = $"[{new string('#', filled)}{new string('.', BarWidth - filled)}] {done}/{total}: {what}";
+        return bar.Length > 80 ? bar[..80] : bar;
     }
 
-    private void Draw()
+    private string Detail()
     {
-        string line;
         lock (_lock)
-            line = Line(_done, _total, _what, _clock.Elapsed);
-        if (line.Length > 110)
-            line = line[..110];
-        lock (_stderr)
-        {
-            _stderr.Write($"{EraseLine}{line}\r");
-            _stderr.Flush();
-        }
+            return Bar(_done, _total, _what);
     }
 
-    public void Dispose()
-    {
-        if (_drawer is null)
-            return;
-        _stop.Set();
-        _drawer.Join();
-        _stderr.Write(EraseLine);
-        _stderr.Flush();
-    }
+    public void Dispose() => _line.Dispose();
 }
