@@ -251,7 +251,8 @@ static int put(trace_thread *t, const sp_trace_record *r, int n)
     }
     memcpy(&b->records[b->count], r, (size_t)n * sizeof *r);
     b->count += (uint32_t)n;
-    atomic_fetch_add_explicit(&tr.records, 1, memory_order_relaxed);
+    if (!t->scratch) /* the start's own measuring writes are not records of the trace */
+        atomic_fetch_add_explicit(&tr.records, 1, memory_order_relaxed);
     atomic_store_explicit(&t->writing, 0, memory_order_release);
     return 1;
 }

@@ -57,9 +57,11 @@ internal static class CliApp
         {
             return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is CliException or DllNotFoundException)
+        catch (Exception e) when (e is CliException or DllNotFoundException or IOException or UnauthorizedAccessException)
         {
-            // A DllNotFoundException here is libspindle itself: its message says why.
+            // A DllNotFoundException here is libspindle itself: its message says why. An
+            // IOException or UnauthorizedAccessException is a file the command was given or
+            // told to write (its message names it).
             stderr.WriteLine(e.Message.StartsWith("spindle: ", StringComparison.Ordinal) ? e.Message : $"spindle: {e.Message}");
             return 1;
         }

@@ -19,8 +19,8 @@ namespace Spindle;
 /// <see cref="Task"/>, a native goroutine's callback, or after
 /// <c>ConfigureAwait(false)</c> (which leaves the goroutine for the thread pool) it
 /// throws <see cref="InvalidOperationException"/>.</para>
-/// <para>Reads allocate nothing; the first write of a goroutine allocates its slot for
-/// the value, later writes reuse it. Make instances once and keep them (a static field, as
+/// <para>A goroutine's first read or write allocates its slot for the value (a read
+/// stores the factory's value, or the default); later reads and writes allocate nothing. Make instances once and keep them (a static field, as
 /// for <c>[ThreadStatic]</c>): each one takes a slot in every goroutine that uses it
 /// until it is collected.</para>
 /// </remarks>

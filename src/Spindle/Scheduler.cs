@@ -990,11 +990,19 @@ internal sealed unsafe partial class Scheduler
                 g.CountedOutside = true;
                 Interlocked.Increment(ref ExternalWaits);
             }
+            // Once unlocked, g may be woken, run elsewhere, end and be reused: what the
+            // watch needs is read now.
+            BodyWatch? watch = null;
+            if (reason == WaitReason.External && !g.TaskWatched)
+            {
+                g.TaskWatched = true;
+                watch = new BodyWatch(this, g, g.Id, g.Task);
+            }
             g.SetState(GoroutineState.Waiting, reason);
             g.UnlockSteps();
             TraceBlocked(g, reason);
-            if (reason == WaitReason.External && !g.TaskWatched)
-                WatchBodyEnd(g); // after the unlock: the watch may run at once, here
+            if (watch is not null)
+                WatchBodyEnd(watch); // after the unlock: the watch may run at once, here
             return;
         }
         g.UnlockSteps();
@@ -1008,12 +1016,9 @@ internal sealed unsafe partial class Scheduler
     /// another thread (after ConfigureAwait(false)), where no step tells the scheduler: its
     /// Task's completion then gives the goroutine an empty step, which finds it ended. Once
     /// per goroutine, and only for such waits (their awaits allocate anyway).</summary>
-    private void WatchBodyEnd(Goroutine g)
-    {
-        g.TaskWatched = true;
-        g.Task!.ContinueWith(s_bodyEnded, new BodyWatch(this, g, g.Id, g.Task), CancellationToken.None,
+    private static void WatchBodyEnd(BodyWatch watch) =>
+        watch.Task.ContinueWith(s_bodyEnded, watch, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
 
     private sealed record BodyWatch(Scheduler Scheduler, Goroutine G, long Id, Task Task);
 

@@ -17,7 +17,8 @@ internal static class VersusCommand
     {
         var quick = new Option<bool>("--quick")
         {
-            Description = "Measure briefly (under 30 s on two cores): shorter runs, fewer samples, at most 10,000 threads",
+            Description = "Measure briefly (under 30 s on two cores): shorter runs, fewer samples, at most " +
+                          VersusRunner.QuickThreads.ToString("N0", CultureInfo.InvariantCulture) + " threads",
         };
         var json = new Option<string?>("--json")
         {
