@@ -204,21 +204,10 @@ int sp_party_init(sp_party *p, int32_t kind, uint64_t token, sp_waiter *waiters,
         return SP_EINVAL;
     /* Every field a completer or a canceller reads; the waiters are written
        whole when they are queued. */
-    p->claimed = 0;
-    p->kind = kind;
-    p->chosen = -1;
-    p->result = SP_OK;
-    p->ok = 0;
-    p->ncases = ncases;
-    p->waiters = waiters;
-    p->g = NULL;
-    p->sched = NULL;
+    sp_party_reset(p, kind, NULL, NULL, waiters, ncases);
     p->token = token;
     p->wake = 0;
     p->wait_reason = SP_WAIT_NONE;
-    p->outside = 0;
-    p->timer = NULL;
-    p->next_woken = NULL;
     for (int32_t i = 0; i < ncases; i++)
         waiters[i].queue = NULL; /* what a cancel or a finish reads of a case never queued */
     return SP_OK;

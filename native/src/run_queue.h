@@ -212,22 +212,30 @@ static inline void sp_wake_ctx_end(sp_wake_ctx *c)
     }
 }
 
-/* Makes p a party of goroutine g (of q's sched) with ncases waiters at
-   waiters, for it to park with: every field a completer reads. */
-static inline void sp_party_of(sp_party *p, sp_g *g, sp_runq *q, sp_waiter *waiters, int32_t ncases)
+/* Readies p for one wait of kind with ncases waiters at waiters, by goroutine
+   g of sched s (NULL for a host's party): every field a completer reads. */
+static inline void sp_party_reset(sp_party *p, int32_t kind, sp_g *g, sp_sched *s, sp_waiter *waiters,
+                                  int32_t ncases)
 {
     p->claimed = 0;
-    p->kind = SP_PARTY_GOROUTINE;
+    p->kind = kind;
     p->chosen = -1;
     p->result = SP_OK;
     p->ok = 0;
     p->ncases = ncases;
     p->waiters = waiters;
     p->g = g;
-    p->sched = q->sched;
+    p->sched = s;
     p->outside = 0;
     p->timer = NULL;
     p->next_woken = NULL;
+}
+
+/* Makes p a party of goroutine g (of q's sched) with ncases waiters at
+   waiters, for it to park with. */
+static inline void sp_party_of(sp_party *p, sp_g *g, sp_runq *q, sp_waiter *waiters, int32_t ncases)
+{
+    sp_party_reset(p, SP_PARTY_GOROUTINE, g, q->sched, waiters, ncases);
 }
 
 /* Makes p a party of the calling goroutine; returns its record, or NULL when

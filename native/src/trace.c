@@ -101,8 +101,10 @@ static uint64_t nominal_rate(void)
 #endif
 }
 
-/* A first estimate of the rate against the monotonic clock, over about 2 ms
-   (the rate is refined on every batch published, over the whole trace). */
+/* A first estimate of the rate against the monotonic clock, over
+   RATE_WINDOW_NS (the rate is refined on every batch published, over the
+   whole trace). */
+enum { RATE_WINDOW_NS = 2 * 1000 * 1000 };
 static uint64_t measure_rate(void)
 {
     int64_t n0 = sp_clock_now();
@@ -110,7 +112,7 @@ static uint64_t measure_rate(void)
     int64_t n1;
     do
         n1 = sp_clock_now();
-    while (n1 - n0 < 2000000);
+    while (n1 - n0 < RATE_WINDOW_NS);
     uint64_t t1 = sp_trace_ticks();
     return (uint64_t)((double)(t1 - t0) * 1e9 / (double)(n1 - n0));
 }

@@ -996,7 +996,7 @@ internal sealed unsafe partial class Scheduler
             if (reason == WaitReason.External && !g.TaskWatched)
             {
                 g.TaskWatched = true;
-                watch = new BodyWatch(this, g, g.Id, g.Task);
+                watch = new BodyWatch(g, g.Id, g.Task);
             }
             g.SetState(GoroutineState.Waiting, reason);
             g.UnlockSteps();
@@ -1020,14 +1020,14 @@ internal sealed unsafe partial class Scheduler
         watch.Task.ContinueWith(s_bodyEnded, watch, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-    private sealed record BodyWatch(Scheduler Scheduler, Goroutine G, long Id, Task Task);
+    private sealed record BodyWatch(Goroutine G, long Id, Task Task);
 
     private static readonly Action<object?> s_emptyStep = static _ => { };
 
     private static readonly Action<Task, object?> s_bodyEnded = static (_, state) =>
     {
         var w = (BodyWatch)state!;
-        w.Scheduler.PostStep(w.G, s_emptyStep, null, w);
+        w.G.Scheduler.PostStep(w.G, s_emptyStep, null, w);
     };
 
     internal void PostStep(Goroutine g, Delegate callback, object? state) => PostStep(g, callback, state, null);
