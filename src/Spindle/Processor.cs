@@ -36,8 +36,6 @@ internal sealed unsafe class Processor
     private long _seenSwitchAt;
 
     public volatile bool Retiring;
-    /// <summary>Taken by Stop from a worker stuck in a goroutine, which is left behind.</summary>
-    public volatile bool Abandoned;
     /// <summary>Scheduling rounds on this P (owner only).</summary>
     public uint SchedTick;
     /// <summary>Runtime calls served on this P (owner only; summed for the stats).</summary>

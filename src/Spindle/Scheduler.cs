@@ -130,15 +130,20 @@ internal sealed unsafe partial class Scheduler
         _finished.Set();
     }
 
-    /// <summary>How long Stop waits, in all, for the workers that are not stuck in a
-    /// goroutine to see it (they are parked, or between two goroutines).</summary>
+    /// <summary>How long Stop waits, in all, for every worker to come back: the ones between
+    /// two goroutines or parked, and the ones in a goroutine, whose run loop comes back at
+    /// that goroutine's next switch.</summary>
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(1);
 
-    /// <summary>Like a Go program's exit: main has returned, so everything stops now. A
-    /// worker stuck inside a goroutine (one that spins, a blocking call) is not waited for:
-    /// its processor is taken from it, and when the goroutine comes back the worker ends
-    /// without touching the scheduler again. Goroutines still parked are discarded, and the
-    /// objects the runtime's goroutines made are released.</summary>
+    /// <summary>Like a Go program's exit: main has returned, so everything stops now. Every
+    /// processor held inside a goroutine is taken (its run loop stops at the goroutine's
+    /// next switch), and Stop waits, at most StopGrace in all, for every worker to end.
+    /// Then nothing runs the runtime's code any more: goroutines still parked are
+    /// discarded, their stacks freed, and the objects the runtime's goroutines made are
+    /// released. A worker still inside a goroutine after the grace (one that spins, a long
+    /// blocking call) is left behind, as a Go program's exit would not wait for it either;
+    /// that cleanup then waits for it on a background thread, because until it comes back
+    /// its goroutine may still touch the others' stacks and the runtime's objects.</summary>
     private void Stop()
     {
         _stopping = true;
@@ -150,32 +155,57 @@ internal sealed unsafe partial class Scheduler
         _monitor?.Stop();
         // A processor held inside a resume is taken, as the monitor takes a hog's: the run
         // loop on it stops at its next switch.
-        var stuck = new HashSet<Machine>();
         foreach (Processor p in _allPs)
         {
             long status = Volatile.Read(ref p.Status);
             long state = Processor.StateOf(status);
-            if ((state == Processor.InGoroutine || state == Processor.InBlocking) && TryRetake(p, status))
-                p.Abandoned = true;
+            if (state == Processor.InGoroutine || state == Processor.InBlocking)
+                TryRetake(p, status);
         }
-        foreach (Machine m in ms)
-            if (m.P is { Abandoned: true })
-                stuck.Add(m);
         var deadline = DateTime.UtcNow + StopGrace;
+        var behind = new List<Thread>();
         foreach (Machine m in ms)
         {
-            if (m.Thread == Thread.CurrentThread || stuck.Contains(m))
+            if (m.Thread == Thread.CurrentThread)
                 continue;
             TimeSpan left = deadline - DateTime.UtcNow;
-            m.Thread.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero); // a managed step that spins stays behind
+            if (!m.Thread.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero))
+                behind.Add(m.Thread);
         }
+        SwitchTrace.Flush(); // the run's records reach the sessions that stream them
+        RuntimeMeter.RuntimeEnded(this);
+        if (behind.Count == 0)
+        {
+            ReleaseWhatRemains();
+            return;
+        }
+        new Thread(() =>
+        {
+            foreach (Thread t in behind)
+                t.Join();
+            ReleaseWhatRemains();
+        }) { IsBackground = true, Name = "spindle stop cleanup" }.Start();
+    }
+
+    /// <summary>Once no worker runs: discards every goroutine still alive (parked, queued,
+    /// or stopped between two switches), frees its stack, and releases the runtime's
+    /// objects; parties outside the runtime waiting on them get SP_ESTALE.</summary>
+    private void ReleaseWhatRemains()
+    {
         var woken = new sp_wakes();
         if (_goroutines.Live != 0)
         {
             _goroutines.ForEach(g =>
             {
-                if (g.State is not (GoroutineState.Runnable or GoroutineState.Waiting))
-                    return; // running on a worker left behind: its stack is in use
+                if (g.Kind == GoroutineKind.Native && g.Coro is not null)
+                {
+                    // A goroutine that parked outside its run loop holds what it parked
+                    // under (a channel's lock) until the park is committed; its worker
+                    // may have left without committing it.
+                    sp_request* req = sp_coro_pending(g.Coro);
+                    if (req != null && req->op == SP_OP_PARK)
+                        sp_host_commit_park(g.Native, req);
+                }
                 Discard(g);
                 if (g.Kind == GoroutineKind.Native && g.Coro is not null)
                 {
@@ -184,13 +214,11 @@ internal sealed unsafe partial class Scheduler
                 }
             });
         }
-        SwitchTrace.Flush(); // the run's records reach the sessions that stream them
         sp_sched_release_objects(_goroutines.Sched, &woken);
         Engine.Finish(woken); // parties outside the runtime waiting on its objects: SP_ESTALE
         // Timers of channels C# made inside the runtime fire only while it runs.
         foreach (Processor p in _allPs)
             sp_host_move_timers(p.RunQ.Native, null);
-        RuntimeMeter.RuntimeEnded(this);
     }
 
     // ---------------------------------------------------------------- goroutines
@@ -382,15 +410,18 @@ internal sealed unsafe partial class Scheduler
             else
             {
                 m = new Machine(this, _allMs.Count);
-                _allMs.Add(m);
                 fresh = true;
             }
             m.NextP = p;
             m.Spinning = spinning;
+            if (fresh)
+            {
+                // Started before Stop can see it: Stop joins every worker in _allMs.
+                m.Start();
+                _allMs.Add(m);
+            }
         }
-        if (fresh)
-            m.Start();
-        else
+        if (!fresh)
             m.Unpark();
     }
 

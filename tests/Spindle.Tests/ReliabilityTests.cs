@@ -89,7 +89,7 @@ public class ReliabilityTests
             bool returned = runtime.Join(Deadline);
             Assert.True(everyone, $"not everyone got a turn within {Deadline.TotalSeconds} s: {seen}");
             Assert.True(returned, "the runtime did not return once the busy goroutines stopped");
-            Assert.Null(runtime.Error);
+            Assert.True(runtime.Error is null, $"the runtime failed: {runtime.Error}");
             AssertNoFailedCheck(io[0], io[1]);
             Assert.True(io[8] > 0);
         }
@@ -205,8 +205,9 @@ public class ReliabilityTests
     public void MainReturningEndsTheProgramPromptlyWhateverOthersDo()
     {
         // Eight goroutines spin without a runtime call and eight sit in blocking calls
-        // when main returns. Run must return at once, as a Go program exits, not after
-        // joining each stuck worker in turn (it used to wait 2 s for each).
+        // when main returns. Run must return after the stop's one grace for them all,
+        // as a Go program exits, not after joining each stuck worker in turn (it used
+        // to wait 2 s for each).
         using var io = new NativeSlots(0, 0, 8, 8, 0, 0);
         var runtime = new RuntimeThread(() => Run(TestPrograms.Get("tp_stuck_at_exit"), io.Address, maxProcs: 2));
         bool returned = runtime.Join(TimeSpan.FromSeconds(8));
@@ -215,6 +216,22 @@ public class ReliabilityTests
         Assert.Null(runtime.Error);
         AssertNoFailedCheck(io[0], io[1]);
         Assert.Equal(16, io[4]);
+    }
+
+    [Fact]
+    public void WhenRunReturnsNoGoroutineOfTheRuntimeRunsAnyMore()
+    {
+        // A goroutine between two switches when main returns (it spins for 200 ms) gets
+        // as far as its next switch before Run returns, and never runs after it: Run
+        // used to return at once, and the goroutine went on running against a stopped
+        // runtime, its released channels and the caller's freed memory.
+        using var io = new NativeSlots(0, 0, 0, 0, 0);
+        Run(TestPrograms.Get("tp_switch_after_main"), io.Address, maxProcs: 2);
+        Assert.Equal(1, io[2]);
+        Assert.True(io[3] == 1, "Run returned while a goroutine of the runtime was still running");
+        Thread.Sleep(300);
+        Assert.True(io[4] == 0, "a goroutine ran after its switch, once the runtime had stopped");
+        AssertNoFailedCheck(io[0], io[1]);
     }
 
     [Fact]

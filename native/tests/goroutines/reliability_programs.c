@@ -335,6 +335,39 @@ EXPORT void tp_stuck_at_exit(void *p)
         sp_sleep(1000 * 1000);
 }
 
+/* ---- a goroutine between two switches when main returns: Run waits for it
+   to reach its next switch (within the stop's grace), and it never runs after
+   that. io[2] it started, io[3] it reached its switch, io[4] it ran after the
+   switch (it must not). It spins without a switch for 200 ms, long after main
+   has returned (main runs on the other processor, or once the monitor hands
+   this one over). */
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void switch_late(void *p)
+{
+    int64_t *io = p;
+    store(&io[2], 1);
+    int64_t until = monotonic_ns() + 200 * 1000 * 1000;
+    while (monotonic_ns() < until)
+        atomic_signal_fence(memory_order_seq_cst);
+    store(&io[3], 1);
+    sp_gosched();
+    store(&io[4], 1);
+}
+
+EXPORT void tp_switch_after_main(void *p)
+{
+    int64_t *io = p;
+    CHECK(io, sp_go(switch_late, io) == SP_OK);
+    while (!load(&io[2]))
+        sp_gosched();
+}
+
 /* ---- one channel, every kind of party: the native side.
    io[2] the channel (C# made it), io[3] native senders, io[4] values each,
    io[5] native receivers (half of them receive through a select with a
