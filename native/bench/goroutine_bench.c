@@ -4,27 +4,9 @@
 #include "goroutine_program.h"
 #include "channel_workloads.h"
 
-static sp_wg yielders;
-
-static void yielder(void *arg)
-{
-    int64_t rounds = (int64_t)(intptr_t)arg;
-    for (int64_t i = 0; i < rounds; i++)
-        sp_gosched();
-    sp_wg_done(yielders);
-}
-
 /* Two goroutines on one P yield to each other `rounds` times each (2 x rounds
    switches) while main waits, as Go's yieldPair does. */
-EXPORT void bench_yield_pair(void *arg)
-{
-    sp_wg_make(&yielders);
-    sp_wg_add(yielders, 2);
-    sp_go(yielder, arg);
-    sp_go(yielder, arg);
-    sp_wg_wait(yielders);
-    sp_wg_release(yielders);
-}
+EXPORT void bench_yield_pair(void *arg) { wl_yield_pair((int64_t)(intptr_t)arg); }
 
 static sp_wg spawned;
 

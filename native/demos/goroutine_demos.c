@@ -50,6 +50,17 @@ EXPORT void demo_gomaxprocs(void *param)
            2 * DIGITS, changes, BLOCK, 2 * DIGITS / BLOCK - 1);
 }
 
+/* ---- yield: two goroutines yield to each other, the cheapest switch there is. */
+EXPORT void demo_yield(void *param)
+{
+    int64_t rounds = (int64_t)(intptr_t)param > 0 ? (int64_t)(intptr_t)param : 1000000;
+    int64_t start = now_ns();
+    wl_yield_pair(rounds);
+    double ns = (double)(now_ns() - start);
+    printf("%lld switches in %.1f ms: %.1f ns per switch\n", (long long)(2 * rounds), ns / 1e6,
+           ns / (double)(2 * rounds));
+}
+
 /* ---- pingpong: two goroutines send a counter back and forth over two unbuffered
    channels. */
 EXPORT void demo_pingpong(void *param)

@@ -4,6 +4,30 @@
 #include <spindle.h>
 #include <stdlib.h>
 
+typedef struct yielders {
+    sp_wg done;
+    int64_t rounds;
+} yielders;
+
+static void yielder(void *arg)
+{
+    const yielders *y = arg; /* the caller's, alive until both are done */
+    for (int64_t i = 0; i < y->rounds; i++)
+        sp_gosched();
+    sp_wg_done(y->done);
+}
+
+void wl_yield_pair(int64_t rounds)
+{
+    yielders y = { .rounds = rounds };
+    sp_wg_make(&y.done);
+    sp_wg_add(y.done, 2);
+    sp_go(yielder, &y);
+    sp_go(yielder, &y);
+    sp_wg_wait(y.done);
+    sp_wg_release(y.done);
+}
+
 /* What a ping-pong's two sides share. The partner copies it before its first
    receive: the caller's copy lives until that receive completes, and nothing of
    one run (its channels, its count) is left in a global for the next to race on. */

@@ -1,9 +1,14 @@
-/* The channel programs that both the demos (which print) and the benchmark programs
-   (which bench/go/main.go mirrors in Go) run. Call them from a goroutine. */
+/* The goroutine programs that both the demos (which print) and the benchmark programs
+   (which bench/go/main.go mirrors in Go) run: channels, and the yield pair they are
+   measured against. Call them from a goroutine. */
 #ifndef SPINDLE_CHANNEL_WORKLOADS_H
 #define SPINDLE_CHANNEL_WORKLOADS_H
 
 #include <stdint.h>
+
+/* Two goroutines yield to each other `rounds` times each (2 x rounds switches)
+   while the caller waits, as Go's yieldPair does. */
+void wl_yield_pair(int64_t rounds);
 
 /* Two goroutines send a counter back and forth `rounds` times over two unbuffered
    channels; returns the counter (each round trip adds one). */

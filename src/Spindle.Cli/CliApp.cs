@@ -20,6 +20,7 @@ internal static class CliApp
     private static readonly Demo[] Demos =
     [
         new("gomaxprocs", "demo_gomaxprocs", null, "two goroutines write 0s and 1s: compare --maxprocs 1 and 2"),
+        new("yield", "demo_yield", "ROUNDS", "two goroutines yield to each other ROUNDS times each; ns per switch"),
         new("pingpong", "demo_pingpong", "ROUNDS", "two goroutines send a counter back and forth on channels; ns per round trip"),
         new("ring", "demo_ring", "GOROUTINES", "a token passed around a ring of goroutines, a channel each; ns per hop"),
         new("sieve", "demo_sieve", "PRIMES", "the concurrent prime sieve: a filter goroutine per prime", PrintsAsItGoes: true),

@@ -223,6 +223,34 @@ public class CliTests
         return (p.ExitCode, output, err.Result);
     }
 
+    [Fact]
+    public void AnotherLibspindleNamedBySpindleNativePathIsTheOnlyOneLoaded()
+    {
+        // A copy of the build's libspindle elsewhere: the scheduler's bindings, the
+        // public ones and the demo program must all bind that one copy (the scheduler's
+        // bindings used to load the application's own, and the demo's goroutines then
+        // ran against a library with no runtime in it: no round trip was made).
+        string dir = Path.Combine(Path.GetTempPath(), "spindle-native-path-" + Guid.NewGuid().ToString("n"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string copy = Path.Combine(dir, "libspindle.so");
+            File.Copy(Lib("libspindle.so"), copy);
+            var (code, output, err) = SpindleProcessIn(null,
+                new Dictionary<string, string> { ["SPINDLE_NATIVE_PATH"] = dir, ["LD_DEBUG"] = "files" },
+                "demo", "pingpong", "1000", "--maxprocs", "1");
+            Assert.True(code == 0, err);
+            Assert.Contains("counter now 1000)", output);
+            var loaded = err.Split('\n').Where(l => l.Contains("file=") && l.Contains("libspindle.so ")).ToList();
+            Assert.Contains(loaded, l => l.Contains($"file={copy} "));
+            Assert.DoesNotContain(loaded, l => !l.Contains($"file={copy} "));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Theory]
     [InlineData("1")]
     [InlineData("2")]
