@@ -284,8 +284,13 @@ cmd_bench() {
   "$ROOT/bench/run.sh" "$BUILD" || { echo "bench: the side-by-side run failed"; exit 1; }
   log "segmented stacks: parked memory against Go and reserved stacks, the hot split"
   "$ROOT/bench/segments.sh" "$BUILD" || { echo "bench: the segmented-stack run failed"; exit 1; }
-  log "spindle versus: CPU-bound scaling, and parked memory against threads and Tasks"
   build_cli || exit 1
+  log "what tracing costs: compiled out, off, streamed, and the meter read (takes a few minutes)"
+  configure_and_build notrace -DSPINDLE_TRACE=OFF -DSPINDLE_MEMCHECK=ON -DSPINDLE_BUILD_TESTS=OFF || exit 1
+  install_diag_tools || exit 1
+  "$ROOT/bench/tracing.sh" "$BUILD" | tee "$BUILD/bench-tracing.txt" ||
+    { echo "bench: the tracing comparison failed"; exit 1; }
+  log "spindle versus: CPU-bound scaling, and parked memory against threads and Tasks"
   "$BUILD/cli/spindle" versus --json "$BUILD/bench-versus.json" | tee "$BUILD/bench-versus.txt" ||
     { echo "bench: spindle versus failed"; exit 1; }
   log "docs/results.md: every figure beside its peer"

@@ -17,7 +17,7 @@ need() { # file: fail clearly when a log is absent
   [ -s "$1" ] || { echo "results: $1 is missing or empty (run ./build.sh bench)" >&2; exit 1; }
 }
 for f in "$bdn_log" "$build/bench-go.txt" "$build/bench-switch.txt" "$build/bench-callgrind.txt" \
-  "$build/bench-segments.txt" "$build/bench-versus.json"; do need "$f"; done
+  "$build/bench-segments.txt" "$build/bench-versus.json" "$build/bench-tracing.txt"; do need "$f"; done
 
 # BenchmarkDotNet: "mean error" in ns of METHOD (at PROCS when the table has MaxProcs),
 # read through each table's header, whose columns vary (a Median column comes and goes).
@@ -45,6 +45,7 @@ row = next((r for r in rows if r["id"] == sys.argv[2]), None)
 v = row and row["cells"][sys.argv[3]]["figures"].get(sys.argv[4], {}).get("value")
 print("" if v is None else v)' "$build/bench-versus.json" "$1" "$2" "$3"
 }
+trc() { awk -v n="$1" -v v="$2" -v f="${3:-3}" '$1 == n && $2 == v { print $f; exit }' "$build/bench-tracing.txt"; }
 callgrind() { awk -F: -v n="$1" 'index($1, n) { gsub(/ /, "", $2); print $2; exit }' "$build/bench-callgrind.txt"; }
 
 valid() { awk -v v="$1" 'BEGIN { exit !(v ~ /^[0-9]+(\.[0-9]+)?$/ && v + 0 > 0) }'; }
@@ -134,6 +135,21 @@ row "a call in a loop, segmented stack" "$(seg call_in_loop_segmented_ns)" "" "r
 row "coroutine create + run + destroy, segmented stack" "$(seg create_run_destroy_segmented_ns)" "" \
   "reserved stack" "$(seg create_run_destroy_reserved_ns)" "" ns
 
+# ---- what tracing costs (bench/tracing.sh: medians of alternating runs, GOMAXPROCS=1)
+row "yield switch, tracer compiled in, no session" "$(trc yield off)" "" "tracer compiled out" "$(trc yield out)" "" ns 1.01
+row "channel ping-pong round trip, tracer compiled in, no session" "$(trc pingpong off)" "" \
+  "tracer compiled out" "$(trc pingpong out)" "" ns 1.01
+row "yield switch, switch trace streamed by spindle trace record ($(trc yield_traced on 5) records dropped)" \
+  "$(trc yield_traced on)" "" "no session" "$(trc yield_traced off)" "" ns 1.5
+row "ring of 10,000 goroutines, per hop, switch trace streamed ($(trc ring_traced on 5) records dropped)" \
+  "$(trc ring_traced on)" "" "no session" "$(trc ring_traced off)" "" ns 1.05
+row "concurrent prime sieve to the 1,000th prime, switch trace streamed ($(trc sieve_traced on 5) records dropped)" \
+  "$(trc sieve_traced on)" "" "no session" "$(trc sieve_traced off)" "" ms 1.05
+row "yield switch, Spindle.Runtime meter read by dotnet-counters every second" "$(trc yield_metered meter)" "" \
+  "no listener" "$(trc yield_metered off)" "" ns 1.01
+row "channel ping-pong round trip, Spindle.Runtime meter read by dotnet-counters every second" \
+  "$(trc pingpong_metered meter)" "" "no listener" "$(trc pingpong_metered off)" "" ns 1.01
+
 # ---- spindle versus: the article's build on 1 and 2 processors, parked units
 for who in native managed; do
   row "CPU-bound build at 2 processors against 1 (1 / speed-up), $who goroutines" \
@@ -173,7 +189,9 @@ cpu=$(awk -F: '/^model name/ { gsub(/^ +/, "", $2); print $2; exit }' /proc/cpui
   echo
   echo "Sources: BenchmarkDotNet (bench/Spindle.Benchmarks), Google Benchmark and callgrind"
   echo "(native/bench), the Go programs (bench/go, GOMAXPROCS as in each row), an OS-thread"
-  echo "ping-pong (native/bench/thread_pingpong.c), the parked-memory programs (bench/segments.sh)"
-  echo "and \`spindle versus\` (its full run: the CPU-bound build and parked units; docs/versus.md)."
+  echo "ping-pong (native/bench/thread_pingpong.c), the parked-memory programs (bench/segments.sh),"
+  echo "\`spindle versus\` (its full run: the CPU-bound build and parked units; docs/versus.md), and the"
+  echo "tracing comparisons (bench/tracing.sh: each \`spindle demo\` workload in two variants, alternately,"
+  echo "seven rounds, the median of each; the demos time their workload alone)."
 } > "$out"
 cat "$out"
