@@ -56,4 +56,19 @@ public class ResultsFileTests
         foreach (string[] cells in Rows().Where(c => c[4].Length > 0))
             Assert.Matches(@"^≤ [0-9.]+: (met|\*\*missed\*\*)$", cells[4]);
     }
+
+    [Theory]
+    [InlineData("tracer compiled in, no session", "tracer compiled out", 2)]
+    [InlineData("switch trace streamed", "no session", 3)]
+    [InlineData("meter read by dotnet-counters", "no listener", 2)]
+    public void WhatTracingCostsIsMeasuredBesideItsBaseline(string what, string peer, int count)
+    {
+        List<string[]> rows = Rows().Where(c => c[0].Contains(what, StringComparison.Ordinal)).ToList();
+        Assert.True(rows.Count == count, $"docs/results.md has {rows.Count} rows on '{what}', not {count}");
+        foreach (string[] cells in rows)
+        {
+            Assert.StartsWith(peer + ":", cells[2]);
+            Assert.Matches(@"^≤ [0-9.]+: ", cells[4]); // each has its target
+        }
+    }
 }

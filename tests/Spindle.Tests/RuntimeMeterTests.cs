@@ -137,6 +137,41 @@ public class RuntimeMeterTests
         Assert.Equal(0, after["spindle.processors"]);
     }
 
+    /// <summary>A reader polling the switch counter while runtimes end one after another
+    /// never sees it go back: an ending runtime's count joins the ended runtimes' once,
+    /// even while it is still the current runtime (it used to count twice for that moment,
+    /// then drop).</summary>
+    [Fact]
+    public void TheSwitchCounterNeverGoesBackAsRuntimesEnd()
+    {
+        using var readings = new Readings();
+        using var stop = new CancellationTokenSource();
+        long back = 0, reads = 0;
+        var reader = new Thread(() =>
+        {
+            long last = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                long now = readings.Read().GetValueOrDefault("spindle.switches");
+                if (now < last)
+                    Interlocked.Increment(ref back);
+                last = Math.Max(last, now);
+                reads++;
+            }
+        }) { IsBackground = true };
+        reader.Start();
+        using var io = new NativeSlots(2, 20_000, 0, 0, 0, 0);
+        for (int i = 0; i < 30; i++)
+        {
+            io[2] = 0;
+            Runtime.Run(TestPrograms.Get("tp_spawn_many"), io.Address, maxProcs: 1);
+        }
+        stop.Cancel();
+        reader.Join();
+        Assert.True(reads > 0);
+        Assert.True(back == 0, $"the switch counter went back {back} times in {reads} reads");
+    }
+
     /// <summary>While a session streams the switch trace, the two histograms get every switch:
     /// one duration per switch between goroutines (within what the trace dropped), each
     /// positive and under a second; latencies never negative.</summary>

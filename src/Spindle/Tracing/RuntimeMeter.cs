@@ -22,8 +22,11 @@ public static class RuntimeMeter
     private static readonly Histogram<double> s_duration = s_meter.CreateHistogram<double>("spindle.switch.duration", "s",
         "What a switch from one goroutine to the next cost (from the switch trace, or a 5 ms sample of every second)");
 
-    // Counts of runtimes that have ended, so that counters never go back.
+    // Counts of runtimes that have ended, so that counters never go back; the last one to
+    // end may still be the current runtime for a moment, and must not count twice.
+    private static readonly Lock s_endedLock = new();
     private static long s_endedSwitches, s_endedCalls, s_endedHogs, s_endedBlocking;
+    private static readonly WeakReference<Scheduler?> s_lastEnded = new(null);
 
     static RuntimeMeter()
     {
@@ -38,9 +41,9 @@ public static class RuntimeMeter
             "{thread}", "Worker threads holding a processor");
         s_meter.CreateObservableUpDownCounter("spindle.workers.blocking", () => (long)(Sched()?.WorkersInBlockingCalls() ?? 0), "{thread}",
             "Worker threads inside a goroutine's blocking call (sp_block_enter)");
-        s_meter.CreateObservableCounter("spindle.switches", () => s_endedSwitches + (Sched()?.Switches() ?? 0), "{switch}",
+        s_meter.CreateObservableCounter("spindle.switches", () => Cumulative(ref s_endedSwitches, s => s.Switches()), "{switch}",
             "Goroutines run: switches the native run loop made by itself, and goroutines the managed scheduler ran");
-        s_meter.CreateObservableCounter("spindle.runtime_calls", () => s_endedCalls + (Sched()?.RuntimeCalls() ?? 0), "{call}",
+        s_meter.CreateObservableCounter("spindle.runtime_calls", () => Cumulative(ref s_endedCalls, s => s.RuntimeCalls()), "{call}",
             "Runtime calls of native goroutines the managed scheduler served");
         s_meter.CreateObservableCounter("spindle.processors.retaken", Retaken, "{processor}",
             "Processors the monitor took back, by reason: hog (a goroutine ran 10 ms without a runtime call) or blocking (a blocking call past 1 ms)");
@@ -58,6 +61,17 @@ public static class RuntimeMeter
     }
 
     private static Scheduler? Sched() => Runtime.CurrentScheduler;
+
+    /// <summary>What the ended runtimes counted (ended) and the running one adds (of).</summary>
+    private static long Cumulative(ref long ended, Func<Scheduler, long> of)
+    {
+        lock (s_endedLock)
+        {
+            Scheduler? s = Sched();
+            bool counted = s is null || (s_lastEnded.TryGetTarget(out Scheduler? last) && last == s);
+            return ended + (counted ? 0 : of(s!));
+        }
+    }
 
     // Once a second while a runtime runs: the histograms' sample, the Stack keyword's event.
     private static Timer? s_pump;
@@ -99,9 +113,8 @@ public static class RuntimeMeter
 
     private static IEnumerable<Measurement<long>> Retaken()
     {
-        Scheduler? s = Sched();
-        long hogs = s_endedHogs + (s is null ? 0 : Interlocked.Read(ref s.HogsRetaken));
-        long blocking = s_endedBlocking + (s is null ? 0 : Interlocked.Read(ref s.BlockingRetaken));
+        long hogs = Cumulative(ref s_endedHogs, s => Interlocked.Read(ref s.HogsRetaken));
+        long blocking = Cumulative(ref s_endedBlocking, s => Interlocked.Read(ref s.BlockingRetaken));
         return [new(hogs, new KeyValuePair<string, object?>("reason", "hog")), new(blocking, new KeyValuePair<string, object?>("reason", "blocking"))];
     }
 
@@ -115,10 +128,14 @@ public static class RuntimeMeter
     /// <summary>A runtime stops: its counts join the ended runtimes'.</summary>
     internal static void RuntimeEnded(Scheduler s)
     {
-        Interlocked.Add(ref s_endedSwitches, s.Switches());
-        Interlocked.Add(ref s_endedCalls, s.RuntimeCalls());
-        Interlocked.Add(ref s_endedHogs, Interlocked.Read(ref s.HogsRetaken));
-        Interlocked.Add(ref s_endedBlocking, Interlocked.Read(ref s.BlockingRetaken));
+        lock (s_endedLock)
+        {
+            s_endedSwitches += s.Switches();
+            s_endedCalls += s.RuntimeCalls();
+            s_endedHogs += Interlocked.Read(ref s.HogsRetaken);
+            s_endedBlocking += Interlocked.Read(ref s.BlockingRetaken);
+            s_lastEnded.SetTarget(s);
+        }
     }
 
     /// <summary>Whether a listener wants the histograms.</summary>
