@@ -70,6 +70,33 @@ public class SwitchBatchFormatTests
     }
 
     /// <summary>The text form refuses what is not its encoding.</summary>
+    /// <summary>Encode works in blocks of 15 bytes and a tail: every tail length, and
+    /// blocks over every byte value, decode back exactly (TryDecode reads a byte at a time).</summary>
+    [Fact]
+    public void EveryLengthRoundTripsThroughTheBlockEncoder()
+    {
+        var random = new Random(8);
+        for (int length = 0; length <= 3 * 15 + 14; length++)
+        {
+            foreach (byte[] bytes in new[] { Bytes(length, random), Enumerable.Repeat((byte)0xff, length).ToArray(), new byte[length] })
+            {
+                var text = new char[SwitchTraceFormat.EncodedLength(length)];
+                Assert.Equal(text.Length, SwitchTraceFormat.Encode(bytes, text));
+                Assert.True(text.All(c => c >= 1 && c <= 0x8000), $"length {length}: a character out of range");
+                var back = new byte[length];
+                Assert.True(SwitchTraceFormat.TryDecode(text, back), $"length {length}");
+                Assert.Equal(bytes, back);
+            }
+        }
+
+        static byte[] Bytes(int n, Random r)
+        {
+            var b = new byte[n];
+            r.NextBytes(b);
+            return b;
+        }
+    }
+
     [Fact]
     public void BatchFormatRefusesDamagedText()
     {
