@@ -866,11 +866,14 @@ typedef struct sp_trace_stats {
 
 /** Starts a trace with about buffer_bytes of batches (at least one); flight
     1 for the flight recorder. Errors: SP_EINVAL, SP_ESTATE (a trace is
-    running or was not released), SP_ENOMEM, SP_ENOTSUP (compiled out). */
+    starting, running, stopping or was not released), SP_ENOMEM, SP_ENOTSUP
+    (compiled out). Start, stop and release may be called from any threads:
+    each refuses with SP_ESTATE what another is in the middle of. */
 SP_API int sp_trace_start(int64_t buffer_bytes, int32_t flight);
 
 /** Stops recording: every thread's batch in progress is published, and the
-    published batches wait to be taken. SP_ESTATE when none runs. */
+    published batches wait to be taken. SP_ESTATE when none runs (or another
+    call is stopping it). */
 SP_API int sp_trace_stop(void);
 
 /** Takes the oldest published batch, or NULL. @trivial */
@@ -881,7 +884,7 @@ SP_API void sp_trace_give(sp_trace_batch *b);
 
 /** Frees the batches of a stopped trace, and zeroes its counts
     (sp_trace_get_stats); every batch taken must have been given back.
-    SP_ESTATE while one runs, or when there is none. */
+    SP_ESTATE while one starts, runs or stops, or when there is none. */
 SP_API int sp_trace_release(void);
 
 /** The trace's counts. @trivial */

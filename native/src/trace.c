@@ -50,9 +50,15 @@ typedef struct trace_thread {
 
 int32_t sp_trace_active;
 
+/* A trace's life. Start, stop and release each move it under the lock, and do
+   their slow part (measuring the counter, waiting for writers) in a phase of
+   their own, so that two callers never run one of them at once, nor a release
+   under a start or a stop still using the batches. */
+enum { TRACE_IDLE, TRACE_STARTING, TRACE_ACTIVE, TRACE_STOPPING, TRACE_STOPPED };
+
 static struct {
     sp_lock lock; /* the pool, the published list, the threads' registry, starting and stopping */
-    int32_t running; /* between sp_trace_start and sp_trace_release */
+    int32_t phase; /* TRACE_IDLE ... TRACE_STOPPED: one caller moves it at a time */
     int32_t flight;
     void *memory;
     int64_t batches, buffer_bytes;
@@ -675,7 +681,7 @@ int sp_trace_start(int64_t buffer_bytes, int32_t flight)
     if (buffer_bytes <= 0 || n < 1 || (flight != 0 && flight != 1))
         return SP_EINVAL;
     sp_lock_acquire(&tr.lock);
-    if (tr.running) {
+    if (tr.phase != TRACE_IDLE) {
         sp_lock_release(&tr.lock);
         return SP_ESTATE;
     }
@@ -684,7 +690,7 @@ int sp_trace_start(int64_t buffer_bytes, int32_t flight)
         sp_lock_release(&tr.lock);
         return SP_ENOMEM;
     }
-    tr.running = 1;
+    tr.phase = TRACE_STARTING;
     tr.memory = memory;
     tr.batches = n;
     tr.buffer_bytes = n * SP_TRACE_BATCH_BYTES;
@@ -714,8 +720,9 @@ int sp_trace_start(int64_t buffer_bytes, int32_t flight)
     tr.origin_ns = sp_clock_now();
     tr.origin_ticks = sp_trace_ticks();
     atomic_store(&tr.ticks_per_second, rate);
-    sp_lock_release(&tr.lock);
+    tr.phase = TRACE_ACTIVE;
     __atomic_store_n(&sp_trace_active, 1, __ATOMIC_SEQ_CST);
+    sp_lock_release(&tr.lock);
     return SP_OK;
 #endif
 }
@@ -726,11 +733,13 @@ int sp_trace_stop(void)
     return SP_ESTATE;
 #else
     sp_lock_acquire(&tr.lock);
-    int running = tr.running && __atomic_load_n(&sp_trace_active, __ATOMIC_RELAXED);
-    sp_lock_release(&tr.lock);
-    if (!running)
+    if (tr.phase != TRACE_ACTIVE) {
+        sp_lock_release(&tr.lock);
         return SP_ESTATE;
+    }
+    tr.phase = TRACE_STOPPING;
     __atomic_store_n(&sp_trace_active, 0, __ATOMIC_SEQ_CST);
+    sp_lock_release(&tr.lock);
     process_barrier();
     /* Every writer has seen the trace stopped, or is seen writing: wait for
        those, then take every thread's batch. */
@@ -753,6 +762,9 @@ int sp_trace_stop(void)
             sp_lock_release(&tr.lock);
         }
     }
+    sp_lock_acquire(&tr.lock);
+    tr.phase = TRACE_STOPPED;
+    sp_lock_release(&tr.lock);
     return SP_OK;
 #endif
 }
@@ -777,7 +789,7 @@ void sp_trace_give(sp_trace_batch *b)
     if (b == NULL)
         return;
     sp_lock_acquire(&tr.lock);
-    if (tr.running)
+    if (tr.phase != TRACE_IDLE)
         push_free(b);
     sp_lock_release(&tr.lock);
 }
@@ -785,7 +797,7 @@ void sp_trace_give(sp_trace_batch *b)
 int sp_trace_release(void)
 {
     sp_lock_acquire(&tr.lock);
-    if (!tr.running || __atomic_load_n(&sp_trace_active, __ATOMIC_RELAXED)) {
+    if (tr.phase != TRACE_STOPPED) {
         sp_lock_release(&tr.lock);
         return SP_ESTATE;
     }
@@ -793,7 +805,7 @@ int sp_trace_release(void)
     tr.memory = NULL;
     tr.free_list = tr.full_head = tr.full_tail = NULL;
     tr.full_count = 0;
-    tr.running = 0;
+    tr.phase = TRACE_IDLE;
     /* Released: the counts go with it (a host that keeps totals took them). */
     atomic_store(&tr.records, 0);
     atomic_store(&tr.dropped, 0);

@@ -7,6 +7,7 @@
 #include "check.h"
 #include "harness.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 /* What a trace's batches held. */
@@ -194,6 +195,81 @@ static void test_flight_recorder_keeps_the_last(void)
     CHECK_EQ(t.last_seq, s.published_batches);
 }
 
+/* Start, stop and release from several threads at once. Racing stops: one
+   succeeds, and the batch it publishes is taken once. A release racing a start
+   (whose measuring takes milliseconds) is refused until the trace is stopped:
+   it used to free the batches under the start. */
+enum { RACERS = 3, RACE_ROUNDS = 100 };
+static _Atomic int race_go;
+
+typedef struct race {
+    int op; /* 1 stop, 2 release until told */
+    int ok;
+    _Atomic int *until;
+} race;
+
+static void race_once(void *p)
+{
+    race *r = p;
+    while (!atomic_load(&race_go)) {
+    }
+    if (r->op == 1) {
+        int rc = sp_trace_stop();
+        r->ok = rc == SP_OK;
+        CHECK(rc == SP_OK || rc == SP_ESTATE);
+        return;
+    }
+    do {
+        int rc = sp_trace_release();
+        r->ok += rc == SP_OK;
+        CHECK(rc == SP_OK || rc == SP_ESTATE);
+    } while (!atomic_load(r->until));
+}
+
+static void test_racing_starts_stops_and_releases(void)
+{
+    int64_t bad_stops = 0, bad_releases = 0;
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        /* Releases while a start measures the counter. */
+        _Atomic int started = 0;
+        race rel = { .op = 2, .until = &started };
+        atomic_store(&race_go, 1);
+        harness_thread *releaser = harness_start(race_once, &rel);
+        CHECK_EQ(sp_trace_start(256 << 10, 0), SP_OK);
+        atomic_store(&started, 1);
+        harness_join(releaser);
+        bad_releases += rel.ok;
+        atomic_store(&race_go, 0);
+
+        /* Stops at once. */
+        sp_trace_record_event(SP_TRACE_CREATE, round, 0, 0, 0); /* a record for the stop to publish */
+        race r[RACERS];
+        harness_thread *t[RACERS];
+        for (int i = 0; i < RACERS; i++) {
+            r[i] = (race){ .op = 1 };
+            t[i] = harness_start(race_once, &r[i]);
+        }
+        atomic_store(&race_go, 1);
+        int64_t stopped = 0;
+        for (int i = 0; i < RACERS; i++) {
+            harness_join(t[i]);
+            stopped += r[i].ok;
+        }
+        atomic_store(&race_go, 0);
+        int64_t batches = 0;
+        for (sp_trace_batch *b = sp_trace_take(); b != NULL; b = sp_trace_take()) {
+            batches++;
+            sp_trace_give(b);
+        }
+        if (stopped != 1 || batches != 1)
+            bad_stops++;
+        CHECK_EQ(sp_trace_release(), SP_OK);
+    }
+    CHECK_EQ(bad_releases, 0);
+    CHECK_EQ(bad_stops, 0);
+    CHECK_EQ(sp_trace_release(), SP_ESTATE); /* nothing left */
+}
+
 /* Bad arguments, and calls out of turn. */
 static void test_bad_calls(void)
 {
@@ -217,5 +293,6 @@ int main(void)
     RUN(test_two_processors);
     RUN(test_tiny_buffer_drops_and_counts);
     RUN(test_flight_recorder_keeps_the_last);
+    RUN(test_racing_starts_stops_and_releases);
     return test_summary();
 }
