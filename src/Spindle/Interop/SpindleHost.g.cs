@@ -1369,14 +1369,17 @@ internal static unsafe partial class SpindleHost
     /// <summary>
     /// Starts a trace with about buffer_bytes of batches (at least one); flight
     /// 1 for the flight recorder. Errors: SP_EINVAL, SP_ESTATE (a trace is
-    /// running or was not released), SP_ENOMEM, SP_ENOTSUP (compiled out).
+    /// starting, running, stopping or was not released), SP_ENOMEM, SP_ENOTSUP
+    /// (compiled out). Start, stop and release may be called from any threads:
+    /// each refuses with SP_ESTATE what another is in the middle of.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_trace_start(long buffer_bytes, int flight);
 
     /// <summary>
     /// Stops recording: every thread&apos;s batch in progress is published, and the
-    /// published batches wait to be taken. SP_ESTATE when none runs.
+    /// published batches wait to be taken. SP_ESTATE when none runs (or another
+    /// call is stopping it).
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_trace_stop();
@@ -1398,7 +1401,7 @@ internal static unsafe partial class SpindleHost
     /// <summary>
     /// Frees the batches of a stopped trace, and zeroes its counts
     /// (sp_trace_get_stats); every batch taken must have been given back.
-    /// SP_ESTATE while one runs, or when there is none.
+    /// SP_ESTATE while one starts, runs or stops, or when there is none.
     /// </summary>
     [LibraryImport(LibraryName)]
     public static partial int sp_trace_release();
