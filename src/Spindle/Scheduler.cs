@@ -854,6 +854,8 @@ internal sealed unsafe partial class Scheduler
                 case SP_CORO_REQUEST:
                     if (!Serve(m, g, sp_coro_pending(g.Coro)))
                         return;
+                    if (_stopping)
+                        return; // g goes no further: Stop discards it once this worker ends
                     continue;
                 default:
                     Fail(new InvalidOperationException(

@@ -169,8 +169,8 @@ public class CliTests
         using (var doc = System.Text.Json.JsonDocument.Parse(output))
         {
             string[] names = [.. doc.RootElement.EnumerateArray().Select(d => d.GetProperty("name").GetString()!)];
-            Assert.Equal(["gomaxprocs", "pingpong", "ring", "sieve", "park", "pipeline"], names);
-            Assert.Equal("GOROUTINES", doc.RootElement[4].GetProperty("parameter").GetString());
+            Assert.Equal(["gomaxprocs", "yield", "pingpong", "ring", "sieve", "park", "pipeline"], names);
+            Assert.Equal("GOROUTINES", doc.RootElement[5].GetProperty("parameter").GetString());
         }
     }
 
@@ -221,6 +221,16 @@ public class CliTests
         string output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         return (p.ExitCode, output, err.Result);
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("2")]
+    public void YieldDemoMakesTwoSwitchesARound(string maxProcs)
+    {
+        var (code, output, err) = SpindleProcess("demo", "yield", "1000", "--maxprocs", maxProcs);
+        Assert.True(code == 0, err);
+        Assert.Matches(@"\n2000 switches in [0-9.]+ ms: [0-9.]+ ns per switch\n", output);
     }
 
     [Fact]
