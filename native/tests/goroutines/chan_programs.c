@@ -671,13 +671,6 @@ EXPORT void tp_send_then_receive(void *p)
         errors (CHECK). */
 static sp_chan hog_ping, hog_pong;
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void hog_partner(void *p)
 {
     int64_t *io = p;
@@ -696,8 +689,8 @@ EXPORT void tp_hog_then_channel(void *p)
     CHECK(io, sp_chan_make(&hog_pong, sizeof(int64_t), 0) == SP_OK);
     sp_go(hog_partner, io);
     for (int64_t i = 0; i < io[2]; i++) {
-        int64_t until = mono_ns() + io[3];
-        while (mono_ns() < until) {
+        int64_t until = now_ns() + io[3];
+        while (now_ns() < until) {
         }
         int64_t v = i, back = -1;
         CHECK(io, sp_chan_send(hog_ping, &v) == SP_OK);

@@ -341,19 +341,12 @@ EXPORT void tp_stuck_at_exit(void *p)
    switch (it must not). It spins without a switch for 200 ms, long after main
    has returned (main runs on the other processor, or once the monitor hands
    this one over). */
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void switch_late(void *p)
 {
     int64_t *io = p;
     store(&io[2], 1);
-    int64_t until = monotonic_ns() + 200 * 1000 * 1000;
-    while (monotonic_ns() < until)
+    int64_t until = now_ns() + 200 * 1000 * 1000;
+    while (now_ns() < until)
         atomic_signal_fence(memory_order_seq_cst);
     store(&io[3], 1);
     sp_gosched();
