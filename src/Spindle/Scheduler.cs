@@ -230,6 +230,7 @@ internal sealed unsafe partial class Scheduler
         g.ParkReason = WaitReason.None;
         g.ParkOutside = g.CountedOutside = false;
         g.ParkedOn = null;
+        g.ParkObject = 0;
         g.TaskWatched = false;
         return g;
     }
@@ -1032,8 +1033,10 @@ internal sealed unsafe partial class Scheduler
                 watch = new BodyWatch(g, g.Id, g.Task);
             }
             g.SetState(GoroutineState.Waiting, reason);
+            long id = g.Id;
+            ulong parkedOn = g.ParkObject;
             g.UnlockSteps();
-            TraceBlocked(g, reason);
+            TraceBlocked(id, reason, parkedOn);
             if (watch is not null)
                 WatchBodyEnd(watch); // after the unlock: the watch may run at once, here
             return;

@@ -15,6 +15,9 @@ public sealed unsafe class WaitGroup
 {
     private readonly ulong _handle;
 
+    /// <summary>The engine's handle (what the tracer names).</summary>
+    internal ulong RawHandle => _handle;
+
     /// <summary>Creates a wait group with a zero counter (Go's zero <c>sync.WaitGroup</c>). A wait group made in C# may be
     /// used by threads outside Spindle, so goroutines waiting on it never count as
     /// deadlocked. It may be made before <see cref="Runtime.Run(Func{Task}, int)"/>.</summary>
@@ -112,7 +115,7 @@ public sealed unsafe class WaitGroup
         SignalParty p = SignalParty.Rent(this, "waiting on a wait group");
         sp_wakes w;
         int rc = sp_host_wg_wait(p.Here, _handle, p.Party, &w);
-        return p.Answer(rc, WaitReason.WaitGroup, cancellationToken);
+        return p.Answer(rc, WaitReason.WaitGroup, cancellationToken, _handle);
     }
 }
 

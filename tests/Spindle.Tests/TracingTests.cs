@@ -79,6 +79,62 @@ public class TracingTests
     /// <summary>With room for three batches only (the thread that started the runtime holds
     /// one while its events trickle in), records are dropped: the trace counts them, the
     /// report says so, and what was kept plus what was dropped accounts for every switch.</summary>
+    /// <summary>Listens to the Spindle-Runtime EventSource's goroutine events in-process.</summary>
+    private sealed class BlockedEvents : EventListener
+    {
+        public readonly List<(long Goroutine, int Reason, long Object)> Blocked = [];
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            if (source.Name == "Spindle-Runtime")
+                EnableEvents(source, EventLevel.Verbose, (EventKeywords)(long)RuntimeEvents.Keywords.Goroutine);
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            if (e.EventName == "GoroutineBlocked" && e.Payload is { Count: 3 } p)
+                lock (Blocked)
+                    Blocked.Add(((long)p[0]!, (int)p[1]!, (long)p[2]!));
+        }
+    }
+
+    /// <summary>GoroutineBlocked names the channel or wait group a managed goroutine parks
+    /// on (it carried 0 for every managed wait), and 0 for a select over several.</summary>
+    [Fact]
+    public void GoroutineBlockedNamesWhatAManagedGoroutineWaitsOn()
+    {
+        using var events = new BlockedEvents();
+        var ch = new Chan<int>();
+        var other = new Chan<int>();
+        var wg = new WaitGroup();
+        long receiver = 0, waiter = 0, selector = 0;
+        Runtime.Run(async () =>
+        {
+            wg.Add(1);
+            Runtime.Go(async () => { receiver = Machine.CurrentMachine!.Current!.Id; await ch.ReceiveAsync(); });
+            Runtime.Go(async () => { waiter = Machine.CurrentMachine!.Current!.Id; await wg.WaitAsync(); });
+            Runtime.Go(async () =>
+            {
+                selector = Machine.CurrentMachine!.Current!.Id;
+                var s = new Select();
+                s.Receive(ch);
+                s.Receive(other);
+                await s.WaitAsync();
+            });
+            await Runtime.Sleep(TimeSpan.FromMilliseconds(50)); // all three park
+            await ch.SendAsync(1);
+            await ch.SendAsync(2);
+            wg.Done();
+        }, maxProcs: 1);
+        List<(long Goroutine, int Reason, long Object)> seen;
+        lock (events.Blocked)
+            seen = [.. events.Blocked];
+        string all = string.Join("; ", seen);
+        Assert.Contains((receiver, (int)WaitReason.ChanReceive, (long)ch.RawHandle), seen);
+        Assert.Contains((waiter, (int)WaitReason.WaitGroup, (long)wg.RawHandle), seen);
+        Assert.True(seen.Any(b => b.Goroutine == selector && b.Reason == (int)WaitReason.Select && b.Object == 0), all);
+    }
+
     [Fact]
     public void ATinyBufferDropsAndSaysSo()
     {

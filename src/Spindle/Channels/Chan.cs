@@ -225,7 +225,7 @@ public sealed unsafe class Chan<T> where T : unmanaged
         sp_wakes w;
         int rc = sp_host_chan_send(op.Here, _handle, op.Elem, op.Party, &w);
         Engine.Finish(w);
-        return op.AnswerSend(rc, cancellationToken);
+        return op.AnswerSend(rc, cancellationToken, _handle);
     }
 
     /// <summary>Receives a value (Go's <c>v := &lt;-ch</c>); the zero value once the
@@ -249,7 +249,7 @@ public sealed unsafe class Chan<T> where T : unmanaged
         sp_wakes w;
         int rc = sp_host_chan_recv(op.Here, _handle, op.Elem, &ok, op.Party, &w);
         Engine.Finish(w);
-        return op.AnswerReceive(rc, ok, cancellationToken);
+        return op.AnswerReceive(rc, ok, cancellationToken, _handle);
     }
 
     /// <summary>Receives a value and whether one was sent (Go's <c>v, ok := &lt;-ch</c>):
@@ -267,7 +267,7 @@ public sealed unsafe class Chan<T> where T : unmanaged
         sp_wakes w;
         int rc = sp_host_chan_recv(op.Here, _handle, op.Elem, &ok, op.Party, &w);
         Engine.Finish(w);
-        return op.AnswerReceiveOk(rc, ok, cancellationToken);
+        return op.AnswerReceiveOk(rc, ok, cancellationToken, _handle);
     }
 
     /// <summary>Sends value if that needs no wait (Go's <c>select { case ch &lt;- v:

@@ -265,7 +265,7 @@ public sealed unsafe class Select
         sp_wakes w;
         int rc = sp_host_select(p.Here, cases, n, true, &chosen, p.Party, &w);
         Engine.Finish(w);
-        return p.Answer(rc, chosen, _cases.Count, cancellationToken);
+        return p.Answer(rc, chosen, _cases.Count, cancellationToken, _cases.Count == 1 ? _cases[0].Handle : 0);
     }
 
     /// <summary>Like <see cref="WaitAsync(CancellationToken)"/> with one more case, a timer
@@ -362,9 +362,9 @@ public sealed unsafe class Select
             }
         }
 
-        public ValueTask<int> Answer(int rc, int chosen, int n, CancellationToken token)
+        public ValueTask<int> Answer(int rc, int chosen, int n, CancellationToken token, ulong parkedOn)
         {
-            if (Parked(rc, n == 0 ? WaitReason.SelectNoCases : n == 1 ? WaitReason.ChanReceive : WaitReason.Select, token))
+            if (Parked(rc, n == 0 ? WaitReason.SelectNoCases : n == 1 ? WaitReason.ChanReceive : WaitReason.Select, token, parkedOn))
                 return new ValueTask<int>(this, Version);
             bool ok = Party->ok != 0;
             G = null;

@@ -109,7 +109,7 @@ public sealed unsafe class SpindleMutex
         SignalParty p = SignalParty.Rent(this, "locking a mutex");
         sp_wakes w;
         int rc = sp_host_mutex_lock(p.Here, _handle, p.Party, &w);
-        return p.Answer(rc, WaitReason.Mutex, cancellationToken);
+        return p.Answer(rc, WaitReason.Mutex, cancellationToken, _handle);
     }
 
     /// <summary>Locks it and returns a scope whose Dispose unlocks it, for

@@ -183,8 +183,9 @@ internal abstract unsafe class AsyncParty : CancellableParty
 
     /// <summary>The engine answered the call that would have parked: at once (SP_OK or an
     /// error), or SP_PARKED, and the caller's goroutine now waits for reason until the
-    /// engine completes the party or token cancels it.</summary>
-    protected bool Parked(int rc, WaitReason reason, CancellationToken token)
+    /// engine completes the party or token cancels it. parkedOn: the handle of the one
+    /// channel, mutex or wait group it waits on (0: several or none), for the tracer.</summary>
+    protected bool Parked(int rc, WaitReason reason, CancellationToken token, ulong parkedOn)
     {
         if (rc != SP_PARKED)
             return false;
@@ -195,6 +196,7 @@ internal abstract unsafe class AsyncParty : CancellableParty
             G.ParkReason = reason;
             G.ParkOutside = reason != WaitReason.Sleep;
             G.ParkedOn = this;
+            G.ParkObject = parkedOn;
         }
         Watch(token);
         return true;
@@ -305,9 +307,9 @@ internal sealed unsafe class SignalParty : AsyncParty, IValueTaskSource
     /// <summary>The answer of the call that would have parked: a completed ValueTask (or a
     /// failed one), or one that completes when the engine resolves the party or token
     /// cancels it.</summary>
-    public ValueTask Answer(int rc, WaitReason reason, CancellationToken token)
+    public ValueTask Answer(int rc, WaitReason reason, CancellationToken token, ulong parkedOn)
     {
-        if (Parked(rc, reason, token))
+        if (Parked(rc, reason, token, parkedOn))
             return new ValueTask(this, Version);
         string what = _what;
         Release();

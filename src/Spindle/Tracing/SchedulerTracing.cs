@@ -26,16 +26,18 @@ internal sealed unsafe partial class Scheduler
             RuntimeEvents.Log.GoroutineExited(g.Id);
     }
 
-    /// <summary>A managed goroutine's step ended and it parked.</summary>
-    private static void TraceBlocked(Goroutine g, WaitReason reason)
+    /// <summary>A managed goroutine's step ended and it parked (on the object whose handle
+    /// is parkedOn: 0 for several or none). Its id and object are read before the
+    /// goroutine is unlocked: once it is, it may be woken, end and be reused.</summary>
+    private static void TraceBlocked(long id, WaitReason reason, ulong parkedOn)
     {
         if (SwitchTrace.Active)
         {
-            sp_trace_record_event(SP_TRACE_BLOCK, g.Id, 0, 0, (int)reason);
-            sp_trace_mark(SP_TRACE_MARK_STEP_END, g.Id, SP_TRACE_PARKED);
+            sp_trace_record_event(SP_TRACE_BLOCK, id, (long)parkedOn, 0, (int)reason);
+            sp_trace_mark(SP_TRACE_MARK_STEP_END, id, SP_TRACE_PARKED);
         }
         if (RuntimeEvents.Log.GoroutinesEnabled)
-            RuntimeEvents.Log.GoroutineBlocked(g.Id, (int)reason, 0);
+            RuntimeEvents.Log.GoroutineBlocked(id, (int)reason, (long)parkedOn);
     }
 
     private static void TraceStepEnded(Goroutine g, int why)
