@@ -31,8 +31,8 @@ bdn() {
     mean && trim($2) == m && (p == "" || (procs && trim($procs) == p)) { print ns($mean), ns($err); exit }
   ' "$bdn_log"
 }
-# "name procs value" lines (Go, OS threads, parked memory): the value.
-fig() { awk -v n="$2" -v p="$3" '$1 == n && $2 == p { print $3; exit }' "$1"; }
+# "name procs value" lines (Go, OS threads, parked memory): the value (or field FIELD).
+fig() { awk -v n="$2" -v p="$3" -v f="${4:-3}" '$1 == n && $2 == p { print $f; exit }' "$1"; }
 seg() { awk -v n="$1" '$1 == n { print $2; exit }' "$build/bench-segments.txt"; }
 gbench() { # Google Benchmark: the ns_per_switch counter of NAME_mean
   awk -v n="$1_mean" '$1 == n { for (i = 1; i <= NF; i++) if ($i ~ /^ns_per_switch=/) { v = $i; sub(/^ns_per_switch=/, "", v); sub(/ns$/, "", v); print v } }' \
@@ -45,7 +45,7 @@ row = next((r for r in rows if r["id"] == sys.argv[2]), None)
 v = row and row["cells"][sys.argv[3]]["figures"].get(sys.argv[4], {}).get("value")
 print("" if v is None else v)' "$build/bench-versus.json" "$1" "$2" "$3"
 }
-trc() { awk -v n="$1" -v v="$2" -v f="${3:-3}" '$1 == n && $2 == v { print $f; exit }' "$build/bench-tracing.txt"; }
+trc() { fig "$build/bench-tracing.txt" "$@"; } # NAME VARIANT [FIELD]: 3 the median, 5 records dropped
 callgrind() { awk -F: -v n="$1" 'index($1, n) { gsub(/ /, "", $2); print $2; exit }' "$build/bench-callgrind.txt"; }
 
 valid() { awk -v v="$1" 'BEGIN { exit !(v ~ /^[0-9]+(\.[0-9]+)?$/ && v + 0 > 0) }'; }

@@ -79,6 +79,16 @@ static void pingpong(void *p)
 
 static int64_t rounds(void) { return getenv("SPINDLE_TEST_VALGRIND") != NULL ? 2000 : 20000; }
 
+/* Ends the trace: stops it, reads its counts into s, drains its batches into t
+   and releases it. */
+static void stop_and_drain(sp_trace_stats *s, tally *t)
+{
+    CHECK_EQ(sp_trace_stop(), SP_OK);
+    sp_trace_get_stats(s);
+    drain(t, s->ticks_per_second);
+    CHECK_EQ(sp_trace_release(), SP_OK);
+}
+
 /* A ping-pong on one processor: two switches a round trip, each with its
    parts; the blocks and unblocks that cause them; nothing dropped. */
 static void test_pingpong_is_traced(void)
@@ -102,12 +112,9 @@ static void test_pingpong_is_traced(void)
     CHECK_EQ(res1, res0);
     CHECK(grown1 >= grown0);
     sp_stack_stats(NULL, NULL, NULL);
-    CHECK_EQ(sp_trace_stop(), SP_OK);
-    CHECK_EQ(sp_trace_stop(), SP_ESTATE);
-    sp_trace_get_stats(&s);
     tally t;
-    drain(&t, s.ticks_per_second);
-    CHECK_EQ(sp_trace_release(), SP_OK);
+    stop_and_drain(&s, &t);
+    CHECK_EQ(sp_trace_stop(), SP_ESTATE);
     CHECK_EQ(s.dropped, 0);
     CHECK_EQ(t.dropped_before, 0);
     CHECK_EQ(t.seq_gaps, 0);
@@ -142,12 +149,9 @@ static void test_two_processors(void)
     int64_t io[2] = { rounds(), 0 };
     CHECK_EQ(harness_run(pingpong, io, 2), 0);
     CHECK_EQ(io[1], rounds());
-    CHECK_EQ(sp_trace_stop(), SP_OK);
     sp_trace_stats s;
-    sp_trace_get_stats(&s);
     tally t;
-    drain(&t, s.ticks_per_second);
-    CHECK_EQ(sp_trace_release(), SP_OK);
+    stop_and_drain(&s, &t);
     CHECK_EQ(t.parts_missing, 0);
     CHECK_EQ(t.parts_bad, 0);
     CHECK_EQ(t.too_long, 0);
@@ -162,12 +166,9 @@ static void test_tiny_buffer_drops_and_counts(void)
     CHECK_EQ(sp_trace_start(SP_TRACE_BATCH_BYTES, 0), SP_OK);
     int64_t io[2] = { rounds(), 0 };
     CHECK_EQ(harness_run(pingpong, io, 1), 0);
-    CHECK_EQ(sp_trace_stop(), SP_OK);
     sp_trace_stats s;
-    sp_trace_get_stats(&s);
     tally t;
-    drain(&t, s.ticks_per_second);
-    CHECK_EQ(sp_trace_release(), SP_OK);
+    stop_and_drain(&s, &t);
     CHECK(s.dropped > 0);
     CHECK(s.records > 0);
     /* What was kept and what was dropped make up every record written. */
@@ -182,12 +183,9 @@ static void test_flight_recorder_keeps_the_last(void)
     CHECK_EQ(sp_trace_start(4 * SP_TRACE_BATCH_BYTES, 1), SP_OK);
     int64_t io[2] = { rounds(), 0 };
     CHECK_EQ(harness_run(pingpong, io, 1), 0);
-    CHECK_EQ(sp_trace_stop(), SP_OK);
     sp_trace_stats s;
-    sp_trace_get_stats(&s);
     tally t;
-    drain(&t, s.ticks_per_second);
-    CHECK_EQ(sp_trace_release(), SP_OK);
+    stop_and_drain(&s, &t);
     CHECK_EQ(s.dropped, 0);
     CHECK(s.overwritten_batches > 0);
     CHECK(t.batches <= 4);

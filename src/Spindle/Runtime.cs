@@ -253,7 +253,7 @@ public static unsafe class Runtime
         }
         SignalParty p = SignalParty.Rent(null, "sleep");
         int rc = sp_host_sleep(p.Here, ns, p.Extra, p.Party);
-        return p.Answer(rc, WaitReason.Sleep, cancellationToken, 0);
+        return p.Answer(rc, WaitReason.Sleep, cancellationToken);
     }
 
     /// <summary>Lets other goroutines run (Go's runtime.Gosched); the caller is runnable

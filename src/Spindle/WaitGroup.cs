@@ -11,12 +11,11 @@ namespace Spindle;
 /// negative counter is refused and the counter left as it was. The wait group lives in
 /// libspindle's engine; this object names it, and releases it when collected.
 /// </summary>
-public sealed unsafe class WaitGroup
+public sealed unsafe class WaitGroup : IWaitedOn
 {
     private readonly ulong _handle;
 
-    /// <summary>The engine's handle (what the tracer names).</summary>
-    internal ulong RawHandle => _handle;
+    ulong IWaitedOn.WaitedOnHandle => _handle;
 
     /// <summary>Creates a wait group with a zero counter (Go's zero <c>sync.WaitGroup</c>). A wait group made in C# may be
     /// used by threads outside Spindle, so goroutines waiting on it never count as
@@ -115,7 +114,7 @@ public sealed unsafe class WaitGroup
         SignalParty p = SignalParty.Rent(this, "waiting on a wait group");
         sp_wakes w;
         int rc = sp_host_wg_wait(p.Here, _handle, p.Party, &w);
-        return p.Answer(rc, WaitReason.WaitGroup, cancellationToken, _handle);
+        return p.Answer(rc, WaitReason.WaitGroup, cancellationToken);
     }
 }
 

@@ -131,7 +131,7 @@ public class TracingTests
             seen = [.. events.Blocked];
         string all = string.Join("; ", seen);
         Assert.Contains((receiver, (int)WaitReason.ChanReceive, (long)ch.RawHandle), seen);
-        Assert.Contains((waiter, (int)WaitReason.WaitGroup, (long)wg.RawHandle), seen);
+        Assert.Contains((waiter, (int)WaitReason.WaitGroup, (long)((IWaitedOn)wg).WaitedOnHandle), seen);
         Assert.True(seen.Any(b => b.Goroutine == selector && b.Reason == (int)WaitReason.Select && b.Object == 0), all);
     }
 

@@ -16,7 +16,7 @@ namespace Spindle;
 /// engine, which owns its rules; this object names it.
 /// </summary>
 /// <typeparam name="T">The element type; at most 65,535 bytes.</typeparam>
-public sealed unsafe class Chan<T> where T : unmanaged
+public sealed unsafe class Chan<T> : IWaitedOn where T : unmanaged
 {
     /// <summary>The size an element has in the channel: 0 for a type without fields.</summary>
     internal static readonly int ElemSize =
@@ -104,6 +104,8 @@ public sealed unsafe class Chan<T> where T : unmanaged
     }
 
     internal ulong RawHandle => _handle;
+
+    ulong IWaitedOn.WaitedOnHandle => _handle;
 
     /// <summary>Releases the channel now instead of when this object is collected (what Go's
     /// collector does, at a time of its own): native
@@ -225,7 +227,7 @@ public sealed unsafe class Chan<T> where T : unmanaged
         sp_wakes w;
         int rc = sp_host_chan_send(op.Here, _handle, op.Elem, op.Party, &w);
         Engine.Finish(w);
-        return op.AnswerSend(rc, cancellationToken, _handle);
+        return op.AnswerSend(rc, cancellationToken);
     }
 
     /// <summary>Receives a value (Go's <c>v := &lt;-ch</c>); the zero value once the
@@ -249,7 +251,7 @@ public sealed unsafe class Chan<T> where T : unmanaged
         sp_wakes w;
         int rc = sp_host_chan_recv(op.Here, _handle, op.Elem, &ok, op.Party, &w);
         Engine.Finish(w);
-        return op.AnswerReceive(rc, ok, cancellationToken, _handle);
+        return op.AnswerReceive(rc, ok, cancellationToken);
     }
 
     /// <summary>Receives a value and whether one was sent (Go's <c>v, ok := &lt;-ch</c>):
@@ -267,7 +269,7 @@ public sealed unsafe class Chan<T> where T : unmanaged
         sp_wakes w;
         int rc = sp_host_chan_recv(op.Here, _handle, op.Elem, &ok, op.Party, &w);
         Engine.Finish(w);
-        return op.AnswerReceiveOk(rc, ok, cancellationToken, _handle);
+        return op.AnswerReceiveOk(rc, ok, cancellationToken);
     }
 
     /// <summary>Sends value if that needs no wait (Go's <c>select { case ch &lt;- v:

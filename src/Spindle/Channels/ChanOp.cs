@@ -44,17 +44,17 @@ internal sealed unsafe class ChanOp<T> : AsyncParty, IValueTaskSource, IValueTas
     private static Exception Failure(int result, ChanReader<T>? adapter) =>
         result == SP_ECLOSED && adapter is not null ? adapter.ClosedException() : SpindleError.ForChannel(result);
 
-    public ValueTask AnswerSend(int rc, CancellationToken token, ulong channel)
+    public ValueTask AnswerSend(int rc, CancellationToken token)
     {
-        if (Parked(rc, WaitReason.ChanSend, token, channel))
+        if (Parked(rc, WaitReason.ChanSend, token))
             return new ValueTask(this, Version);
         ChanReader<T>? adapter = Release();
         return rc == SP_OK ? ValueTask.CompletedTask : ValueTask.FromException(Failure(rc, adapter));
     }
 
-    public ValueTask<T> AnswerReceive(int rc, bool ok, CancellationToken token, ulong channel)
+    public ValueTask<T> AnswerReceive(int rc, bool ok, CancellationToken token)
     {
-        if (Parked(rc, WaitReason.ChanReceive, token, channel))
+        if (Parked(rc, WaitReason.ChanReceive, token))
             return new ValueTask<T>(this, Version);
         T value = *Elem;
         ChanReader<T>? adapter = Release();
@@ -64,9 +64,9 @@ internal sealed unsafe class ChanOp<T> : AsyncParty, IValueTaskSource, IValueTas
         return closed is null ? ValueTask.FromResult(value) : ValueTask.FromException<T>(closed);
     }
 
-    public ValueTask<(T, bool)> AnswerReceiveOk(int rc, bool ok, CancellationToken token, ulong channel)
+    public ValueTask<(T, bool)> AnswerReceiveOk(int rc, bool ok, CancellationToken token)
     {
-        if (Parked(rc, WaitReason.ChanReceive, token, channel))
+        if (Parked(rc, WaitReason.ChanReceive, token))
             return new ValueTask<(T, bool)>(this, Version);
         T value = *Elem;
         Release();

@@ -24,7 +24,7 @@ namespace Spindle;
 /// int i = await s.WaitAsync();
 /// if (i == got) Use(s.Value&lt;int&gt;(got));
 /// </code></example>
-public sealed unsafe class Select
+public sealed unsafe class Select : IWaitedOn
 {
     /// <summary>A case: its channel (kept alive while the select runs), the pinned bytes
     /// of its element, and its direction.</summary>
@@ -44,6 +44,9 @@ public sealed unsafe class Select
     /// <summary>The number of cases (<c>len(cases)</c> of Go's reflect.Select, whose case
     /// list a Select is).</summary>
     public int Count => _cases.Count;
+
+    /// <summary>A one-case select waits on that case's channel; one of several, on none.</summary>
+    ulong IWaitedOn.WaitedOnHandle => _cases.Count == 1 ? _cases[0].Handle : 0;
 
     /// <summary>Adds a receive case (Go's <c>case v, ok := &lt;-ch:</c>); returns its index.
     /// A null channel makes a case that is never ready (Go's nil channel).</summary>
@@ -265,7 +268,7 @@ public sealed unsafe class Select
         sp_wakes w;
         int rc = sp_host_select(p.Here, cases, n, true, &chosen, p.Party, &w);
         Engine.Finish(w);
-        return p.Answer(rc, chosen, _cases.Count, cancellationToken, _cases.Count == 1 ? _cases[0].Handle : 0);
+        return p.Answer(rc, chosen, _cases.Count, cancellationToken);
     }
 
     /// <summary>Like <see cref="WaitAsync(CancellationToken)"/> with one more case, a timer
@@ -362,9 +365,9 @@ public sealed unsafe class Select
             }
         }
 
-        public ValueTask<int> Answer(int rc, int chosen, int n, CancellationToken token, ulong parkedOn)
+        public ValueTask<int> Answer(int rc, int chosen, int n, CancellationToken token)
         {
-            if (Parked(rc, n == 0 ? WaitReason.SelectNoCases : n == 1 ? WaitReason.ChanReceive : WaitReason.Select, token, parkedOn))
+            if (Parked(rc, n == 0 ? WaitReason.SelectNoCases : n == 1 ? WaitReason.ChanReceive : WaitReason.Select, token))
                 return new ValueTask<int>(this, Version);
             bool ok = Party->ok != 0;
             G = null;

@@ -12,10 +12,12 @@ namespace Spindle;
 /// waiters get it in arrival order. The mutex lives in libspindle's engine; this object
 /// names it, and releases it when collected.
 /// </summary>
-public sealed unsafe class SpindleMutex
+public sealed unsafe class SpindleMutex : IWaitedOn
 {
     private readonly ulong _handle;
     private readonly bool _owned;
+
+    ulong IWaitedOn.WaitedOnHandle => _handle;
 
     /// <summary>Makes an unlocked mutex (Go's zero <c>sync.Mutex</c>).</summary>
     public SpindleMutex()
@@ -109,7 +111,7 @@ public sealed unsafe class SpindleMutex
         SignalParty p = SignalParty.Rent(this, "locking a mutex");
         sp_wakes w;
         int rc = sp_host_mutex_lock(p.Here, _handle, p.Party, &w);
-        return p.Answer(rc, WaitReason.Mutex, cancellationToken, _handle);
+        return p.Answer(rc, WaitReason.Mutex, cancellationToken);
     }
 
     /// <summary>Locks it and returns a scope whose Dispose unlocks it, for

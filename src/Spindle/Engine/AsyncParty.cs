@@ -183,9 +183,8 @@ internal abstract unsafe class AsyncParty : CancellableParty
 
     /// <summary>The engine answered the call that would have parked: at once (SP_OK or an
     /// error), or SP_PARKED, and the caller's goroutine now waits for reason until the
-    /// engine completes the party or token cancels it. parkedOn: the handle of the one
-    /// channel, mutex or wait group it waits on (0: several or none), for the tracer.</summary>
-    protected bool Parked(int rc, WaitReason reason, CancellationToken token, ulong parkedOn)
+    /// engine completes the party or token cancels it.</summary>
+    protected bool Parked(int rc, WaitReason reason, CancellationToken token)
     {
         if (rc != SP_PARKED)
             return false;
@@ -196,7 +195,7 @@ internal abstract unsafe class AsyncParty : CancellableParty
             G.ParkReason = reason;
             G.ParkOutside = reason != WaitReason.Sleep;
             G.ParkedOn = this;
-            G.ParkObject = parkedOn;
+            G.ParkObject = (Keep as IWaitedOn)?.WaitedOnHandle ?? 0;
         }
         Watch(token);
         return true;
@@ -307,9 +306,9 @@ internal sealed unsafe class SignalParty : AsyncParty, IValueTaskSource
     /// <summary>The answer of the call that would have parked: a completed ValueTask (or a
     /// failed one), or one that completes when the engine resolves the party or token
     /// cancels it.</summary>
-    public ValueTask Answer(int rc, WaitReason reason, CancellationToken token, ulong parkedOn)
+    public ValueTask Answer(int rc, WaitReason reason, CancellationToken token)
     {
-        if (Parked(rc, reason, token, parkedOn))
+        if (Parked(rc, reason, token))
             return new ValueTask(this, Version);
         string what = _what;
         Release();
