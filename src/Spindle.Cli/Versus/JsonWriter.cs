@@ -128,7 +128,7 @@ internal static class JsonWriter
             w.WriteString("metric", r.Metric);
             w.WriteString("goroutines", Report.PeerId(r.Subject));
             w.WriteString("against", Report.PeerId(r.Against));
-            w.WriteNumber("timesBetter", Math.Round(r.Factor, 3));
+            w.WriteNumber("timesBetter", Significant(r.Factor));
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -145,7 +145,7 @@ internal static class JsonWriter
                 w.WriteNull("against");
             w.WriteNumber("required", t.Required);
             if (t.Factor is double f)
-                w.WriteNumber("value", Math.Round(f, 3));
+                w.WriteNumber("value", Significant(f));
             else
                 w.WriteNull("value");
             if (t.Met is bool met)
@@ -176,5 +176,15 @@ internal static class JsonWriter
         foreach (string s in items)
             w.WriteStringValue(s);
         w.WriteEndArray();
+    }
+
+    /// <summary>v to four significant digits: a ratio of 0.0316 stays 0.0316 (three decimals
+    /// made it 0.032, 1.3% off the figures it came from).</summary>
+    private static double Significant(double v)
+    {
+        if (v == 0 || !double.IsFinite(v))
+            return v;
+        int decimals = 3 - (int)Math.Floor(Math.Log10(Math.Abs(v)));
+        return Math.Round(v, Math.Clamp(decimals, 0, 15));
     }
 }
