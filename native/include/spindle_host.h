@@ -706,8 +706,8 @@ SP_API void sp_stack_stats(int64_t *segmented, int64_t *reserved, int64_t *grown
 /* ------------------------------------------------------------------------ */
 
 /*
- * While a trace runs, every thread that runs goroutines writes fixed-size
- * records into batches of its own, with no lock: each switch (who left, who
+ * While a trace runs, every thread that runs goroutines writes records
+ * into batches of its own, with no lock: each switch (who left, who
  * ran next, why, when, and what the switch cost in each of its parts),
  * goroutines created, ended, blocked and readied, and the host's marks (a
  * worker idle, spinning, holding a processor). Full batches are numbered and
@@ -719,6 +719,12 @@ SP_API void sp_stack_stats(int64_t *segmented, int64_t *reserved, int64_t *grown
  * Timestamps are the processor's counter (rdtsc on x86-64, cntvct_el0 on
  * AArch64, QueryPerformanceCounter on Windows); each batch carries what turns
  * them into nanoseconds of sp_clock_now.
+ *
+ * A batch holds its records compactly (a switch takes about 12 bytes, not
+ * the 64 of its two records): a batch's bytes are what the host sends, and
+ * sp_trace_decode turns them back into the records below, which are what
+ * every reader works with. The compact form is libspindle's alone: it writes
+ * it and reads it, and may change it between versions.
  */
 
 /** sp_trace_record.kind. */
@@ -774,7 +780,7 @@ enum {
     SP_TRACE_F_VIA_HOST = 16
 };
 
-/** One record: 32 bytes. */
+/** One record, as sp_trace_decode gives it: 32 bytes. */
 typedef struct sp_trace_record {
     /** The counter when it happened (a switch: when b began to run). */
     uint64_t ticks;
@@ -817,9 +823,15 @@ typedef struct sp_trace_parts {
     int32_t processor;
 } sp_trace_parts;
 
-/** Records in a batch: its records are at most 56 KiB, so a batch leaves
-    in one EventSource event under ETW's and EventPipe's 64 KiB limit. */
-#define SP_TRACE_BATCH_RECORDS 1792
+/** The bytes of a batch's records: at most 56 KiB, so that a batch leaves in
+    one EventSource event under ETW's and EventPipe's 64 KiB limit. */
+#define SP_TRACE_BATCH_DATA 57344
+
+/** The most records one batch decodes to (a record takes at least 4 bytes). */
+#define SP_TRACE_BATCH_RECORDS (SP_TRACE_BATCH_DATA / 4)
+
+/** Where a batch's bytes begin, from the batch's own address. */
+#define SP_TRACE_BATCH_HEADER 64
 
 /** A batch of one thread's records. */
 typedef struct sp_trace_batch {
@@ -835,16 +847,27 @@ typedef struct sp_trace_batch {
     int64_t origin_ns;
     /** The writing thread's number in this trace (1, 2, ...). */
     uint32_t thread;
-    /** Records used. */
+    /** The records it decodes to (sp_trace_decode). */
     uint32_t count;
     struct sp_trace_batch *next;
-    /** Its records, in the same block of memory right after the batch. */
-    sp_trace_record *records;
+    /** The bytes its records take, at SP_TRACE_BATCH_HEADER from the batch's
+        address, in the same block of memory. */
+    uint32_t bytes;
+    uint32_t reserved;
 } sp_trace_batch;
 
 /** The memory one batch takes, its records included: a trace's buffer holds
     buffer_bytes / SP_TRACE_BATCH_BYTES of them. */
-#define SP_TRACE_BATCH_BYTES (64 + SP_TRACE_BATCH_RECORDS * 32)
+#define SP_TRACE_BATCH_BYTES (SP_TRACE_BATCH_HEADER + SP_TRACE_BATCH_DATA)
+
+/** Decodes count records from a batch's bytes (data, bytes of them; origin:
+    the batch's origin_ticks) into out, which has room for cap: each switch
+    as its SP_TRACE_SWITCH record followed by its SP_TRACE_PARTS. Works on a
+    copy of the bytes too (a batch read back from a file). Returns count, or
+    SP_EINVAL when the bytes do not hold count records (truncated, damaged or
+    not a batch's) or cap is too small. */
+SP_API int64_t sp_trace_decode(const uint8_t *data, int64_t bytes, int64_t count, uint64_t origin_ticks,
+                               sp_trace_record *out, int64_t cap);
 
 /** What sp_trace_get_stats reports. */
 typedef struct sp_trace_stats {

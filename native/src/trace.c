@@ -7,7 +7,7 @@
 #include <string.h>
 
 _Static_assert(sizeof(sp_trace_record) == 32 && sizeof(sp_trace_parts) == 32, "records are 32 bytes");
-_Static_assert(sizeof(sp_trace_batch) <= 64, "a batch's header fits SP_TRACE_BATCH_BYTES");
+_Static_assert(sizeof(sp_trace_batch) <= SP_TRACE_BATCH_HEADER, "a batch's header fits before its bytes");
 
 #if defined(_WIN32)
 #  include <windows.h>
@@ -35,6 +35,11 @@ typedef struct trace_thread {
     _Atomic int32_t writing;
     uint32_t id;
     sp_trace_batch *cur;
+    /* Where cur's next record goes, and how far one whole record may go
+       (NULL, NULL without a batch). */
+    uint8_t *pos, *limit;
+    uint64_t last_ticks;        /* the ticks of cur's last record: the next one's are a delta */
+    _Atomic uint64_t records;   /* written by the owner alone; summed when the counts are read */
     uint64_t dropped;           /* records lost since cur was taken (owner) */
     int32_t processor;
     int32_t in_use;
@@ -71,7 +76,7 @@ static struct {
     uint64_t origin_ticks;
     int64_t origin_ns;
     _Atomic uint64_t ticks_per_second;
-    _Atomic uint64_t records, dropped, overwritten, published, no_thread;
+    _Atomic uint64_t dropped, overwritten, published, no_thread;
     uint64_t stamp_ticks; /* what one traced switch costs the switch path, measured at start */
 } tr;
 
@@ -232,40 +237,188 @@ static void publish(sp_trace_batch *b)
     atomic_fetch_add_explicit(&tr.published, 1, memory_order_relaxed);
 }
 
-/* Writes n slots (a record and what belongs with it, in one batch) for the
-   owner t; 0 when the trace is off or the records were dropped. */
-static int put(trace_thread *t, const sp_trace_record *r, int n)
+/* ---- the compact form ------------------------------------------------------------ */
+
+/* A batch's bytes, record after record (sp_trace_decode reads them back):
+ *
+ *   kind, why, wait_reason, flags      one byte each
+ *   ticks                              zigzag varint: the delta from the
+ *                                      batch's previous record (the first:
+ *                                      from the trace's origin)
+ *   processor + 1, a, b                varints (a and b zigzag)
+ *   a switch only: a byte with bit k set when part k is not 0, then those
+ *                  parts, varints
+ *
+ * Little-endian base-128 varints, as Go's tracer and protobuf write them: a
+ * switch between two goroutines takes about 12 bytes where its record and its
+ * parts take 64, and what the thread writes, the host encodes and the session
+ * carries shrink by as much. */
+enum { RECORD_MAX = 4 + 10 * 4 + 1 + 5 * 5 }; /* the longest a record can be */
+
+static inline uint8_t *put_uvarint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static inline uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+
+static inline uint8_t *put_head(trace_thread *t, uint8_t *p, uint64_t ticks, int32_t kind, int32_t why,
+                                int32_t wait, int32_t flags, int64_t a, int64_t b)
+{
+    p[0] = (uint8_t)kind;
+    p[1] = (uint8_t)why;
+    p[2] = (uint8_t)wait;
+    p[3] = (uint8_t)flags;
+    p = put_uvarint(p + 4, zigzag((int64_t)(ticks - t->last_ticks)));
+    t->last_ticks = ticks;
+    p = put_uvarint(p, (uint64_t)(uint32_t)(t->processor + 1));
+    p = put_uvarint(p, zigzag(a));
+    return put_uvarint(p, zigzag(b));
+}
+
+/* A batch with room for a record, for the owner t, or 0: none free (the
+   record is dropped). */
+static SP_NOINLINE int refill(trace_thread *t)
+{
+    sp_trace_batch *b = t->cur;
+    if (t->scratch) { /* the start's measuring writes go round one batch */
+        t->pos = (uint8_t *)b + SP_TRACE_BATCH_HEADER;
+        b->count = 0;
+        return 1;
+    }
+    if (b != NULL) {
+        b->bytes = (uint32_t)(t->pos - ((uint8_t *)b + SP_TRACE_BATCH_HEADER));
+        publish(b);
+    }
+    b = t->cur = obtain(t);
+    if (b == NULL) {
+        t->pos = t->limit = NULL;
+        return 0;
+    }
+    t->pos = (uint8_t *)b + SP_TRACE_BATCH_HEADER;
+    t->limit = t->pos + SP_TRACE_BATCH_DATA - RECORD_MAX;
+    t->last_ticks = tr.origin_ticks;
+    return 1;
+}
+
+/* Where the owner t writes its next record, or NULL: the trace is off, or
+   the record is dropped (counted). Between begin and end t is writing. */
+static inline uint8_t *begin(trace_thread *t)
 {
     atomic_store_explicit(&t->writing, 1, memory_order_relaxed);
     atomic_signal_fence(memory_order_seq_cst); /* the stopper's barrier does the rest */
     if (!__atomic_load_n(&sp_trace_active, __ATOMIC_RELAXED) && !t->scratch) {
         atomic_store_explicit(&t->writing, 0, memory_order_release);
-        return 0;
+        return NULL;
     }
-    sp_trace_batch *b = t->cur;
-    if (t->scratch && b->count + (uint32_t)n > SP_TRACE_BATCH_RECORDS)
-        b->count = 0;
-    if (b != NULL && b->count + (uint32_t)n > SP_TRACE_BATCH_RECORDS) {
-        publish(b);
-        b = t->cur = NULL;
-    }
-    if (b == NULL)
-        b = t->cur = obtain(t);
-    if (b == NULL) {
+    if (SP_UNLIKELY(t->pos >= t->limit) && !refill(t)) {
         t->dropped++;
         atomic_fetch_add_explicit(&tr.dropped, 1, memory_order_relaxed);
         atomic_store_explicit(&t->writing, 0, memory_order_release);
-        return 0;
+        return NULL;
     }
-    memcpy(&b->records[b->count], r, (size_t)n * sizeof *r);
-    b->count += (uint32_t)n;
+    return t->pos;
+}
+
+/* The record that begin started ends at p and decodes to n records. */
+static inline void end(trace_thread *t, uint8_t *p, uint32_t n)
+{
+    t->pos = p;
+    t->cur->count += n;
     if (!t->scratch) /* the start's own measuring writes are not records of the trace */
-        atomic_fetch_add_explicit(&tr.records, 1, memory_order_relaxed);
+        atomic_store_explicit(&t->records, atomic_load_explicit(&t->records, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
     atomic_store_explicit(&t->writing, 0, memory_order_release);
-    return 1;
+}
+
+static inline uint64_t get_uvarint(const uint8_t **p, const uint8_t *end, int *bad)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*p >= end) {
+            *bad = 1;
+            return 0;
+        }
+        uint8_t c = *(*p)++;
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (c < 0x80)
+            return v;
+    }
+    *bad = 1; /* longer than a 64-bit value */
+    return 0;
+}
+
+static inline int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+int64_t sp_trace_decode(const uint8_t *data, int64_t bytes, int64_t count, uint64_t origin_ticks,
+                        sp_trace_record *out, int64_t cap)
+{
+    if ((data == NULL && bytes != 0) || bytes < 0 || count < 0 || count > cap || (out == NULL && count != 0))
+        return SP_EINVAL;
+    const uint8_t *p = data, *end_of = data + bytes;
+    uint64_t ticks = origin_ticks;
+    int bad = 0;
+    int64_t n = 0;
+    while (n < count) {
+        if (end_of - p < 4)
+            return SP_EINVAL;
+        sp_trace_record *r = &out[n++];
+        r->kind = p[0];
+        r->why = p[1];
+        r->wait_reason = p[2];
+        r->flags = p[3];
+        p += 4;
+        ticks += (uint64_t)unzigzag(get_uvarint(&p, end_of, &bad));
+        r->ticks = ticks;
+        r->processor = (int32_t)(uint32_t)get_uvarint(&p, end_of, &bad) - 1;
+        r->a = unzigzag(get_uvarint(&p, end_of, &bad));
+        r->b = unzigzag(get_uvarint(&p, end_of, &bad));
+        if (bad || r->kind == SP_TRACE_PARTS || r->kind == 0 || r->kind > SP_TRACE_PROC)
+            return SP_EINVAL;
+        if (r->kind != SP_TRACE_SWITCH)
+            continue;
+        if (n >= count || p >= end_of)
+            return SP_EINVAL; /* a switch's parts are one of its count */
+        sp_trace_parts *parts = (sp_trace_parts *)&out[n++];
+        memset(parts, 0, sizeof *parts);
+        uint8_t present = *p++;
+        if (present >> SP_TRACE_PART_COUNT)
+            return SP_EINVAL;
+        for (int k = 0; k < SP_TRACE_PART_COUNT; k++) {
+            if (present & (1u << k)) {
+                uint64_t v = get_uvarint(&p, end_of, &bad);
+                if (v > UINT32_MAX)
+                    bad = 1;
+                parts->ticks[k] = (uint32_t)v;
+            }
+        }
+        if (bad)
+            return SP_EINVAL;
+        parts->kind = SP_TRACE_PARTS;
+        parts->flags = r->flags;
+        parts->processor = r->processor;
+    }
+    return count;
 }
 
 /* ---- threads ------------------------------------------------------------------- */
+
+/* Takes t's batch from it, its bytes counted (the owner, or the stopper once
+   the owner has stopped writing). */
+static sp_trace_batch *detach(trace_thread *t)
+{
+    sp_trace_batch *b = t->cur;
+    if (b != NULL)
+        b->bytes = (uint32_t)(t->pos - ((uint8_t *)b + SP_TRACE_BATCH_HEADER));
+    t->cur = NULL;
+    t->pos = t->limit = NULL;
+    return b;
+}
 
 static void thread_exit(void);
 
@@ -305,8 +458,7 @@ static void thread_exit(void)
     atomic_store_explicit(&t->writing, 1, memory_order_relaxed);
     atomic_signal_fence(memory_order_seq_cst); /* as put: the stopper takes it otherwise */
     if (__atomic_load_n(&sp_trace_active, __ATOMIC_RELAXED)) {
-        sp_trace_batch *b = t->cur;
-        t->cur = NULL;
+        sp_trace_batch *b = detach(t);
         if (b != NULL && b->count > 0)
             publish(b);
         else if (b != NULL) {
@@ -335,35 +487,33 @@ static uint32_t clamp_ticks(uint64_t from, uint64_t to, int *saturated)
 
 /* Writes the switch in flight, which ended at end (to: 0 when it ends in the
    host or the thread goes idle). Its parts cover [t_leave, end] exactly. */
-static void commit(trace_thread *t, uint64_t end, int64_t to, int restore_timed)
+static void commit(trace_thread *t, uint64_t end_ticks, int64_t to, int restore_timed)
 {
-    sp_trace_record r[2];
-    memset(r, 0, sizeof r);
-    sp_trace_parts *p = (sp_trace_parts *)&r[1];
+    uint32_t part[SP_TRACE_PART_COUNT] = { 0 };
     int sat = 0;
     uint64_t start = t->from_idle ? t->t_native_in : t->t_leave;
     if (t->from_idle) {
-        p->ticks[SP_TRACE_PART_DECISION] = clamp_ticks(t->t_native_in, t->t_resume, &sat);
-        p->ticks[SP_TRACE_PART_SAVE_RESTORE] = clamp_ticks(t->t_resume, end, &sat);
+        part[SP_TRACE_PART_DECISION] = clamp_ticks(t->t_native_in, t->t_resume, &sat);
+        part[SP_TRACE_PART_SAVE_RESTORE] = clamp_ticks(t->t_resume, end_ticks, &sat);
     } else if (t->via_host) {
-        uint64_t resume = t->stage >= STAGE_RESUMING ? t->t_resume : end;
-        uint64_t native_in = t->stage >= STAGE_NATIVE_IN ? t->t_native_in : end;
+        uint64_t resume = t->stage >= STAGE_RESUMING ? t->t_resume : end_ticks;
+        uint64_t native_in = t->stage >= STAGE_NATIVE_IN ? t->t_native_in : end_ticks;
         uint64_t host_out = t->stage >= STAGE_HOST_DONE ? t->t_host_out : native_in;
         uint64_t host_in = t->stage >= STAGE_HOST ? t->t_host_in : host_out;
-        p->ticks[SP_TRACE_PART_SAVE_RESTORE] =
-            clamp_ticks(t->t_leave, t->t_loop, &sat) + clamp_ticks(resume, end, &sat);
-        p->ticks[SP_TRACE_PART_DECISION] =
+        part[SP_TRACE_PART_SAVE_RESTORE] =
+            clamp_ticks(t->t_leave, t->t_loop, &sat) + clamp_ticks(resume, end_ticks, &sat);
+        part[SP_TRACE_PART_DECISION] =
             clamp_ticks(t->t_loop, t->t_decided, &sat) + clamp_ticks(native_in, resume, &sat);
-        p->ticks[SP_TRACE_PART_TO_HOST] = clamp_ticks(t->t_decided, host_in, &sat);
-        p->ticks[SP_TRACE_PART_HOST] = clamp_ticks(host_in, host_out, &sat);
-        p->ticks[SP_TRACE_PART_FROM_HOST] = clamp_ticks(host_out, native_in, &sat);
+        part[SP_TRACE_PART_TO_HOST] = clamp_ticks(t->t_decided, host_in, &sat);
+        part[SP_TRACE_PART_HOST] = clamp_ticks(host_in, host_out, &sat);
+        part[SP_TRACE_PART_FROM_HOST] = clamp_ticks(host_out, native_in, &sat);
     } else if (t->via_loop) {
-        uint64_t resume = t->timed_resume ? t->t_resume : end;
-        p->ticks[SP_TRACE_PART_SAVE_RESTORE] =
-            clamp_ticks(t->t_leave, t->t_loop, &sat) + clamp_ticks(resume, end, &sat);
-        p->ticks[SP_TRACE_PART_DECISION] = clamp_ticks(t->t_loop, resume, &sat);
+        uint64_t resume = t->timed_resume ? t->t_resume : end_ticks;
+        part[SP_TRACE_PART_SAVE_RESTORE] =
+            clamp_ticks(t->t_leave, t->t_loop, &sat) + clamp_ticks(resume, end_ticks, &sat);
+        part[SP_TRACE_PART_DECISION] = clamp_ticks(t->t_loop, resume, &sat);
     } else {
-        p->ticks[SP_TRACE_PART_SAVE_RESTORE] = clamp_ticks(start, end, &sat);
+        part[SP_TRACE_PART_SAVE_RESTORE] = clamp_ticks(start, end_ticks, &sat);
     }
     int32_t flags = 0;
     if (!restore_timed)
@@ -376,27 +526,29 @@ static void commit(trace_thread *t, uint64_t end, int64_t to, int restore_timed)
         flags |= SP_TRACE_F_VIA_LOOP;
     else if (!t->from_idle)
         flags |= SP_TRACE_F_DIRECT;
-    r[0].ticks = end;
-    r[0].a = t->from_idle ? 0 : t->from;
-    r[0].b = to;
-    r[0].kind = SP_TRACE_SWITCH;
-    r[0].why = (uint8_t)t->why;
-    r[0].wait_reason = (uint8_t)t->wait_reason;
-    r[0].flags = (uint8_t)flags;
-    r[0].processor = t->processor;
-    p->kind = SP_TRACE_PARTS;
-    p->flags = (uint8_t)flags;
-    p->processor = t->processor;
-    put(t, r, 2);
+    uint8_t *p = begin(t);
+    if (p != NULL) {
+        p = put_head(t, p, end_ticks, SP_TRACE_SWITCH, t->why, t->wait_reason, flags, t->from_idle ? 0 : t->from, to);
+        uint8_t *present = p++;
+        uint8_t mask = 0;
+        for (int k = 0; k < SP_TRACE_PART_COUNT; k++) {
+            if (part[k] != 0) {
+                mask |= (uint8_t)(1u << k);
+                p = put_uvarint(p, part[k]);
+            }
+        }
+        *present = mask;
+        end(t, p, 2);
+    }
     t->stage = STAGE_NONE;
     t->via_host = t->via_loop = t->from_idle = 0;
 }
 
 static void event(trace_thread *t, uint64_t ticks, int32_t kind, int64_t a, int64_t b, int32_t why, int32_t wait)
 {
-    sp_trace_record r = { .ticks = ticks, .a = a, .b = b, .kind = (uint8_t)kind, .why = (uint8_t)why,
-                          .wait_reason = (uint8_t)wait, .processor = t->processor };
-    put(t, &r, 1);
+    uint8_t *p = begin(t);
+    if (p != NULL)
+        end(t, put_head(t, p, ticks, kind, why, wait, 0, a, b), 1);
 }
 
 /* A switch whose goroutine landed where nothing stamps (a runtime call's
@@ -644,12 +796,13 @@ static uint64_t measure_stamp_cost(void)
     if (b == NULL)
         return 0;
     b->count = 0;
-    b->records = (sp_trace_record *)((char *)b + 64);
     enum { ROUNDS = 2000 };
     uint64_t best = UINT64_MAX;
     for (int round = 0; round < 5; round++) {
         b->count = 0;
         scratch.cur = b;
+        scratch.pos = (uint8_t *)b + SP_TRACE_BATCH_HEADER;
+        scratch.limit = scratch.pos + SP_TRACE_BATCH_DATA - RECORD_MAX;
         uint64_t t0 = sp_trace_ticks();
         for (int i = 0; i < ROUNDS; i++) {
             scratch.t_leave = sp_trace_ticks();
@@ -669,6 +822,17 @@ static uint64_t measure_stamp_cost(void)
     return best / ROUNDS;
 }
 #endif
+
+/* Zeroes a trace's counts (under tr.lock, no trace writing). */
+static void reset_counts(void)
+{
+    for (trace_thread *t = tr.threads; t != NULL; t = t->next)
+        atomic_store_explicit(&t->records, 0, memory_order_relaxed);
+    atomic_store(&tr.dropped, 0);
+    atomic_store(&tr.overwritten, 0);
+    atomic_store(&tr.published, 0);
+    atomic_store(&tr.no_thread, 0);
+}
 
 int sp_trace_start(int64_t buffer_bytes, int32_t flight)
 {
@@ -698,17 +862,12 @@ int sp_trace_start(int64_t buffer_bytes, int32_t flight)
     tr.free_list = NULL;
     for (int64_t i = n - 1; i >= 0; i--) {
         sp_trace_batch *b = (sp_trace_batch *)((char *)memory + i * SP_TRACE_BATCH_BYTES);
-        b->records = (sp_trace_record *)((char *)b + 64);
         push_free(b);
     }
     tr.full_head = tr.full_tail = NULL;
     tr.full_count = 0;
     tr.next_seq = 0;
-    atomic_store(&tr.records, 0);
-    atomic_store(&tr.dropped, 0);
-    atomic_store(&tr.overwritten, 0);
-    atomic_store(&tr.published, 0);
-    atomic_store(&tr.no_thread, 0);
+    reset_counts();
     for (trace_thread *t = tr.threads; t != NULL; t = t->next)
         t->stage = STAGE_NONE; /* owners are not tracing: nothing reads these now */
     sp_lock_release(&tr.lock);
@@ -750,8 +909,7 @@ int sp_trace_stop(void)
         while (atomic_load_explicit(&t->writing, memory_order_acquire) != 0) {
             /* a few instructions away from done */
         }
-        sp_trace_batch *b = t->cur;
-        t->cur = NULL;
+        sp_trace_batch *b = detach(t);
         if (b == NULL)
             continue;
         if (b->count > 0) {
@@ -807,11 +965,7 @@ int sp_trace_release(void)
     tr.full_count = 0;
     tr.phase = TRACE_IDLE;
     /* Released: the counts go with it (a host that keeps totals took them). */
-    atomic_store(&tr.records, 0);
-    atomic_store(&tr.dropped, 0);
-    atomic_store(&tr.overwritten, 0);
-    atomic_store(&tr.published, 0);
-    atomic_store(&tr.no_thread, 0);
+    reset_counts();
     sp_lock_release(&tr.lock);
     return SP_OK;
 }
@@ -821,7 +975,12 @@ void sp_trace_get_stats(sp_trace_stats *out)
     if (out == NULL)
         return;
     memset(out, 0, sizeof *out);
-    out->records = atomic_load_explicit(&tr.records, memory_order_relaxed);
+    uint64_t records = 0;
+    sp_lock_acquire(&tr.lock);
+    for (trace_thread *t = tr.threads; t != NULL; t = t->next)
+        records += atomic_load_explicit(&t->records, memory_order_relaxed);
+    sp_lock_release(&tr.lock);
+    out->records = records;
     out->dropped = atomic_load_explicit(&tr.dropped, memory_order_relaxed) +
                    atomic_load_explicit(&tr.no_thread, memory_order_relaxed);
     out->overwritten_batches = atomic_load_explicit(&tr.overwritten, memory_order_relaxed);

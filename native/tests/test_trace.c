@@ -32,20 +32,28 @@ static void drain(tally *t, uint64_t ticks_per_second)
         t->batches++;
         t->dropped_before += (int64_t)b->dropped_before;
         CHECK(b->count <= SP_TRACE_BATCH_RECORDS);
+        CHECK(b->bytes <= SP_TRACE_BATCH_DATA);
         CHECK(b->ticks_per_second > 0);
+        static sp_trace_record records[SP_TRACE_BATCH_RECORDS];
+        const uint8_t *data = (const uint8_t *)b + SP_TRACE_BATCH_HEADER;
+        CHECK_EQ(sp_trace_decode(data, b->bytes, b->count, b->origin_ticks, records, SP_TRACE_BATCH_RECORDS), (int64_t)b->count);
+        /* Its bytes hold its records exactly: one byte less does not. */
+        if (b->bytes > 0)
+            CHECK_EQ(sp_trace_decode(data, b->bytes - 1, b->count, b->origin_ticks, records, SP_TRACE_BATCH_RECORDS), SP_EINVAL);
+        CHECK_EQ(sp_trace_decode(data, b->bytes, b->count, b->origin_ticks, records, SP_TRACE_BATCH_RECORDS), (int64_t)b->count);
         for (uint32_t i = 0; i < b->count; i++) {
-            const sp_trace_record *r = &b->records[i];
+            const sp_trace_record *r = &records[i];
             t->records++;
             switch (r->kind) {
             case SP_TRACE_SWITCH: {
                 t->switches++;
                 if (r->a != 0 && r->b != 0 && r->a != r->b)
                     t->between_goroutines++;
-                if (i + 1 >= b->count || b->records[i + 1].kind != SP_TRACE_PARTS) {
+                if (i + 1 >= b->count || records[i + 1].kind != SP_TRACE_PARTS) {
                     t->parts_missing++;
                     break;
                 }
-                const sp_trace_parts *p = (const sp_trace_parts *)&b->records[++i];
+                const sp_trace_parts *p = (const sp_trace_parts *)&records[++i];
                 uint64_t sum = 0;
                 for (int k = 0; k < SP_TRACE_PART_COUNT; k++)
                     sum += p->ticks[k];

@@ -224,13 +224,14 @@ internal sealed unsafe class RuntimeEvents : EventSource
         WriteEventCore(Ids.SwitchTraceStarted, 4, d);
     }
 
-    /// <summary>One batch of one thread's records: records is the batch's count records
-    /// (32 bytes each, as spindle_host.h lays out sp_trace_record) in
-    /// <see cref="SwitchTraceFormat"/>'s text form. A string, not a byte[]: EventPipe
+    /// <summary>One batch of one thread's records: records is the batch's bytes (libspindle's
+    /// compact form, which <see cref="SwitchTraceFormat.TryDecodeRecords(ReadOnlySpan{char}, ulong, Span{SwitchTraceRecord})"/>
+    /// turns into count records) in <see cref="SwitchTraceFormat"/>'s text form. Version 1
+    /// carried count 32-byte records instead. A string, not a byte[]: EventPipe
     /// mis-decodes the byte[] payloads of manifest EventSources, and a string of characters
     /// none of which is 0 or a surrogate round-trips through EventPipe, ETW and TraceEvent
     /// exactly (the tests prove it).</summary>
-    [Event(Ids.SwitchBatch, Version = 1, Level = EventLevel.Informational, Keywords = Keywords.Switch,
+    [Event(Ids.SwitchBatch, Version = 2, Level = EventLevel.Informational, Keywords = Keywords.Switch,
         Message = "switch trace batch {0}: {2} records of thread {1}")]
     public void SwitchBatch(long sequence, int thread, int count, long droppedBefore, long ticksPerSecond,
         long originTicks, long originNanoseconds, string records)

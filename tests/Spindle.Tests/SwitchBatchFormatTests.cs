@@ -107,6 +107,31 @@ public class SwitchBatchFormatTests
         Assert.False(SwitchTraceFormat.TryDecode(text.AsSpan(1), bytes)); // too short
         text[3] = '\u9000';
         Assert.False(SwitchTraceFormat.TryDecode(text, bytes)); // out of range
-        Assert.Null(SwitchTraceFormat.DecodeRecords("abc", 5));
+        Assert.Null(SwitchTraceFormat.DecodeRecords("abc", 5, 0));
+    }
+
+    /// <summary>Records decode from libspindle's compact bytes only when the bytes hold them:
+    /// a record of kind 0, a count the bytes do not reach, and a switch without its parts
+    /// are refused; a well-formed event and switch come back field by field.</summary>
+    [Fact]
+    public void CompactBytesDecodeOnlyWhenTheyHoldTheirRecords()
+    {
+        // kind, why, wait, flags; ticks delta 5 (zigzag 10); processor 0 (+1); a 3 (zigzag 6); b -1 (zigzag 1)
+        byte[] unblock = [(byte)SwitchTraceKind.Unblock, 0, 0, 0, 10, 1, 6, 1];
+        // a switch: ticks delta 2, no processor, a 3, b 4; parts: save/restore 7, managed 300
+        byte[] @switch = [(byte)SwitchTraceKind.Switch, 1, 0, 16, 4, 0, 6, 8, 0b01001, 7, 0xac, 0x02];
+        byte[] both = [.. unblock, .. @switch];
+        var records = new SwitchTraceRecord[3];
+        Assert.True(SwitchTraceFormat.TryDecodeRecords(both, 1000, records));
+        Assert.Equal((SwitchTraceKind.Unblock, 1005UL, 0, 3L, -1L), (records[0].Kind, records[0].Ticks, records[0].Processor, records[0].A, records[0].B));
+        Assert.Equal((SwitchTraceKind.Switch, 1007UL, -1, 3L, 4L, SwitchReason.Yield), (records[1].Kind, records[1].Ticks, records[1].Processor, records[1].A, records[1].B, records[1].Why));
+        Assert.Equal(SwitchTraceKind.Parts, records[2].Kind);
+        Assert.Equal((7u, 0u, 300u, 307UL), (records[2].Part(SwitchPart.SaveRestore), records[2].Part(SwitchPart.Decision), records[2].Part(SwitchPart.Managed), records[2].PartsTotal));
+
+        Assert.False(SwitchTraceFormat.TryDecodeRecords(both.AsSpan(0, both.Length - 1), 1000, records)); // truncated
+        Assert.False(SwitchTraceFormat.TryDecodeRecords(both, 1000, new SwitchTraceRecord[4])); // a count beyond them
+        Assert.False(SwitchTraceFormat.TryDecodeRecords(both, 1000, new SwitchTraceRecord[2])); // a switch cut from its parts
+        byte[] zero = new byte[16];
+        Assert.False(SwitchTraceFormat.TryDecodeRecords(zero, 0, new SwitchTraceRecord[1])); // kind 0
     }
 }

@@ -120,7 +120,8 @@ internal static class TraceTestSupport
             if (e.ProviderName != "Spindle-Runtime" || (int)e.ID != RuntimeEventIds.SwitchBatch)
                 return;
             int count = Convert.ToInt32(e.PayloadByName("count"));
-            SwitchTraceRecord[] records = SwitchTraceFormat.DecodeRecords((string)e.PayloadByName("records"), count)
+            SwitchTraceRecord[] records = SwitchTraceFormat.DecodeRecords((string)e.PayloadByName("records"), count,
+                    Convert.ToUInt64(e.PayloadByName("originTicks")))
                 ?? throw new InvalidDataException("a batch's records do not decode");
             batches.Add(new Batch(Convert.ToInt64(e.PayloadByName("sequence")), Convert.ToInt32(e.PayloadByName("thread")),
                 Convert.ToInt64(e.PayloadByName("droppedBefore")), Convert.ToInt64(e.PayloadByName("ticksPerSecond")), records));

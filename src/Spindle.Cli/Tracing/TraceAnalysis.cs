@@ -165,7 +165,7 @@ internal sealed class TraceAnalysis
     private static int Int(TraceEvent e, string name) => Convert.ToInt32(Field(e, name) ?? 0, CultureInfo.InvariantCulture);
     private static double Double(TraceEvent e, string name) => Convert.ToDouble(Field(e, name) ?? 0.0, CultureInfo.InvariantCulture);
 
-    private SwitchTraceRecord[] _records = new SwitchTraceRecord[1792];
+    private SwitchTraceRecord[] _records = new SwitchTraceRecord[SwitchTraceFormat.MaxRecords];
 
     private void OnBatch(TraceEvent e)
     {
@@ -173,12 +173,13 @@ internal sealed class TraceAnalysis
         int thread = Int(e, "thread"), count = Int(e, "count");
         long dropped = Long(e, "droppedBefore"), tps = Long(e, "ticksPerSecond");
         long originTicks = Long(e, "originTicks"), originNs = Long(e, "originNanoseconds");
-        if (Field(e, "records") is not string text || count < 0 || count > 1 << 20 || tps <= 0)
+        if (e.Version < 2)
+            throw new TraceFormatException(
+                $"switch trace batch {seq} is in the format of an older Spindle (version {e.Version}); record the trace again with this one");
+        if (Field(e, "records") is not string text || count < 0 || count > SwitchTraceFormat.MaxRecords || tps <= 0)
             throw new TraceFormatException($"switch trace batch {seq} cannot be read: damaged");
-        if (_records.Length < count)
-            _records = new SwitchTraceRecord[count];
         Span<SwitchTraceRecord> records = _records.AsSpan(0, count);
-        if (!SwitchTraceFormat.TryDecodeRecords(text, records))
+        if (!SwitchTraceFormat.TryDecodeRecords(text, (ulong)originTicks, records))
             throw new TraceFormatException($"switch trace batch {seq} cannot be read: damaged");
         if (seq > _expectedSeq)
             BatchesLost += seq - _expectedSeq; // EventPipe dropped them: its buffer was full

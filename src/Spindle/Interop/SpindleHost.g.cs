@@ -236,7 +236,7 @@ internal unsafe struct sp_waiter
 }
 
 /// <summary>
-/// One record: 32 bytes.
+/// One record, as sp_trace_decode gives it: 32 bytes.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct sp_trace_record
@@ -315,14 +315,16 @@ internal unsafe struct sp_trace_batch
     /// </summary>
     public uint thread;
     /// <summary>
-    /// Records used.
+    /// The records it decodes to (sp_trace_decode).
     /// </summary>
     public uint count;
     public sp_trace_batch* next;
     /// <summary>
-    /// Its records, in the same block of memory right after the batch.
+    /// The bytes its records take, at SP_TRACE_BATCH_HEADER from the batch&apos;s
+    /// address, in the same block of memory.
     /// </summary>
-    public sp_trace_record* records;
+    public uint bytes;
+    public uint reserved;
 }
 
 /// <summary>
@@ -756,10 +758,20 @@ internal static unsafe partial class SpindleHost
     public const ulong SP_TIMER_BYTES = 64UL;
 
     /// <summary>
-    /// Records in a batch: its records are at most 56 KiB, so a batch leaves
-    /// in one EventSource event under ETW&apos;s and EventPipe&apos;s 64 KiB limit.
+    /// The bytes of a batch&apos;s records: at most 56 KiB, so that a batch leaves in
+    /// one EventSource event under ETW&apos;s and EventPipe&apos;s 64 KiB limit.
     /// </summary>
-    public const ulong SP_TRACE_BATCH_RECORDS = 1792UL;
+    public const ulong SP_TRACE_BATCH_DATA = 57344UL;
+
+    /// <summary>
+    /// The most records one batch decodes to (a record takes at least 4 bytes).
+    /// </summary>
+    public const ulong SP_TRACE_BATCH_RECORDS = 14336UL;
+
+    /// <summary>
+    /// Where a batch&apos;s bytes begin, from the batch&apos;s own address.
+    /// </summary>
+    public const ulong SP_TRACE_BATCH_HEADER = 64UL;
 
     /// <summary>
     /// The memory one batch takes, its records included: a trace&apos;s buffer holds
@@ -1365,6 +1377,17 @@ internal static unsafe partial class SpindleHost
     [LibraryImport(LibraryName)]
     [SuppressGCTransition]
     public static partial void sp_stack_stats(long* segmented, long* reserved, long* grown);
+
+    /// <summary>
+    /// Decodes count records from a batch&apos;s bytes (data, bytes of them; origin:
+    /// the batch&apos;s origin_ticks) into out, which has room for cap: each switch
+    /// as its SP_TRACE_SWITCH record followed by its SP_TRACE_PARTS. Works on a
+    /// copy of the bytes too (a batch read back from a file). Returns count, or
+    /// SP_EINVAL when the bytes do not hold count records (truncated, damaged or
+    /// not a batch&apos;s) or cap is too small.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial long sp_trace_decode(byte* data, long bytes, long count, ulong origin_ticks, sp_trace_record* @out, long cap);
 
     /// <summary>
     /// Starts a trace with about buffer_bytes of batches (at least one); flight

@@ -203,7 +203,7 @@ public static unsafe class SwitchTrace
             for (sp_trace_batch* b = sp_trace_take(); b != null; b = sp_trace_take())
             {
                 if (was == Mode.Sample)
-                    RuntimeMeter.Record(new ReadOnlySpan<SwitchTraceRecord>(b->records, (int)b->count), b->ticks_per_second, s_sampleLatency);
+                    RuntimeMeter.Record(Records(b), b->ticks_per_second, s_sampleLatency);
                 sp_trace_give(b);
             }
         }
@@ -230,8 +230,21 @@ public static unsafe class SwitchTrace
         }
     }
 
-    // One buffer for the drain's encoding: a batch's text is at most this long.
+    // The drain's buffers: a batch's text, and its records decoded for the meter.
     [ThreadStatic] private static char[]? t_text;
+    [ThreadStatic] private static SwitchTraceRecord[]? t_records;
+
+    private static ReadOnlySpan<byte> Bytes(sp_trace_batch* b) =>
+        new((byte*)b + SP_TRACE_BATCH_HEADER, (int)Math.Min(b->bytes, SP_TRACE_BATCH_DATA));
+
+    /// <summary>A batch's records, decoded into the calling thread's buffer (valid until its
+    /// next call); none if the batch is damaged, which libspindle's own batches never are.</summary>
+    private static ReadOnlySpan<SwitchTraceRecord> Records(sp_trace_batch* b)
+    {
+        SwitchTraceRecord[] records = t_records ??= new SwitchTraceRecord[SwitchTraceFormat.MaxRecords];
+        Span<SwitchTraceRecord> span = records.AsSpan(0, (int)Math.Min(b->count, (uint)records.Length));
+        return SwitchTraceFormat.TryDecodeRecords(Bytes(b), b->origin_ticks, span) ? span : default;
+    }
 
     /// <summary>Sends every published batch as a SwitchBatch event; true if there was one.</summary>
     private static bool DrainOnce(bool emit)
@@ -251,10 +264,9 @@ public static unsafe class SwitchTrace
 
     private static void Emit(sp_trace_batch* b)
     {
-        RuntimeMeter.Record(new ReadOnlySpan<SwitchTraceRecord>(b->records, (int)b->count), b->ticks_per_second, s_drainLatency);
-        char[] text = t_text ??= new char[SwitchTraceFormat.EncodedLength((int)SP_TRACE_BATCH_RECORDS * SwitchTraceRecord.Size) + 1];
-        int bytes = (int)b->count * SwitchTraceRecord.Size;
-        int n = SwitchTraceFormat.Encode(new ReadOnlySpan<byte>(b->records, bytes), text);
+        RuntimeMeter.Record(Records(b), b->ticks_per_second, s_drainLatency);
+        char[] text = t_text ??= new char[SwitchTraceFormat.EncodedLength((int)SP_TRACE_BATCH_DATA) + 1];
+        int n = SwitchTraceFormat.Encode(Bytes(b), text);
         fixed (char* p = text)
         {
             p[n] = '\0'; // WriteBatch sends the terminator too
@@ -356,8 +368,8 @@ public static unsafe class SwitchTrace
             var batches = new List<byte[]>();
             for (sp_trace_batch* b = sp_trace_take(); b != null; b = sp_trace_take())
             {
-                var copy = new byte[(int)SP_TRACE_BATCH_BYTES];
-                new ReadOnlySpan<byte>(b, 64 + (int)b->count * SwitchTraceRecord.Size).CopyTo(copy);
+                var copy = new byte[(int)SP_TRACE_BATCH_HEADER + Bytes(b).Length];
+                new ReadOnlySpan<byte>(b, copy.Length).CopyTo(copy);
                 batches.Add(copy);
                 sp_trace_give(b);
             }
@@ -371,11 +383,7 @@ public static unsafe class SwitchTrace
                 Events.SwitchTraceStarted(1, stats.BufferBytes, batches.Count > 0 ? (long)TicksOf(batches[0]) : 0, stats.StampNanoseconds);
                 foreach (byte[] raw in batches)
                     fixed (byte* p = raw)
-                    {
-                        var b = (sp_trace_batch*)p;
-                        b->records = (sp_trace_record*)(p + 64); // the copy's own records
-                        Emit(b);
-                    }
+                        Emit((sp_trace_batch*)p); // the copy: its bytes follow its header as the batch's did
                 Events.SwitchTraceStopped(stats.Records, stats.Dropped, stats.Batches, stats.OverwrittenBatches);
                 Events.FlightRecorderWritten(reason, batches.Count);
             }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using Spindle.Interop;
 
 namespace Spindle;
 
@@ -66,9 +67,9 @@ public enum SwitchPart
     ToNative = 4,
 }
 
-/// <summary>One 32-byte record of the switch trace, as libspindle writes it (spindle_host.h's
-/// sp_trace_record; a <see cref="SwitchTraceKind.Parts"/> record is sp_trace_parts in the
-/// same 32 bytes).</summary>
+/// <summary>One record of the switch trace, as libspindle decodes a batch's compact bytes
+/// (spindle_host.h's sp_trace_record; a <see cref="SwitchTraceKind.Parts"/> record is
+/// sp_trace_parts in the same 32 bytes).</summary>
 [StructLayout(LayoutKind.Sequential, Size = 32)]
 public readonly struct SwitchTraceRecord
 {
@@ -120,7 +121,7 @@ public readonly struct SwitchTraceRecord
 }
 
 /// <summary>The text form a batch of switch trace records travels in, inside the
-/// SwitchBatch event of the Spindle-Runtime EventSource: the records' bytes, 15 bits to a
+/// SwitchBatch event of the Spindle-Runtime EventSource: the batch's bytes, 15 bits to a
 /// character, each character 1 + those bits (U+0001..U+8000: never 0, which ends a string in
 /// an event payload, and never a surrogate, which text decoders may replace). A byte[]
 /// payload is not used because EventPipe mis-decodes those of manifest EventSources
@@ -198,17 +199,45 @@ public static class SwitchTraceFormat
         return o == bytes.Length;
     }
 
-    /// <summary>The count records a batch's text holds, or null when it is not their
-    /// encoding.</summary>
-    public static SwitchTraceRecord[]? DecodeRecords(string text, int count)
+    /// <summary>The most bytes text of this length can carry (the bytes it was made from, or
+    /// one more, which decoding a batch ignores).</summary>
+    public static int DecodedLength(int textLength) => (int)((long)textLength * 15 / 8);
+
+    /// <summary>The count records a batch's text holds (its batch began at originTicks),
+    /// or null when it is not their encoding.</summary>
+    public static SwitchTraceRecord[]? DecodeRecords(string text, int count, ulong originTicks)
     {
-        if (count < 0 || count > 1 << 20)
+        ArgumentNullException.ThrowIfNull(text);
+        if (count < 0 || count > MaxRecords)
             return null;
         var records = new SwitchTraceRecord[count];
-        return TryDecodeRecords(text, records) ? records : null;
+        return TryDecodeRecords(text, originTicks, records) ? records : null;
     }
 
-    /// <summary>Decodes a batch's text into records (as many as records holds).</summary>
-    public static bool TryDecodeRecords(ReadOnlySpan<char> text, Span<SwitchTraceRecord> records) =>
-        TryDecode(text, MemoryMarshal.AsBytes(records));
+    /// <summary>The most records one batch decodes to.</summary>
+    public const int MaxRecords = (int)SpindleHost.SP_TRACE_BATCH_RECORDS;
+
+    [ThreadStatic] private static byte[]? t_bytes;
+
+    /// <summary>Decodes a batch's text into records, as many as records holds (the batch's
+    /// count; it began at originTicks); false when the text does not hold them.</summary>
+    public static unsafe bool TryDecodeRecords(ReadOnlySpan<char> text, ulong originTicks, Span<SwitchTraceRecord> records)
+    {
+        int length = DecodedLength(text.Length);
+        if (length > (int)SpindleHost.SP_TRACE_BATCH_DATA + 1)
+            return false;
+        byte[] bytes = t_bytes ??= new byte[(int)SpindleHost.SP_TRACE_BATCH_DATA + 1];
+        return TryDecode(text, bytes.AsSpan(0, length)) && TryDecodeRecords(bytes.AsSpan(0, length), originTicks, records);
+    }
+
+    /// <summary>Decodes a batch's bytes (libspindle's compact form, which libspindle alone
+    /// writes and reads) into records, as many as records holds; false when the bytes do
+    /// not hold them.</summary>
+    public static unsafe bool TryDecodeRecords(ReadOnlySpan<byte> bytes, ulong originTicks, Span<SwitchTraceRecord> records)
+    {
+        fixed (byte* data = bytes)
+        fixed (SwitchTraceRecord* output = records)
+            return SpindleHost.sp_trace_decode(data, bytes.Length, records.Length, originTicks,
+                (sp_trace_record*)output, records.Length) == records.Length;
+    }
 }
