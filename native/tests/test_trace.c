@@ -189,7 +189,9 @@ static void test_tiny_buffer_drops_and_counts(void)
 static void test_flight_recorder_keeps_the_last(void)
 {
     CHECK_EQ(sp_trace_start(4 * SP_TRACE_BATCH_BYTES, 1), SP_OK);
-    int64_t io[2] = { rounds(), 0 };
+    /* Enough round trips (about 40 bytes each) to fill the four batches
+       several times over. */
+    int64_t io[2] = { 10 * rounds(), 0 };
     CHECK_EQ(harness_run(pingpong, io, 1), 0);
     sp_trace_stats s;
     tally t;

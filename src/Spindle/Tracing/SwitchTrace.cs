@@ -202,7 +202,7 @@ public static unsafe class SwitchTrace
         {
             for (sp_trace_batch* b = sp_trace_take(); b != null; b = sp_trace_take())
             {
-                if (was == Mode.Sample)
+                if (was == Mode.Sample && RuntimeMeter.HistogramsWanted)
                     RuntimeMeter.Record(Records(b), b->ticks_per_second, s_sampleLatency);
                 sp_trace_give(b);
             }
@@ -264,7 +264,8 @@ public static unsafe class SwitchTrace
 
     private static void Emit(sp_trace_batch* b)
     {
-        RuntimeMeter.Record(Records(b), b->ticks_per_second, s_drainLatency);
+        if (RuntimeMeter.HistogramsWanted) // decoded only for a listener
+            RuntimeMeter.Record(Records(b), b->ticks_per_second, s_drainLatency);
         char[] text = t_text ??= new char[SwitchTraceFormat.EncodedLength((int)SP_TRACE_BATCH_DATA) + 1];
         int n = SwitchTraceFormat.Encode(Bytes(b), text);
         fixed (char* p = text)
