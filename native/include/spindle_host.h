@@ -777,7 +777,15 @@ enum {
     /** Through the run loop on the thread's own stack. */
     SP_TRACE_F_VIA_LOOP = 8,
     /** Through the host (the managed scheduler). */
-    SP_TRACE_F_VIA_HOST = 16
+    SP_TRACE_F_VIA_HOST = 16,
+    /** Not timed: a direct switch carries its end alone, its parts 0. One
+        direct switch in about 16, chosen at random, is timed: reading the
+        counter at both ends of every one would cost more than the switch. */
+    SP_TRACE_F_UNTIMED = 32,
+    /** Timed from the thread's loop on: its goroutine's leave, chosen not
+        to be timed, did not read the counter (the save half is not in the
+        parts). */
+    SP_TRACE_F_SAVE_UNTIMED = 64
 };
 
 /** One record, as sp_trace_decode gives it: 32 bytes. */
@@ -876,8 +884,9 @@ typedef struct sp_trace_stats {
     uint64_t overwritten_batches; /**< flight recorder: old batches reused */
     uint64_t published_batches;
     uint64_t ticks_per_second;
-    /** What one traced direct switch adds to the switch path (its two
-        stamps and its record), in ticks, measured when the trace started. */
+    /** What one traced direct switch adds to the switch path on average (a
+        read of the counter and its record; a second read on the timed one in
+        about 16), in ticks, measured when the trace started. */
     uint64_t stamp_ticks;
     int64_t buffer_bytes;
     int32_t active;

@@ -48,7 +48,12 @@ typedef struct trace_thread {
     int32_t stage;
     int32_t why, wait_reason;
     int32_t via_host, via_loop, from_idle, timed_resume;
-    int64_t from, to, object;
+    /* The switch in flight is not timed (its leave read no counter), or is
+       timed from the loop on; and the block record its goroutine owes,
+       written at the switch's first stamp. */
+    int32_t untimed, save_untimed, block_pending;
+    uint32_t until_timed, rng; /* leaves until the next timed one; its chooser */
+    int64_t from, to, object, block_object;
     uint64_t t_leave, t_loop, t_decided, t_host_in, t_host_out, t_native_in, t_resume;
     struct trace_thread *next;
 } trace_thread;
@@ -257,7 +262,12 @@ enum { RECORD_MAX = 4 + 10 * 4 + 1 + 5 * 5 }; /* the longest a record can be */
 
 static inline uint8_t *put_uvarint(uint8_t *p, uint64_t v)
 {
-    while (v >= 0x80) {
+    if (SP_UNLIKELY(v >= 0x80)) {
+        /* the delta of a counter: usually two bytes */
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    while (SP_UNLIKELY(v >= 0x80)) {
         *p++ = (uint8_t)(v | 0x80);
         v >>= 7;
     }
@@ -485,10 +495,31 @@ static uint32_t clamp_ticks(uint64_t from, uint64_t to, int *saturated)
     return (uint32_t)d;
 }
 
+static void event(trace_thread *t, uint64_t ticks, int32_t kind, int64_t a, int64_t b, int32_t why, int32_t wait);
+
 /* Writes the switch in flight, which ended at end (to: 0 when it ends in the
-   host or the thread goes idle). Its parts cover [t_leave, end] exactly. */
+   host or the thread goes idle). Its parts cover [t_leave, end] exactly; an
+   untimed one has none. */
 static void commit(trace_thread *t, uint64_t end_ticks, int64_t to, int restore_timed)
 {
+    if (t->block_pending) {
+        t->block_pending = 0;
+        event(t, end_ticks, SP_TRACE_BLOCK, t->from, t->block_object, 0, t->wait_reason);
+    }
+    if (t->untimed) {
+        /* The common switch, direct and untimed: its end alone, no part (only
+           leave() makes one, and it clears the other paths' marks). */
+        uint8_t *p = begin(t);
+        if (p != NULL) {
+            p = put_head(t, p, end_ticks, SP_TRACE_SWITCH, t->why, t->wait_reason,
+                         SP_TRACE_F_UNTIMED | SP_TRACE_F_DIRECT, t->from, to);
+            *p++ = 0;
+            end(t, p, 2);
+        }
+        t->stage = STAGE_NONE;
+        t->untimed = 0;
+        return;
+    }
     uint32_t part[SP_TRACE_PART_COUNT] = { 0 };
     int sat = 0;
     uint64_t start = t->from_idle ? t->t_native_in : t->t_leave;
@@ -518,6 +549,8 @@ static void commit(trace_thread *t, uint64_t end_ticks, int64_t to, int restore_
     int32_t flags = 0;
     if (!restore_timed)
         flags |= SP_TRACE_F_RESTORE_UNTIMED;
+    if (t->save_untimed)
+        flags |= SP_TRACE_F_SAVE_UNTIMED;
     if (sat)
         flags |= SP_TRACE_F_SATURATED;
     if (t->via_host)
@@ -541,7 +574,7 @@ static void commit(trace_thread *t, uint64_t end_ticks, int64_t to, int restore_
         end(t, p, 2);
     }
     t->stage = STAGE_NONE;
-    t->via_host = t->via_loop = t->from_idle = 0;
+    t->via_host = t->via_loop = t->from_idle = t->untimed = t->save_untimed = 0;
 }
 
 static void event(trace_thread *t, uint64_t ticks, int32_t kind, int64_t a, int64_t b, int32_t why, int32_t wait)
@@ -556,8 +589,23 @@ static void event(trace_thread *t, uint64_t ticks, int32_t kind, int64_t a, int6
    at its resume. */
 static void settle(trace_thread *t)
 {
-    if (t->stage == STAGE_RESUMING)
-        commit(t, t->timed_resume ? t->t_resume : t->t_leave, t->to, 0);
+    if (t->stage != STAGE_RESUMING)
+        return;
+    uint64_t end = t->timed_resume ? t->t_resume : t->untimed ? sp_trace_ticks() : t->t_leave;
+    commit(t, end, t->to, 0);
+}
+
+/* Leaves until the next timed one: 1 to 2 * TIME_EVERY - 1, at
+   random (xorshift), so that no period of a program's lines up with it. */
+enum { TIME_EVERY = 16 };
+static uint32_t next_timed(trace_thread *t)
+{
+    uint32_t x = t->rng != 0 ? t->rng : 0x9e3779b9u ^ t->id;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    t->rng = x;
+    return 1 + x % (2 * TIME_EVERY - 1);
 }
 
 void sp_trace_leave(int64_t from, int32_t why, int32_t wait_reason)
@@ -566,12 +614,25 @@ void sp_trace_leave(int64_t from, int32_t why, int32_t wait_reason)
     if (t == NULL)
         return;
     settle(t);
-    t->t_leave = sp_trace_ticks();
     t->from = from;
     t->why = why;
     t->wait_reason = wait_reason;
-    t->via_host = t->via_loop = t->from_idle = 0;
+    t->via_host = t->via_loop = t->from_idle = t->save_untimed = t->block_pending = 0;
     t->stage = STAGE_LEFT;
+    if (!SP_UNLIKELY(t->until_timed <= 1)) {
+        /* Untimed: the counter is read once, where the next goroutine lands. */
+        t->until_timed--;
+        t->untimed = 1;
+        if (why == SP_TRACE_PARKED) {
+            t->block_pending = 1;
+            t->block_object = t->object;
+            t->object = 0;
+        }
+        return;
+    }
+    t->until_timed = next_timed(t);
+    t->untimed = 0;
+    t->t_leave = sp_trace_ticks();
     if (why == SP_TRACE_PARKED) {
         event(t, t->t_leave, SP_TRACE_BLOCK, from, t->object, 0, wait_reason);
         t->object = 0;
@@ -588,10 +649,20 @@ void sp_trace_back_in_loop(int64_t from, int32_t why, int32_t wait_reason)
         /* It left through a runtime call or its end: the switch starts here. */
         settle(t);
         t->t_leave = now;
-        t->via_host = t->from_idle = 0;
+        t->via_host = t->from_idle = t->untimed = t->save_untimed = 0;
         if (why == SP_TRACE_PARKED) {
             event(t, now, SP_TRACE_BLOCK, from, t->object, 0, wait_reason);
             t->object = 0;
+        }
+    } else if (t->untimed) {
+        /* Its leave was not timed: the switch is, from here on (a switch
+           through the loop or the host is timed always). */
+        t->untimed = 0;
+        t->save_untimed = 1;
+        t->t_leave = now;
+        if (t->block_pending) {
+            t->block_pending = 0;
+            event(t, now, SP_TRACE_BLOCK, from, t->block_object, 0, wait_reason);
         }
     }
     if (why == SP_TRACE_EXITED)
@@ -637,7 +708,7 @@ void sp_trace_loop_entered(void)
         /* Nothing in flight that reached the host: the next switch starts
            from none. */
         t->from_idle = 1;
-        t->via_host = t->via_loop = 0;
+        t->via_host = t->via_loop = t->untimed = t->save_untimed = t->block_pending = 0;
         t->t_native_in = now;
         t->stage = STAGE_NATIVE_IN;
     }
@@ -716,6 +787,10 @@ void sp_trace_mark(int32_t mark, int64_t a, int64_t b)
     case SP_TRACE_MARK_IDLE:
     case SP_TRACE_MARK_SPIN:
         settle(t);
+        if (t->block_pending) {
+            t->block_pending = 0;
+            event(t, now, SP_TRACE_BLOCK, t->from, t->block_object, 0, t->wait_reason);
+        }
         if (t->stage != STAGE_NONE && t->stage != STAGE_IDLE && !t->from_idle) {
             /* The switch in flight ends in the host: the worker has nothing
                to run next. */
@@ -767,7 +842,7 @@ void sp_trace_mark(int32_t mark, int64_t a, int64_t b)
         t->wait_reason = 0;
         t->t_leave = t->t_loop = t->t_decided = t->t_host_in = now;
         t->via_host = 1;
-        t->via_loop = t->from_idle = 0;
+        t->via_loop = t->from_idle = t->untimed = t->save_untimed = 0;
         t->stage = STAGE_HOST;
         break;
     default:
@@ -785,8 +860,10 @@ void sp_trace_record_event(int32_t kind, int64_t a, int64_t b, int32_t why, int3
 }
 
 #if SPINDLE_TRACE
-/* What one traced direct switch adds to the switch path (its two stamps and
-   its record), measured on the calling thread into a scratch batch. */
+/* What one traced direct switch adds to the switch path on average (one
+   read of the counter and its record; both ends read on the one in
+   TIME_EVERY that is timed), measured on the calling thread into a
+   scratch batch. */
 static uint64_t measure_stamp_cost(void)
 {
     trace_thread scratch;
@@ -796,7 +873,7 @@ static uint64_t measure_stamp_cost(void)
     if (b == NULL)
         return 0;
     b->count = 0;
-    enum { ROUNDS = 2000 };
+    enum { ROUNDS = 2048 };
     uint64_t best = UINT64_MAX;
     for (int round = 0; round < 5; round++) {
         b->count = 0;
@@ -805,7 +882,9 @@ static uint64_t measure_stamp_cost(void)
         scratch.limit = scratch.pos + SP_TRACE_BATCH_DATA - RECORD_MAX;
         uint64_t t0 = sp_trace_ticks();
         for (int i = 0; i < ROUNDS; i++) {
-            scratch.t_leave = sp_trace_ticks();
+            scratch.untimed = i % TIME_EVERY != 0;
+            if (!scratch.untimed)
+                scratch.t_leave = sp_trace_ticks();
             scratch.stage = STAGE_LEFT;
             scratch.from = i;
             scratch.to = i + 1;

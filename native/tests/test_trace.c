@@ -14,6 +14,7 @@
 typedef struct tally {
     int64_t batches, records, switches, between_goroutines, creates, exits, blocks, unblocks;
     int64_t parts_missing, parts_bad, too_long, zero_cost, dropped_before;
+    int64_t untimed, untimed_with_parts, timed_direct, untimed_direct;
     uint64_t first_seq, last_seq, seq_gaps;
 } tally;
 
@@ -61,8 +62,19 @@ static void drain(tally *t, uint64_t ticks_per_second)
                     t->parts_bad++;
                 if (sum > one_second)
                     t->too_long++;
-                if (sum == 0)
+                if (r->flags & SP_TRACE_F_DIRECT) {
+                    if (r->flags & SP_TRACE_F_UNTIMED)
+                        t->untimed_direct++;
+                    else
+                        t->timed_direct++;
+                }
+                if (r->flags & SP_TRACE_F_UNTIMED) {
+                    t->untimed++; /* its end alone: no part */
+                    if (sum != 0)
+                        t->untimed_with_parts++;
+                } else if (sum == 0) {
                     t->zero_cost++;
+                }
                 break;
             }
             case SP_TRACE_PARTS:
@@ -133,8 +145,14 @@ static void test_pingpong_is_traced(void)
     CHECK_EQ(t.parts_bad, 0);
     CHECK_EQ(t.too_long, 0);
 #if defined(__x86_64__) && !defined(_WIN32)
-    CHECK_EQ(t.zero_cost, 0); /* rdtsc: every switch takes ticks (not so with a coarser counter) */
+    CHECK_EQ(t.zero_cost, 0); /* rdtsc: every timed switch takes ticks (not so with a coarser counter) */
 #endif
+    /* About one direct switch in 16 is timed, the rest carry their end
+       alone; only direct switches go untimed. */
+    CHECK_EQ(t.untimed_with_parts, 0);
+    CHECK_EQ(t.untimed, t.untimed_direct);
+    CHECK(t.timed_direct * 64 >= t.timed_direct + t.untimed_direct);
+    CHECK(t.timed_direct * 4 <= t.timed_direct + t.untimed_direct);
     /* Two switches a round trip, and a few to start and end. */
     CHECK(t.between_goroutines >= 2 * rounds());
     CHECK(t.between_goroutines <= 2 * rounds() + 16);

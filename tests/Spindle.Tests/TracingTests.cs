@@ -17,9 +17,10 @@ public class TracingTests
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>A ping-pong recorded in-process: every round trip is two switches, found
-    /// (within what the trace says it dropped); every switch's cost is positive and under a
-    /// second; its parts add up to it, and it fits between its thread's previous switch and
-    /// its own end.</summary>
+    /// (within what the trace says it dropped); every timed switch's cost is positive and
+    /// under a second, its parts add up to it, and it fits between its thread's previous
+    /// switch and its own end; about one direct switch in 16 is timed, the others carry their
+    /// end alone.</summary>
     [Fact]
     public void InProcessSessionRecordsAPingPong()
     {
@@ -32,7 +33,7 @@ public class TracingTests
         List<Batch> batches = ReadBatches(file);
         Assert.NotEmpty(batches);
         long dropped = batches.Sum(b => b.DroppedBefore);
-        long between = 0;
+        long between = 0, timed = 0, untimed = 0;
         var lastEnd = new Dictionary<int, ulong>();
         foreach (Batch b in batches)
         {
@@ -51,7 +52,19 @@ public class TracingTests
                 foreach (SwitchPart p in Enum.GetValues<SwitchPart>())
                     sum += parts.Part(p);
                 Assert.Equal(whole, sum);
-                Assert.True(whole > 0, "a switch that took no time");
+                if ((r.Flags & SwitchTraceRecord.FlagUntimed) != 0)
+                {
+                    // One direct switch in about 16 is timed; the others carry their end alone.
+                    Assert.True((r.Flags & SwitchTraceRecord.FlagDirect) != 0, "only a direct switch goes untimed");
+                    Assert.Equal(0UL, whole);
+                    if (lastEnd.TryGetValue(b.Thread, out ulong before))
+                        Assert.True(r.Ticks >= before, $"thread {b.Thread}: a switch ends before the last one did");
+                    lastEnd[b.Thread] = r.Ticks;
+                    untimed++;
+                    continue;
+                }
+                timed++;
+                Assert.True(whole > 0, "a timed switch that took no time");
                 Assert.True(whole < (ulong)b.TicksPerSecond, $"a switch of {whole} ticks: over a second");
                 // The switch began after the thread's previous one ended, and ended when it says.
                 ulong start = r.Ticks - whole;
@@ -63,14 +76,17 @@ public class TracingTests
             }
         }
         // Two switches a round trip (the first send parks main before its partner ever ran).
-        Assert.InRange(between + dropped, 2L * Rounds - 1, 2L * Rounds + 64);
+        Assert.InRange(between + untimed + dropped, 2L * Rounds - 1, 2L * Rounds + 64);
+        Assert.InRange(timed * 64, timed + untimed, long.MaxValue);
+        Assert.InRange(timed * 4, 0, timed + untimed);
 
         // The report reads the same.
         var (rc, text, rerr) = RunCli("trace", "report", file);
         Assert.True(rc == 0, rerr);
         Assert.Contains("switch cost", text);
         Assert.Contains("scheduling latency", text);
-        Assert.Contains($"switches: {between:N0} between goroutines", text);
+        Assert.Contains($"switches: {between + untimed:N0} between goroutines", text);
+        Assert.Contains($"switch costs are timed on {between:N0} of the {between + untimed:N0} switches", text);
         Assert.Contains("events dropped:", text);
         Assert.Contains("tracer overhead:", text);
         Directory.Delete(dir, true);

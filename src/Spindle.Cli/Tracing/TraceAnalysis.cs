@@ -36,7 +36,7 @@ internal sealed class TraceAnalysis
     public readonly LogHistogram SwitchCost = new();
     public readonly LogHistogram[] PartCost = [new(), new(), new(), new(), new()];
     public readonly LogHistogram CallCost = new();
-    public long DirectSwitches, LoopSwitches, ManagedSwitches, FromIdle, ToIdle, UntimedRestores;
+    public long DirectSwitches, LoopSwitches, ManagedSwitches, FromIdle, ToIdle, UntimedRestores, UntimedSwitches;
     public readonly LogHistogram DirectCost = new(), LoopCost = new(), ManagedCost = new();
     public long MaxCostNs;
 
@@ -97,6 +97,8 @@ internal sealed class TraceAnalysis
         public bool BlockingCall;
         public readonly double[] Ns = new double[5];
         public double[][] Columns = [];
+        // Its timed direct switches so far: what an untimed one is taken to have cost.
+        public long TimedDirectNs, TimedDirectCount;
         public const int Running = 0, Blocking = 1, Switching = 2, Spinning = 3, Idle = 4, Unknown = -1;
         public static readonly string[] Names = ["running", "in blocking calls", "switching", "spinning", "idle"];
     }
@@ -262,10 +264,24 @@ internal sealed class TraceAnalysis
 
     private void OnSwitch(Worker w, in SwitchTraceRecord r, in SwitchTraceRecord parts, long end, Clock clock)
     {
+        bool timed = (r.Flags & SwitchTraceRecord.FlagUntimed) == 0;
         long total = clock.Duration(parts.PartsTotal);
+        if (!timed)
+        {
+            // Its end alone: for the time lines, it took what this worker's timed direct
+            // switches took on average (never reaching back past the worker's last change).
+            total = w.TimedDirectCount > 0 ? w.TimedDirectNs / w.TimedDirectCount : 0;
+            if (w.Since >= 0)
+                total = Math.Max(0, Math.Min(total, end - w.Since));
+        }
         long start = end - total;
         bool between = r.A != 0 && r.B != 0;
-        if (between)
+        if (between && !timed)
+        {
+            UntimedSwitches++;
+            DirectSwitches++;
+        }
+        else if (between)
         {
             if (r.A != r.B)
             {
@@ -282,13 +298,15 @@ internal sealed class TraceAnalysis
                 {
                     DirectSwitches++;
                     DirectCost.Add(total);
+                    w.TimedDirectNs += total;
+                    w.TimedDirectCount++;
                 }
                 else
                 {
                     LoopSwitches++;
                     LoopCost.Add(total);
                 }
-                if ((r.Flags & SwitchTraceRecord.FlagRestoreUntimed) != 0)
+                if ((r.Flags & (SwitchTraceRecord.FlagRestoreUntimed | SwitchTraceRecord.FlagSaveUntimed)) != 0)
                     UntimedRestores++;
             }
             else
@@ -611,7 +629,8 @@ internal sealed class TraceAnalysis
 
     public long DurationNs => LastNs > FirstNs ? LastNs - FirstNs : 0;
     public long Dropped => Math.Max(NativeDropped, NativeDroppedReported);
-    public long Switches => SwitchCost.Count;
+    /// <summary>Switches between goroutines, timed or not.</summary>
+    public long Switches => SwitchCost.Count + UntimedSwitches;
 
     /// <summary>The tracer's own cost: what each traced switch added (measured when the trace
     /// started), over the workers' running and switching time.</summary>
@@ -656,7 +675,7 @@ internal sealed class TraceAnalysis
         o.WriteLine($"records: {Records:N0} in {Batches:N0} batches; goroutines created {Creates:N0}, exited {Exits:N0}, " +
                     $"blocked {Blocks:N0}, unblocked {Unblocks:N0}; stack segments grown {StackGrowths:N0}");
         o.WriteLine($"events dropped: {Dropped:N0} records in libspindle (no free batch), {BatchesLost:N0} batches lost in EventPipe " +
-                    $"(about {BatchesLost * 1792:N0} records), {EventPipeEventsLost:N0} events EventPipe reported lost" +
+                    $"(about {BatchesLost * (Batches > 0 ? Records / Batches : 0):N0} records), {EventPipeEventsLost:N0} events EventPipe reported lost" +
                     (OverwrittenBatches > 0 ? $"; {OverwrittenBatches:N0} older batches overwritten by the flight recorder" : ""));
         (double perSwitch, double share) = Overhead();
         o.WriteLine($"tracer overhead: {perSwitch:0.0} ns per traced switch (measured when the trace started), " +
@@ -665,6 +684,9 @@ internal sealed class TraceAnalysis
             o.WriteLine("note: records are missing (see above): latencies and waits across the gaps are left out or read long");
         if (!Stopped && Mode == 0)
             o.WriteLine("note: the trace ends before the switch trace stopped (the session ended first): its last batches may be missing");
+        if (UntimedSwitches > 0)
+            o.WriteLine($"note: switch costs are timed on {SwitchCost.Count:N0} of the {Switches:N0} switches: libspindle times one direct " +
+                        "switch in about 16, at random, and the others carry their end alone (the time lines give them the mean timed cost)");
         o.WriteLine();
         Header(o, "switch cost");
         Row(o, "all", SwitchCost);

@@ -348,8 +348,9 @@ internal unsafe struct sp_trace_stats
     public ulong published_batches;
     public ulong ticks_per_second;
     /// <summary>
-    /// What one traced direct switch adds to the switch path (its two
-    /// stamps and its record), in ticks, measured when the trace started.
+    /// What one traced direct switch adds to the switch path on average (a
+    /// read of the counter and its record; a second read on the timed one in
+    /// about 16), in ticks, measured when the trace started.
     /// </summary>
     public ulong stamp_ticks;
     public long buffer_bytes;
@@ -677,6 +678,20 @@ internal static unsafe partial class SpindleHost
     /// Through the host (the managed scheduler).
     /// </summary>
     public const int SP_TRACE_F_VIA_HOST = 16;
+
+    /// <summary>
+    /// Not timed: a direct switch carries its end alone, its parts 0. One
+    /// direct switch in about 16, chosen at random, is timed: reading the
+    /// counter at both ends of every one would cost more than the switch.
+    /// </summary>
+    public const int SP_TRACE_F_UNTIMED = 32;
+
+    /// <summary>
+    /// Timed from the thread&apos;s loop on: its goroutine&apos;s leave, chosen not
+    /// to be timed, did not read the counter (the save half is not in the
+    /// parts).
+    /// </summary>
+    public const int SP_TRACE_F_SAVE_UNTIMED = 64;
 
     /// <summary>
     /// saving and restoring registers, switching stacks

@@ -152,7 +152,7 @@ public static class RuntimeMeter
             switch (r.Kind)
             {
                 case SwitchTraceKind.Switch when i + 1 < records.Length && records[i + 1].Kind == SwitchTraceKind.Parts:
-                    if (r.A != 0 && r.B != 0 && r.A != r.B)
+                    if (r.A != 0 && r.B != 0 && r.A != r.B && (r.Flags & SwitchTraceRecord.FlagUntimed) == 0)
                         s_duration.Record(records[i + 1].PartsTotal / ticksPerSecond);
                     if (r.B != 0 && latency.Ran(r.B, r.Ticks) is double waited)
                         s_latency.Record(waited / ticksPerSecond);
