@@ -529,6 +529,14 @@ typedef enum sp_split_status {
                                      that is not split-stack (libc) no extra room */
 } sp_split_status;
 
+/** The stack below a segment's limit that code not built with -fsplit-stack
+    may use when split-stack goroutine code calls it through a function
+    pointer (the linker gives such calls no extra room): the frames the
+    compilers allow below the limit (up to 256 bytes) and libspindle's own
+    goroutine calls take their share of it. Deeper code must be called through
+    sp_systemstack. */
+enum { SP_SEGMENT_RESERVE = 1024 };
+
 /** The sp_split_status of fn's module, read once per module from its file
     (its .note.GNU-split-stack section, the marker section Spindle's
     __morestack object adds, and, when neither is there, a __morestack in its

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-_Static_assert(SP_SEG_RESERVE == 512, "the overrun message names the reserve's size");
+_Static_assert(SP_SEG_RESERVE == 1024 && SP_SEG_RESERVE == SP_SEGMENT_RESERVE, "the overrun message names the reserve's size");
 
 static size_t append(char *buf, size_t at, size_t cap, const char *s)
 {
@@ -60,7 +60,7 @@ void sp_fault_report_segment_overrun(const sp_coro *co)
     n = append_u64(msg, n, cap, co != NULL ? co->id : 0, 10);
     n = append(msg, n, cap, " wrote past the reserve of a stack segment: code built without "
                             "-fsplit-stack, called through a function pointer, used more than "
-                            "the 512 bytes below the limit (call such code through "
+                            "the 1024 bytes below the limit (call such code through "
                             "sp_systemstack); other goroutines' stacks may be damaged\n");
     sp_write_stderr(msg, n);
     sp_exit_fatal();

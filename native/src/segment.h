@@ -35,7 +35,7 @@
 #define SP_SEG_ROOM 0x20        /* top - limit: the most a frame may take */
 #define SP_SEG_SIZE 0x28        /* bytes of the whole block */
 #define SP_SEG_HEADER 0x40
-#define SP_SEG_RESERVE 0x200
+#define SP_SEG_RESERVE 0x400
 #define SP_SEG_LIMIT_OFFSET (SP_SEG_HEADER + SP_SEG_RESERVE)
 /* Blocks of this size come from slabs; larger ones are mapped one by one. */
 #define SP_SEG_UNIT 0x800

@@ -292,8 +292,8 @@ static inline uint8_t *put_head(trace_thread *t, uint8_t *p, uint64_t ticks, int
 }
 
 /* A batch with room for a record, for the owner t, or 0: none free (the
-   record is dropped). */
-static SP_NOINLINE int refill(trace_thread *t)
+   record is dropped). On the thread's own stack (refill() below). */
+static int refill_here(trace_thread *t)
 {
     sp_trace_batch *b = t->cur;
     if (t->scratch) { /* the start's measuring writes go round one batch */
@@ -314,6 +314,27 @@ static SP_NOINLINE int refill(trace_thread *t)
     t->limit = t->pos + SP_TRACE_BATCH_DATA - RECORD_MAX;
     t->last_ticks = tr.origin_ticks;
     return 1;
+}
+
+typedef struct refill_call {
+    trace_thread *t;
+    int ok;
+} refill_call;
+
+static void refill_on_system_stack(void *p)
+{
+    refill_call *r = p;
+    r->ok = refill_here(r->t);
+}
+
+/* refill_here on the thread's own stack: publishing takes locks and reads
+   the clock, deeper than the reserve a goroutine's segment keeps below its
+   limit for libspindle's calls leaves to the tracer. */
+static SP_NOINLINE int refill(trace_thread *t)
+{
+    refill_call r = { t, 0 };
+    sp_systemstack(refill_on_system_stack, &r);
+    return r.ok;
 }
 
 /* Where the owner t writes its next record, or NULL: the trace is off, or

@@ -290,6 +290,8 @@ public static unsafe partial class SpindleNative
 
     public const int SP_SELECT_MAX_CASES = 65536;
 
+    public const int SP_SEGMENT_RESERVE = 1024;
+
     /// <summary>
     /// The default maximum stack of a coroutine: 256 KiB.
     /// </summary>

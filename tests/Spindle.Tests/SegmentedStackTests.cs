@@ -120,4 +120,39 @@ public class SegmentedStackTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => Runtime.MaxStack = 2L << 30);
         Assert.Equal(0, Runtime.MaxStack);
     }
+
+    /// <summary>Every goroutine call (receive, send, select, sleep, mutex, wait group, go,
+    /// yield, timer), made from a frame that split-stack code runs below its segment's limit
+    /// (as the compilers allow, up to 256 bytes), parks and comes back with libspindle's
+    /// frames inside the reserve below the limit, traced too (the tracer hands full batches
+    /// over from the thread's own stack). With a 512-byte reserve a receive wrote under the
+    /// segment and crashed the process. A child process: an overrun ends it.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EveryGoroutineCallFitsTheReserveBelowASegmentsLimit(bool traced)
+    {
+        const int rounds = 10;
+        string lib = Path.Combine(AppContext.BaseDirectory, "libspindle_testprogs.so");
+        string trace = Path.Combine(TraceTestSupport.TempDir(), "edge.nettrace");
+        string[] run = ["run", lib, "--entry", "tp_calls_at_the_limit_main", "--maxprocs", "1"];
+        var (file, args) = TraceTestSupport.SpindleProcess(traced ? ["trace", "record", "--buffer-mb", "1", "--out", trace, "--", .. run] : run);
+        var (code, stdout, stderr) = TraceTestSupport.Run(file, args, TimeSpan.FromMinutes(2),
+            new Dictionary<string, string> { ["SPINDLE_EDGE_ROUNDS"] = rounds.ToString() });
+        output.WriteLine(stdout);
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("; 0 failed checks", stdout);
+        if (!X64Linux)
+        {
+            Assert.Contains("0 calls below the limit", stdout); // no segments here
+            return;
+        }
+        var m = System.Text.RegularExpressions.Regex.Match(stdout, @"(\d+) calls below the limit wrote at most (\d+) bytes under it");
+        Assert.True(m.Success, stdout);
+        Assert.Equal(rounds * 9 * 9, int.Parse(m.Groups[1].Value)); // every call, from nine depths, each round
+        int deepest = int.Parse(m.Groups[2].Value);
+        Assert.InRange(deepest, 1, Interop.SpindleNative.SP_SEGMENT_RESERVE - 1);
+        if (traced)
+            Assert.True(File.Exists(trace));
+    }
 }
