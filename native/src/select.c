@@ -30,7 +30,8 @@
  * Alternatives rejected: polling the cases in their order (the first ready
  * case would always win), a global select lock (every select would contend
  * on it), sorting with qsort (it needs a comparison context that C does not
- * carry portably; this is Go's heap sort).
+ * carry portably; this is Go's heap sort, with an insertion sort for the
+ * few locks most selects take).
  */
 #include "engine.h"
 
@@ -81,7 +82,9 @@ static uint32_t random_below(uint32_t n)
     return (uint32_t)(((x >> 32) * (uint64_t)n) >> 32);
 }
 
-/* ---- the lock order: a heap sort of case indices by channel address ----------- */
+/* ---- the lock order: case indices sorted by channel address ------------------- */
+
+enum { SMALL_SELECT = 8 }; /* up to this many locks, an insertion sort */
 
 static void sift(int32_t *order, sp_chan_state *const *states, int32_t i, int32_t n)
 {
@@ -102,6 +105,17 @@ static void sift(int32_t *order, sp_chan_state *const *states, int32_t i, int32_
 
 static void sort_lock_order(int32_t *order, sp_chan_state *const *states, int32_t n)
 {
+    if (n <= SMALL_SELECT) {
+        /* Most selects have a few cases: an insertion sort does them in a
+           handful of comparisons, where the heap's setup costs more. */
+        for (int32_t i = 1; i < n; i++) {
+            int32_t v = order[i], j = i;
+            for (; j > 0 && states[order[j - 1]] > states[v]; j--)
+                order[j] = order[j - 1];
+            order[j] = v;
+        }
+        return;
+    }
     for (int32_t i = n / 2 - 1; i >= 0; i--)
         sift(order, states, i, n);
     for (int32_t end = n - 1; end > 0; end--) {
