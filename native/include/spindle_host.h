@@ -781,12 +781,13 @@ enum {
     /** Not timed: a direct switch carries its end alone, its parts 0. One
         direct switch in about 16, chosen at random, is timed: reading the
         counter at both ends of every one would cost more than the switch. */
-    SP_TRACE_F_UNTIMED = 32,
-    /** Timed from the thread's loop on: its goroutine's leave, chosen not
-        to be timed, did not read the counter (the save half is not in the
-        parts). */
-    SP_TRACE_F_SAVE_UNTIMED = 64
+    SP_TRACE_F_UNTIMED = 32
 };
+
+/** One direct switch in this many, on average, is timed (SP_TRACE_F_UNTIMED):
+    a reader weighs each timed direct switch so against the others, which are
+    timed always. */
+#define SP_TRACE_TIME_EVERY 16
 
 /** One record, as sp_trace_decode gives it: 32 bytes. */
 typedef struct sp_trace_record {

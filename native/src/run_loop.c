@@ -220,6 +220,8 @@ static inline __attribute__((always_inline)) int leave_as(sp_run_ctx *c, sp_g *g
     c->parked = parking;
     c->park_unlock = unlock;
     c->park_arg = arg;
+    if (traced)
+        sp_trace_to_loop();
     got = sp_coro_suspend(co);
 #if DIRECT_SWITCHES
 resumed:

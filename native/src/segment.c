@@ -298,6 +298,11 @@ sp_segment *sp_segment_grow(sp_segment *seg, size_t need)
 {
     check_canary(seg, seg->co);
     sp_coro *co = seg->co;
+    /* __morestack runs this on the thread's own stack, where sp_systemstack
+       would run its function too: anything here that calls it (the tracer,
+       handing a full batch over) must run in place, not over these frames. */
+    int32_t was_on_system_stack = co->on_system_stack;
+    co->on_system_stack = 1;
     if (seg->next != NULL) { /* kept, but too small for this frame */
         give_chain(co, seg->next);
         seg->next = NULL;
@@ -319,6 +324,7 @@ sp_segment *sp_segment_grow(sp_segment *seg, size_t need)
     sp_stack_account((int64_t)size, 0, 1);
     if (sp_tracing())
         sp_trace_event(SP_TRACE_STACK, 0, (int64_t)size, 0, 0);
+    co->on_system_stack = was_on_system_stack;
     return s;
 }
 

@@ -48,10 +48,10 @@ typedef struct trace_thread {
     int32_t stage;
     int32_t why, wait_reason;
     int32_t via_host, via_loop, from_idle, timed_resume;
-    /* The switch in flight is not timed (its leave read no counter), or is
-       timed from the loop on; and the block record its goroutine owes,
-       written at the switch's first stamp. */
-    int32_t untimed, save_untimed, block_pending;
+    /* The switch in flight is not timed (its leave read no counter), and
+       the block record its goroutine owes, written at the switch's first
+       stamp (flush_block). */
+    int32_t untimed, block_pending;
     uint32_t until_timed, rng; /* leaves until the next timed one; its chooser */
     int64_t from, to, object, block_object;
     uint64_t t_leave, t_loop, t_decided, t_host_in, t_host_out, t_native_in, t_resume;
@@ -406,7 +406,10 @@ int64_t sp_trace_decode(const uint8_t *data, int64_t bytes, int64_t count, uint6
         p += 4;
         ticks += (uint64_t)unzigzag(get_uvarint(&p, end_of, &bad));
         r->ticks = ticks;
-        r->processor = (int32_t)(uint32_t)get_uvarint(&p, end_of, &bad) - 1;
+        uint64_t processor = get_uvarint(&p, end_of, &bad);
+        if (processor > UINT32_MAX)
+            bad = 1;
+        r->processor = (int32_t)((uint32_t)processor - 1u);
         r->a = unzigzag(get_uvarint(&p, end_of, &bad));
         r->b = unzigzag(get_uvarint(&p, end_of, &bad));
         if (bad || r->kind == SP_TRACE_PARTS || r->kind == 0 || r->kind > SP_TRACE_PROC)
@@ -518,15 +521,22 @@ static uint32_t clamp_ticks(uint64_t from, uint64_t to, int *saturated)
 
 static void event(trace_thread *t, uint64_t ticks, int32_t kind, int64_t a, int64_t b, int32_t why, int32_t wait);
 
+/* Writes the block record an untimed leave owes, at ticks. */
+static void flush_block(trace_thread *t, uint64_t ticks)
+{
+    if (!t->block_pending)
+        return;
+    t->block_pending = 0;
+    event(t, ticks, SP_TRACE_BLOCK, t->from, t->block_object, 0, t->wait_reason);
+}
+
+
 /* Writes the switch in flight, which ended at end (to: 0 when it ends in the
    host or the thread goes idle). Its parts cover [t_leave, end] exactly; an
    untimed one has none. */
 static void commit(trace_thread *t, uint64_t end_ticks, int64_t to, int restore_timed)
 {
-    if (t->block_pending) {
-        t->block_pending = 0;
-        event(t, end_ticks, SP_TRACE_BLOCK, t->from, t->block_object, 0, t->wait_reason);
-    }
+    flush_block(t, end_ticks);
     if (t->untimed) {
         /* The common switch, direct and untimed: its end alone, no part (only
            leave() makes one, and it clears the other paths' marks). */
@@ -570,8 +580,6 @@ static void commit(trace_thread *t, uint64_t end_ticks, int64_t to, int restore_
     int32_t flags = 0;
     if (!restore_timed)
         flags |= SP_TRACE_F_RESTORE_UNTIMED;
-    if (t->save_untimed)
-        flags |= SP_TRACE_F_SAVE_UNTIMED;
     if (sat)
         flags |= SP_TRACE_F_SATURATED;
     if (t->via_host)
@@ -595,7 +603,7 @@ static void commit(trace_thread *t, uint64_t end_ticks, int64_t to, int restore_
         end(t, p, 2);
     }
     t->stage = STAGE_NONE;
-    t->via_host = t->via_loop = t->from_idle = t->untimed = t->save_untimed = 0;
+    t->via_host = t->via_loop = t->from_idle = t->untimed = 0;
 }
 
 static void event(trace_thread *t, uint64_t ticks, int32_t kind, int64_t a, int64_t b, int32_t why, int32_t wait)
@@ -616,9 +624,8 @@ static void settle(trace_thread *t)
     commit(t, end, t->to, 0);
 }
 
-/* Leaves until the next timed one: 1 to 2 * TIME_EVERY - 1, at
+/* Leaves until the next timed one: 1 to 2 * SP_TRACE_TIME_EVERY - 1, at
    random (xorshift), so that no period of a program's lines up with it. */
-enum { TIME_EVERY = 16 };
 static uint32_t next_timed(trace_thread *t)
 {
     uint32_t x = t->rng != 0 ? t->rng : 0x9e3779b9u ^ t->id;
@@ -626,7 +633,7 @@ static uint32_t next_timed(trace_thread *t)
     x ^= x >> 17;
     x ^= x << 5;
     t->rng = x;
-    return 1 + x % (2 * TIME_EVERY - 1);
+    return 1 + x % (2 * SP_TRACE_TIME_EVERY - 1);
 }
 
 void sp_trace_leave(int64_t from, int32_t why, int32_t wait_reason)
@@ -635,10 +642,12 @@ void sp_trace_leave(int64_t from, int32_t why, int32_t wait_reason)
     if (t == NULL)
         return;
     settle(t);
+    if (SP_UNLIKELY(t->block_pending))
+        flush_block(t, sp_trace_ticks()); /* a leave that never landed (a trace begun mid-loop) */
     t->from = from;
     t->why = why;
     t->wait_reason = wait_reason;
-    t->via_host = t->via_loop = t->from_idle = t->save_untimed = t->block_pending = 0;
+    t->via_host = t->via_loop = t->from_idle = 0;
     t->stage = STAGE_LEFT;
     if (!SP_UNLIKELY(t->until_timed <= 1)) {
         /* Untimed: the counter is read once, where the next goroutine lands. */
@@ -660,6 +669,18 @@ void sp_trace_leave(int64_t from, int32_t why, int32_t wait_reason)
     }
 }
 
+void sp_trace_to_loop(void)
+{
+    trace_thread *t = tls_trace;
+    if (t == NULL || t->stage != STAGE_LEFT || !t->untimed)
+        return;
+    /* An untimed leave that goes through the loop after all: timed whole
+       (a switch through the loop or the host always is). */
+    t->untimed = 0;
+    t->t_leave = sp_trace_ticks();
+    flush_block(t, t->t_leave);
+}
+
 void sp_trace_back_in_loop(int64_t from, int32_t why, int32_t wait_reason)
 {
     trace_thread *t = tls_trace;
@@ -670,20 +691,10 @@ void sp_trace_back_in_loop(int64_t from, int32_t why, int32_t wait_reason)
         /* It left through a runtime call or its end: the switch starts here. */
         settle(t);
         t->t_leave = now;
-        t->via_host = t->from_idle = t->untimed = t->save_untimed = 0;
+        t->via_host = t->from_idle = t->untimed = 0;
         if (why == SP_TRACE_PARKED) {
             event(t, now, SP_TRACE_BLOCK, from, t->object, 0, wait_reason);
             t->object = 0;
-        }
-    } else if (t->untimed) {
-        /* Its leave was not timed: the switch is, from here on (a switch
-           through the loop or the host is timed always). */
-        t->untimed = 0;
-        t->save_untimed = 1;
-        t->t_leave = now;
-        if (t->block_pending) {
-            t->block_pending = 0;
-            event(t, now, SP_TRACE_BLOCK, from, t->block_object, 0, wait_reason);
         }
     }
     if (why == SP_TRACE_EXITED)
@@ -728,8 +739,9 @@ void sp_trace_loop_entered(void)
                t->stage == STAGE_IN_LOOP) {
         /* Nothing in flight that reached the host: the next switch starts
            from none. */
+        flush_block(t, now);
         t->from_idle = 1;
-        t->via_host = t->via_loop = t->untimed = t->save_untimed = t->block_pending = 0;
+        t->via_host = t->via_loop = t->untimed = 0;
         t->t_native_in = now;
         t->stage = STAGE_NATIVE_IN;
     }
@@ -808,10 +820,8 @@ void sp_trace_mark(int32_t mark, int64_t a, int64_t b)
     case SP_TRACE_MARK_IDLE:
     case SP_TRACE_MARK_SPIN:
         settle(t);
-        if (t->block_pending) {
-            t->block_pending = 0;
-            event(t, now, SP_TRACE_BLOCK, t->from, t->block_object, 0, t->wait_reason);
-        }
+        flush_block(t, now);
+        t->untimed = 0; /* a leave the loop never saw (a trace begun mid-loop) ends here */
         if (t->stage != STAGE_NONE && t->stage != STAGE_IDLE && !t->from_idle) {
             /* The switch in flight ends in the host: the worker has nothing
                to run next. */
@@ -838,6 +848,8 @@ void sp_trace_mark(int32_t mark, int64_t a, int64_t b)
         /* A managed goroutine's step begins on this worker: the switch in
            flight ends here, the host's work its last part. */
         settle(t);
+        flush_block(t, now);
+        t->untimed = 0;
         if (t->stage == STAGE_DECIDED) {
             t->t_host_in = t->t_decided;
             t->stage = STAGE_HOST;
@@ -858,12 +870,13 @@ void sp_trace_mark(int32_t mark, int64_t a, int64_t b)
         /* A managed goroutine's step ended (b: why, as SP_TRACE_YIELD...):
            the switch from it starts in the host. */
         settle(t);
+        flush_block(t, now);
         t->from = a;
         t->why = (int32_t)b;
         t->wait_reason = 0;
         t->t_leave = t->t_loop = t->t_decided = t->t_host_in = now;
         t->via_host = 1;
-        t->via_loop = t->from_idle = t->untimed = t->save_untimed = 0;
+        t->via_loop = t->from_idle = t->untimed = 0;
         t->stage = STAGE_HOST;
         break;
     default:
@@ -883,7 +896,7 @@ void sp_trace_record_event(int32_t kind, int64_t a, int64_t b, int32_t why, int3
 #if SPINDLE_TRACE
 /* What one traced direct switch adds to the switch path on average (one
    read of the counter and its record; both ends read on the one in
-   TIME_EVERY that is timed), measured on the calling thread into a
+   SP_TRACE_TIME_EVERY that is timed), measured on the calling thread into a
    scratch batch. */
 static uint64_t measure_stamp_cost(void)
 {
@@ -903,7 +916,7 @@ static uint64_t measure_stamp_cost(void)
         scratch.limit = scratch.pos + SP_TRACE_BATCH_DATA - RECORD_MAX;
         uint64_t t0 = sp_trace_ticks();
         for (int i = 0; i < ROUNDS; i++) {
-            scratch.untimed = i % TIME_EVERY != 0;
+            scratch.untimed = i % SP_TRACE_TIME_EVERY != 0;
             if (!scratch.untimed)
                 scratch.t_leave = sp_trace_ticks();
             scratch.stage = STAGE_LEFT;
@@ -968,8 +981,11 @@ int sp_trace_start(int64_t buffer_bytes, int32_t flight)
     tr.full_count = 0;
     tr.next_seq = 0;
     reset_counts();
-    for (trace_thread *t = tr.threads; t != NULL; t = t->next)
-        t->stage = STAGE_NONE; /* owners are not tracing: nothing reads these now */
+    for (trace_thread *t = tr.threads; t != NULL; t = t->next) {
+        /* owners are not tracing: nothing reads these now */
+        t->stage = STAGE_NONE;
+        t->untimed = t->block_pending = 0;
+    }
     sp_lock_release(&tr.lock);
     uint64_t rate = nominal_rate();
     if (rate == 0)

@@ -27,11 +27,12 @@
  *
  * One read of the counter costs about a third of a direct switch on the
  * machines measured, so a direct switch is timed one time in about
- * TIME_EVERY (16), at random: the others read the counter once,
+ * SP_TRACE_TIME_EVERY (16), at random: the others read the counter once,
  * where the next goroutine lands, and carry their end alone
  * (SP_TRACE_F_UNTIMED). Every switch is recorded; the costs come from a
  * random sample of them. A switch through the loop or the host reads the
- * counter at each of its boundaries always.
+ * counter at each of its boundaries always (an untimed leave that goes to
+ * the loop after all stamps there, sp_trace_to_loop).
  *
  * Off, the switch path pays one load and one predictable branch
  * (sp_tracing()); built with SPINDLE_TRACE=0 it pays nothing. */
@@ -78,6 +79,9 @@ static inline uint64_t sp_trace_ticks(void)
 /* The goroutine that is leaving its thread stamps it (id may be 0 when the
    caller does not know it: the loop fills it in). */
 SP_HIDDEN void sp_trace_leave(int64_t from, int32_t why, int32_t wait_reason);
+/* The goroutine that left is about to switch to the thread's loop, not
+   straight to the next one. */
+SP_HIDDEN void sp_trace_to_loop(void);
 /* Back on the thread's stack after from's coroutine switched out. */
 SP_HIDDEN void sp_trace_back_in_loop(int64_t from, int32_t why, int32_t wait_reason);
 /* The loop returns to its caller (the host). */

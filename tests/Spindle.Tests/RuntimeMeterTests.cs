@@ -173,9 +173,9 @@ public class RuntimeMeterTests
     }
 
     /// <summary>While a session streams the switch trace, the two histograms get what it
-    /// times: one duration per timed switch between goroutines (about one direct switch in
-    /// 16, within what the trace dropped), each positive and under a second; latencies never
-    /// negative.</summary>
+    /// times: a duration for each timed switch between goroutines, a timed direct one
+    /// weighing for the 16 or so it stands for (so about one a switch, within what the trace
+    /// dropped), each positive and under a second; latencies never negative.</summary>
     [Fact]
     public void TheHistogramsRecordEverySwitchWhileATraceStreams()
     {
@@ -192,7 +192,7 @@ public class RuntimeMeterTests
         List<double> durations = readings.Histogram("spindle.switch.duration");
         List<double> latencies = readings.Histogram("spindle.scheduling.latency");
         long switches = 2L * rounds - 1 - dropped;
-        Assert.True(durations.Count * 64L >= switches && durations.Count * 4L <= 2L * rounds + 64,
+        Assert.True(durations.Count * 2L >= switches && durations.Count <= 2L * (2L * rounds + 64),
             $"{durations.Count} durations, {dropped} dropped, for {rounds} round trips");
         Assert.All(durations, d => Assert.InRange(d, double.Epsilon, 1.0));
         Assert.NotEmpty(latencies);

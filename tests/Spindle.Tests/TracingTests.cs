@@ -137,7 +137,16 @@ public class TracingTests
                 s.Receive(other);
                 await s.WaitAsync();
             });
-            await Runtime.Sleep(TimeSpan.FromMilliseconds(50)); // all three park
+            // Until all three have parked (their blocked events are in), however slowly the
+            // machine runs them: a fixed sleep left the wait group's waiter unrun under load.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (DateTime.UtcNow < deadline)
+            {
+                lock (events.Blocked)
+                    if (new[] { receiver, waiter, selector }.All(g => g != 0 && events.Blocked.Any(b => b.Goroutine == g)))
+                        break;
+                await Runtime.Sleep(TimeSpan.FromMilliseconds(5));
+            }
             await ch.SendAsync(1);
             await ch.SendAsync(2);
             wg.Done();

@@ -5,6 +5,7 @@
 #include "goroutine_program.h"
 #include "park_workload.h"
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -307,6 +308,25 @@ EXPORT void tp_deep_moving(void *p)
     if (sp_wg_wait(a.wg) != SP_OK)
         io[3]++;
     sp_wg_release(a.wg);
+}
+
+static __attribute__((noinline)) void print_deep(const int64_t *io)
+{
+    printf("%lld of %lld deep goroutines summed right; %lld errors\n", (long long)io[2], (long long)io[0],
+           (long long)io[3]);
+}
+
+/* tp_deep_moving for `spindle run --entry`: SPINDLE_DEEP_GOROUTINES goroutines
+   (200 without it), 3,000 frames each; prints what io holds. */
+EXPORT void tp_deep_moving_main(void *unused)
+{
+    (void)unused;
+    static int64_t io[4];
+    const char *n = getenv("SPINDLE_DEEP_GOROUTINES");
+    io[0] = n != NULL ? atoi(n) : 200;
+    io[1] = 3000;
+    tp_deep_moving(io);
+    print_deep(io);
 }
 
 /* ---- spawns the run loop serves: io[0] count; io[1] set when all finished;

@@ -31,12 +31,13 @@ internal sealed class LogHistogram
         return (1L << e) | ((long)sub << (e - SubBits));
     }
 
-    public void Add(long nanoseconds)
+    /// <summary>Adds a value that stands for weight of them (a sample's weight).</summary>
+    public void Add(long nanoseconds, long weight = 1)
     {
         long v = Math.Max(0, nanoseconds);
-        _counts[Index(v)]++;
-        Count++;
-        Sum += v;
+        _counts[Index(v)] += weight;
+        Count += weight;
+        Sum += (double)v * weight;
         if (v > Max)
             Max = v;
         if (v < Min)

@@ -36,7 +36,7 @@ internal sealed class TraceAnalysis
     public readonly LogHistogram SwitchCost = new();
     public readonly LogHistogram[] PartCost = [new(), new(), new(), new(), new()];
     public readonly LogHistogram CallCost = new();
-    public long DirectSwitches, LoopSwitches, ManagedSwitches, FromIdle, ToIdle, UntimedRestores, UntimedSwitches;
+    public long DirectSwitches, LoopSwitches, ManagedSwitches, FromIdle, ToIdle, UntimedRestores, UntimedSwitches, TimedSwitches;
     public readonly LogHistogram DirectCost = new(), LoopCost = new(), ManagedCost = new();
     public long MaxCostNs;
 
@@ -285,9 +285,13 @@ internal sealed class TraceAnalysis
         {
             if (r.A != r.B)
             {
-                SwitchCost.Add(total);
+                // A timed direct switch stands for the untimed ones around it: in the rows of
+                // all switches it weighs that much against the others, which are timed always.
+                long weight = (r.Flags & SwitchTraceRecord.FlagDirect) != 0 ? SwitchTraceRecord.DirectSwitchesPerTimed : 1;
+                SwitchCost.Add(total, weight);
+                TimedSwitches++;
                 for (int p = 0; p < 5; p++)
-                    PartCost[p].Add(clock.Duration(parts.Part((SwitchPart)p)));
+                    PartCost[p].Add(clock.Duration(parts.Part((SwitchPart)p)), weight);
                 MaxCostNs = Math.Max(MaxCostNs, total);
                 if ((r.Flags & SwitchTraceRecord.FlagViaManaged) != 0)
                 {
@@ -306,7 +310,7 @@ internal sealed class TraceAnalysis
                     LoopSwitches++;
                     LoopCost.Add(total);
                 }
-                if ((r.Flags & (SwitchTraceRecord.FlagRestoreUntimed | SwitchTraceRecord.FlagSaveUntimed)) != 0)
+                if ((r.Flags & SwitchTraceRecord.FlagRestoreUntimed) != 0)
                     UntimedRestores++;
             }
             else
@@ -630,7 +634,7 @@ internal sealed class TraceAnalysis
     public long DurationNs => LastNs > FirstNs ? LastNs - FirstNs : 0;
     public long Dropped => Math.Max(NativeDropped, NativeDroppedReported);
     /// <summary>Switches between goroutines, timed or not.</summary>
-    public long Switches => SwitchCost.Count + UntimedSwitches;
+    public long Switches => TimedSwitches + UntimedSwitches;
 
     /// <summary>The tracer's own cost: what each traced switch added (measured when the trace
     /// started), over the workers' running and switching time.</summary>
@@ -685,8 +689,10 @@ internal sealed class TraceAnalysis
         if (!Stopped && Mode == 0)
             o.WriteLine("note: the trace ends before the switch trace stopped (the session ended first): its last batches may be missing");
         if (UntimedSwitches > 0)
-            o.WriteLine($"note: switch costs are timed on {SwitchCost.Count:N0} of the {Switches:N0} switches: libspindle times one direct " +
-                        "switch in about 16, at random, and the others carry their end alone (the time lines give them the mean timed cost)");
+            o.WriteLine($"note: switch costs are timed on {TimedSwitches:N0} of the {Switches:N0} switches: libspindle times one direct " +
+                        $"switch in about {SwitchTraceRecord.DirectSwitchesPerTimed}, at random, and the others carry their end alone; in the rows " +
+                        $"of all switches each timed direct one counts {SwitchTraceRecord.DirectSwitchesPerTimed} times, and the time lines give " +
+                        "an untimed one its worker's mean timed cost");
         o.WriteLine();
         Header(o, "switch cost");
         Row(o, "all", SwitchCost);

@@ -687,13 +687,6 @@ internal static unsafe partial class SpindleHost
     public const int SP_TRACE_F_UNTIMED = 32;
 
     /// <summary>
-    /// Timed from the thread&apos;s loop on: its goroutine&apos;s leave, chosen not
-    /// to be timed, did not read the counter (the save half is not in the
-    /// parts).
-    /// </summary>
-    public const int SP_TRACE_F_SAVE_UNTIMED = 64;
-
-    /// <summary>
     /// saving and restoring registers, switching stacks
     /// </summary>
     public const int SP_TRACE_PART_SAVE_RESTORE = 0;
@@ -771,6 +764,13 @@ internal static unsafe partial class SpindleHost
     /// libspindle&apos;s; the host only gives it room).
     /// </summary>
     public const ulong SP_TIMER_BYTES = 64UL;
+
+    /// <summary>
+    /// One direct switch in this many, on average, is timed (SP_TRACE_F_UNTIMED):
+    /// a reader weighs each timed direct switch so against the others, which are
+    /// timed always.
+    /// </summary>
+    public const ulong SP_TRACE_TIME_EVERY = 16UL;
 
     /// <summary>
     /// The bytes of a batch&apos;s records: at most 56 KiB, so that a batch leaves in

@@ -153,7 +153,13 @@ public static class RuntimeMeter
             {
                 case SwitchTraceKind.Switch when i + 1 < records.Length && records[i + 1].Kind == SwitchTraceKind.Parts:
                     if (r.A != 0 && r.B != 0 && r.A != r.B && (r.Flags & SwitchTraceRecord.FlagUntimed) == 0)
-                        s_duration.Record(records[i + 1].PartsTotal / ticksPerSecond);
+                    {
+                        // A timed direct switch stands for the untimed ones around it.
+                        double seconds = records[i + 1].PartsTotal / ticksPerSecond;
+                        int weight = (r.Flags & SwitchTraceRecord.FlagDirect) != 0 ? SwitchTraceRecord.DirectSwitchesPerTimed : 1;
+                        for (int k = 0; k < weight; k++)
+                            s_duration.Record(seconds);
+                    }
                     if (r.B != 0 && latency.Ran(r.B, r.Ticks) is double waited)
                         s_latency.Record(waited / ticksPerSecond);
                     if (r.A != 0 && r.Why is SwitchReason.Yield or SwitchReason.Stopped or SwitchReason.Step)

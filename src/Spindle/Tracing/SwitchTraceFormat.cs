@@ -84,8 +84,7 @@ public readonly struct SwitchTraceRecord
     private readonly byte _why;
     private readonly byte _wait;
     /// <summary>SP_TRACE_F_* bits: 1 restore not timed, 2 a part saturated, 4 a direct
-    /// switch, 8 through the run loop, 16 through the managed scheduler, 32 not timed at all,
-    /// 64 save not timed.</summary>
+    /// switch, 8 through the run loop, 16 through the managed scheduler, 32 not timed.</summary>
     public readonly byte Flags;
     /// <summary>The processor the thread held (-1: none, or not known).</summary>
     public readonly int Processor;
@@ -99,11 +98,13 @@ public readonly struct SwitchTraceRecord
     /// <summary>Flags: the restore was not timed (the goroutine landed where nothing stamps).</summary>
     public const byte FlagRestoreUntimed = 1;
     /// <summary>Flags: the switch was not timed (a direct switch carries its end alone, its parts
-    /// 0): libspindle times one direct switch in about 16, at random.</summary>
+    /// 0): libspindle times one direct switch in <see cref="DirectSwitchesPerTimed"/>, at
+    /// random.</summary>
     public const byte FlagUntimed = 32;
-    /// <summary>Flags: timed from the worker's run loop on (its goroutine's leave was not timed,
-    /// so the save half is not in its parts).</summary>
-    public const byte FlagSaveUntimed = 64;
+    /// <summary>Direct switches one timed direct switch stands for, on average: what a reader
+    /// weighs it by against switches through the run loop or the managed scheduler, which are
+    /// timed always (spindle_host.h's SP_TRACE_TIME_EVERY).</summary>
+    public const int DirectSwitchesPerTimed = (int)SpindleHost.SP_TRACE_TIME_EVERY;
 
     /// <summary>A switch's reason.</summary>
     public SwitchReason Why => (SwitchReason)_why;
