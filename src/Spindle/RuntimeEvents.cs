@@ -8,7 +8,7 @@ namespace Spindle;
 /// and, at Verbose, what the managed scheduler sees of goroutines. Switches never become one
 /// event each (EventPipe sustains a million or two events a second in all, switches run at
 /// tens of millions): with the <see cref="Keywords.Switch"/> keyword enabled, the native
-/// switch trace runs, and its records leave in numbered batches of up to 1,792 records,
+/// switch trace runs, and its records leave in numbered batches of up to 57,344 bytes,
 /// one <see cref="SwitchBatch"/> event each (docs/tracing.md describes every event).</summary>
 /// <remarks>Every event is written through WriteEventCore with typed EventData, never the
 /// params object[] overload, so that none allocates. Event ids and versions are fixed:

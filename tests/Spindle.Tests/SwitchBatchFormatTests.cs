@@ -17,16 +17,17 @@ public class SwitchBatchFormatTests
     {
         var random = new Random(15);
         var sent = new List<byte[]>();
-        int[] counts = [0, 1, 2, 3, 7, 100, 1000, 1791, 1792];
-        foreach (int n in counts)
+        const int full = SwitchTraceFormat.MaxBatchBytes;
+        int[] lengths = [0, 1, 2, 3, 7, 100, 1000, full - 1, full];
+        foreach (int n in lengths)
         {
-            var bytes = new byte[n * SwitchTraceRecord.Size];
+            var bytes = new byte[n];
             random.NextBytes(bytes);
             sent.Add(bytes);
         }
-        sent.Add(Enumerable.Repeat((byte)0xff, 1792 * SwitchTraceRecord.Size).ToArray());
-        sent.Add(new byte[1792 * SwitchTraceRecord.Size]);
-        sent.Add(Enumerable.Range(0, 1792 * SwitchTraceRecord.Size).Select(i => (byte)i).ToArray());
+        sent.Add(Enumerable.Repeat((byte)0xff, full).ToArray());
+        sent.Add(new byte[full]);
+        sent.Add(Enumerable.Range(0, full).Select(i => (byte)i).ToArray());
 
         // Only the Switch keyword: the native tracer runs meanwhile, with nothing to record.
         var provider = new EventPipeProvider("Spindle-Runtime", EventLevel.Informational, (long)RuntimeEvents.Keywords.Switch);
@@ -38,7 +39,8 @@ public class SwitchBatchFormatTests
                 var text = new char[SwitchTraceFormat.EncodedLength(sent[i].Length)];
                 int n = SwitchTraceFormat.Encode(sent[i], text);
                 Assert.True(text.All(c => c != '\0' && !char.IsSurrogate(c)));
-                RuntimeEvents.Log.SwitchBatch(1_000_000 + i, 7, sent[i].Length / SwitchTraceRecord.Size, i, 3_000_000_000, 5, 6,
+                // The count field carries the byte length here: the text form alone is tested.
+                RuntimeEvents.Log.SwitchBatch(1_000_000 + i, 7, sent[i].Length, i, 3_000_000_000, 5, 6,
                     new string(text, 0, n));
             }
         });
@@ -56,8 +58,7 @@ public class SwitchBatchFormatTests
                 Assert.Equal(7, Convert.ToInt32(e.PayloadByName("thread")));
                 Assert.Equal(seq - 1_000_000, Convert.ToInt64(e.PayloadByName("droppedBefore")));
                 Assert.Equal(3_000_000_000L, Convert.ToInt64(e.PayloadByName("ticksPerSecond")));
-                int count = Convert.ToInt32(e.PayloadByName("count"));
-                var bytes = new byte[count * SwitchTraceRecord.Size];
+                var bytes = new byte[Convert.ToInt32(e.PayloadByName("count"))];
                 Assert.True(SwitchTraceFormat.TryDecode((string)e.PayloadByName("records"), bytes));
                 got[seq] = bytes;
             };

@@ -266,7 +266,7 @@ public static unsafe class SwitchTrace
     {
         if (RuntimeMeter.HistogramsWanted) // decoded only for a listener
             RuntimeMeter.Record(Records(b), b->ticks_per_second, s_drainLatency);
-        char[] text = t_text ??= new char[SwitchTraceFormat.EncodedLength((int)SP_TRACE_BATCH_DATA) + 1];
+        char[] text = t_text ??= new char[SwitchTraceFormat.EncodedLength(SwitchTraceFormat.MaxBatchBytes) + 1];
         int n = SwitchTraceFormat.Encode(Bytes(b), text);
         fixed (char* p = text)
         {

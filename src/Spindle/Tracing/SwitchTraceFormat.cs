@@ -225,6 +225,9 @@ public static class SwitchTraceFormat
     /// <summary>The most records one batch decodes to.</summary>
     public const int MaxRecords = (int)SpindleHost.SP_TRACE_BATCH_RECORDS;
 
+    /// <summary>The most bytes one batch's records take.</summary>
+    public const int MaxBatchBytes = (int)SpindleHost.SP_TRACE_BATCH_DATA;
+
     [ThreadStatic] private static byte[]? t_bytes;
 
     /// <summary>Decodes a batch's text into records, as many as records holds (the batch's
@@ -232,9 +235,9 @@ public static class SwitchTraceFormat
     public static unsafe bool TryDecodeRecords(ReadOnlySpan<char> text, ulong originTicks, Span<SwitchTraceRecord> records)
     {
         int length = DecodedLength(text.Length);
-        if (length > (int)SpindleHost.SP_TRACE_BATCH_DATA + 1)
+        if (length > MaxBatchBytes + 1)
             return false;
-        byte[] bytes = t_bytes ??= new byte[(int)SpindleHost.SP_TRACE_BATCH_DATA + 1];
+        byte[] bytes = t_bytes ??= new byte[MaxBatchBytes + 1];
         return TryDecode(text, bytes.AsSpan(0, length)) && TryDecodeRecords(bytes.AsSpan(0, length), originTicks, records);
     }
 
