@@ -98,7 +98,12 @@ public class CancellationReuseTests
         // must not throw then (an exception there ends the process).
         using var t = new SpindleTimer(TimeSpan.FromMilliseconds(5));
         t.C.Close();
-        Thread.Sleep(100);
+        // Until it has fired, however late the thread pool runs it (a fixed 100 ms sleep
+        // was not always enough on a loaded machine).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (t.Active && DateTime.UtcNow < deadline)
+            Thread.Sleep(5);
+        Assert.False(t.Active, "the timer never fired");
         Assert.False(t.Stop()); // it fired: there was nothing to stop
     }
 }

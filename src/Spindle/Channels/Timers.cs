@@ -94,6 +94,16 @@ public sealed class SpindleTimer : IDisposable
     /// <summary>The channel the time arrives on (Go's Timer.C).</summary>
     public Chan<long> C => _c;
 
+    /// <summary>True until it fires, is stopped or disposed (the tests wait on it).</summary>
+    internal bool Active
+    {
+        get
+        {
+            lock (_lock)
+                return _active;
+        }
+    }
+
     /// <summary>Stops the timer (Go's Timer.Stop): true if it had not fired yet, or had
     /// fired into a value nobody received (that value is dropped: no receive after Stop gets
     /// it); false if it had fired and the value was received, or it was stopped already.</summary>
