@@ -624,6 +624,16 @@ static void settle(trace_thread *t)
     commit(t, end, t->to, 0);
 }
 
+/* settle(), for the loop's entry and the host's marks: besides, a leave no
+   loop saw (a trace begun mid-loop) ends here, its block written and its
+   untimed mark gone. */
+static void settle_at(trace_thread *t, uint64_t now)
+{
+    settle(t);
+    flush_block(t, now);
+    t->untimed = 0;
+}
+
 /* Leaves until the next timed one: 1 to 2 * SP_TRACE_TIME_EVERY - 1, at
    random (xorshift), so that no period of a program's lines up with it. */
 static uint32_t next_timed(trace_thread *t)
@@ -723,7 +733,7 @@ void sp_trace_loop_entered(void)
     if (t == NULL)
         return;
     uint64_t now = sp_trace_ticks();
-    settle(t);
+    settle_at(t, now);
     if (t->stage == STAGE_DECIDED || t->stage == STAGE_HOST) {
         /* The host did not stamp its side (it need not): its work and both
            transitions count as the host's. */
@@ -739,9 +749,8 @@ void sp_trace_loop_entered(void)
                t->stage == STAGE_IN_LOOP) {
         /* Nothing in flight that reached the host: the next switch starts
            from none. */
-        flush_block(t, now);
         t->from_idle = 1;
-        t->via_host = t->via_loop = t->untimed = 0;
+        t->via_host = t->via_loop = 0;
         t->t_native_in = now;
         t->stage = STAGE_NATIVE_IN;
     }
@@ -819,9 +828,7 @@ void sp_trace_mark(int32_t mark, int64_t a, int64_t b)
         break;
     case SP_TRACE_MARK_IDLE:
     case SP_TRACE_MARK_SPIN:
-        settle(t);
-        flush_block(t, now);
-        t->untimed = 0; /* a leave the loop never saw (a trace begun mid-loop) ends here */
+        settle_at(t, now);
         if (t->stage != STAGE_NONE && t->stage != STAGE_IDLE && !t->from_idle) {
             /* The switch in flight ends in the host: the worker has nothing
                to run next. */
@@ -847,9 +854,7 @@ void sp_trace_mark(int32_t mark, int64_t a, int64_t b)
     case SP_TRACE_MARK_RUN_MANAGED:
         /* A managed goroutine's step begins on this worker: the switch in
            flight ends here, the host's work its last part. */
-        settle(t);
-        flush_block(t, now);
-        t->untimed = 0;
+        settle_at(t, now);
         if (t->stage == STAGE_DECIDED) {
             t->t_host_in = t->t_decided;
             t->stage = STAGE_HOST;
@@ -869,14 +874,13 @@ void sp_trace_mark(int32_t mark, int64_t a, int64_t b)
     case SP_TRACE_MARK_STEP_END:
         /* A managed goroutine's step ended (b: why, as SP_TRACE_YIELD...):
            the switch from it starts in the host. */
-        settle(t);
-        flush_block(t, now);
+        settle_at(t, now);
         t->from = a;
         t->why = (int32_t)b;
         t->wait_reason = 0;
         t->t_leave = t->t_loop = t->t_decided = t->t_host_in = now;
         t->via_host = 1;
-        t->via_loop = t->from_idle = t->untimed = 0;
+        t->via_loop = t->from_idle = 0;
         t->stage = STAGE_HOST;
         break;
     default:
