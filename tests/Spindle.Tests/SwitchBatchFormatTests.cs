@@ -109,6 +109,11 @@ public class SwitchBatchFormatTests
         text[3] = '\u9000';
         Assert.False(SwitchTraceFormat.TryDecode(text, bytes)); // out of range
         Assert.Null(SwitchTraceFormat.DecodeRecords("abc", 5, 0));
+        Assert.Null(SwitchTraceFormat.DecodeRecords("abc", -1, 0));
+        Assert.Null(SwitchTraceFormat.DecodeRecords("abc", SwitchTraceFormat.MaxRecords + 1, 0));
+        Assert.Throws<ArgumentNullException>(() => SwitchTraceFormat.DecodeRecords(null!, 1, 0));
+        Assert.False(SwitchTraceFormat.TryDecodeRecords(new string('\u0001', SwitchTraceFormat.EncodedLength(SwitchTraceFormat.MaxBatchBytes + 64)),
+            0, new SwitchTraceRecord[1])); // longer than any batch
     }
 
     /// <summary>Records decode from libspindle's compact bytes only when the bytes hold them:
