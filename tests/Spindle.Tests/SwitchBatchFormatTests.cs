@@ -70,7 +70,6 @@ public class SwitchBatchFormatTests
             Assert.Equal(sent[i], got[1_000_000 + i]);
     }
 
-    /// <summary>The text form refuses what is not its encoding.</summary>
     /// <summary>Encode works in blocks of 15 bytes and a tail: every tail length, and
     /// blocks over every byte value, decode back exactly (TryDecode reads a byte at a time).</summary>
     [Fact]
@@ -98,6 +97,7 @@ public class SwitchBatchFormatTests
         }
     }
 
+    /// <summary>The text form refuses what is not its encoding.</summary>
     [Fact]
     public void BatchFormatRefusesDamagedText()
     {
