@@ -162,7 +162,8 @@ internal sealed unsafe partial class Goroutine
     /// lock, wait group wait or sleep), if it is parked in one.</summary>
     public AsyncParty? ParkedOn;
     /// <summary>Set with ParkedOn: the handle of the one channel, mutex or wait group it
-    /// waits on (0: several, or none), which the tracer and the Spindle-Runtime events name.</summary>
+    /// waits on (0: several, or none), which the tracer and the Spindle-Runtime events name;
+    /// read and cleared when the step that parked ends.</summary>
     public ulong ParkObject;
 
     /// <summary>The main goroutine: its end ends the program, so the run loop leaves its

@@ -1008,8 +1008,10 @@ internal sealed unsafe partial class Scheduler
         g.LockSteps();
         WaitReason reason = g.ParkReason != WaitReason.None ? g.ParkReason : WaitReason.External;
         bool outside = reason == WaitReason.External || g.ParkOutside;
+        ulong parkedOn = g.ParkObject; // this step's, like its reason: an outside await names none
         g.ParkReason = WaitReason.None;
         g.ParkOutside = false;
+        g.ParkObject = 0;
         if (g.PendingSteps > 0)
         {
             g.UnlockSteps();
@@ -1034,7 +1036,6 @@ internal sealed unsafe partial class Scheduler
             }
             g.SetState(GoroutineState.Waiting, reason);
             long id = g.Id;
-            ulong parkedOn = g.ParkObject;
             g.UnlockSteps();
             TraceBlocked(id, reason, parkedOn);
             if (watch is not null)

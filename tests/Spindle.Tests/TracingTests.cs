@@ -92,9 +92,6 @@ public class TracingTests
         Directory.Delete(dir, true);
     }
 
-    /// <summary>With room for three batches only (the thread that started the runtime holds
-    /// one while its events trickle in), records are dropped: the trace counts them, the
-    /// report says so, and what was kept plus what was dropped accounts for every switch.</summary>
     /// <summary>Listens to the Spindle-Runtime EventSource's goroutine events in-process.</summary>
     private sealed class BlockedEvents : EventListener
     {
@@ -160,6 +157,49 @@ public class TracingTests
         Assert.True(seen.Any(b => b.Goroutine == selector && b.Reason == (int)WaitReason.Select && b.Object == 0), all);
     }
 
+    /// <summary>A managed goroutine that waited on a channel and then awaits a task from
+    /// outside the runtime is blocked on nothing the runtime owns: that GoroutineBlocked
+    /// names no object (it named the channel of the goroutine's earlier wait).</summary>
+    [Fact]
+    public void AnOutsideAwaitAfterAChannelWaitNamesNoObject()
+    {
+        using var events = new BlockedEvents();
+        var ch = new Chan<int>();
+        var outside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        long waiter = 0;
+        Runtime.Run(async () =>
+        {
+            Runtime.Go(async () =>
+            {
+                waiter = Machine.CurrentMachine!.Current!.Id;
+                await ch.ReceiveAsync();
+                await outside.Task;
+            });
+            async Task Until(WaitReason reason)
+            {
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+                while (DateTime.UtcNow < deadline)
+                {
+                    lock (events.Blocked)
+                        if (events.Blocked.Any(b => b.Goroutine == waiter && b.Reason == (int)reason))
+                            return;
+                    await Runtime.Sleep(TimeSpan.FromMilliseconds(5));
+                }
+            }
+            await Until(WaitReason.ChanReceive); // it parked on the channel
+            await ch.SendAsync(1);
+            await Until(WaitReason.External);
+            outside.SetResult();
+        }, maxProcs: 1);
+        List<(long Goroutine, int Reason, long Object)> seen;
+        lock (events.Blocked)
+            seen = [.. events.Blocked.Where(b => b.Goroutine == waiter)];
+        Assert.Contains((waiter, (int)WaitReason.External, 0L), seen);
+    }
+
+    /// <summary>With room for three batches only (the thread that started the runtime holds
+    /// one while its events trickle in), records are dropped: the trace counts them, the
+    /// report says so, and what was kept plus what was dropped accounts for every switch.</summary>
     [Fact]
     public void ATinyBufferDropsAndSaysSo()
     {
