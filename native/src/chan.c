@@ -273,7 +273,9 @@ static int chan_op(sp_chan h, int send, void *elem, bool *ok, sp_party *party, s
     *outside = ch->obj.outside;
     if (party->kind != SP_PARTY_GOROUTINE)
         object_unlock(&ch->obj);
-    /* else the goroutine's caller parks, and the lock goes once it is out */
+    else if (sp_tracing()) /* here, where the handle is at hand: goroutine_op keeps no register for it */
+        sp_trace_blocked_on(ch->obj.handle);
+    /* a goroutine's caller parks, and the lock goes once it is out */
     return SP_PARKED;
 }
 
@@ -297,8 +299,6 @@ static int goroutine_op(sp_chan h, int send, void *elem, bool *ok)
     if (rc != SP_PARKED)
         return rc;
     /* Queued under the channel's lock, still held. */
-    if (sp_tracing())
-        sp_trace_blocked_on(h);
     sp_park(&p, sp_unlock_one, w.queue->lock, send ? SP_WAIT_CHAN_SEND : SP_WAIT_CHAN_RECV, outside);
     if (ok != NULL)
         *ok = p.result == SP_OK && p.ok;

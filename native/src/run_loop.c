@@ -235,10 +235,17 @@ resumed:
     return got;
 }
 
+/* The traced leave out of line: inlined beside the untraced one, its registers
+   were saved and restored on every switch, traced or not. */
+static SP_NOINLINE int leave_traced(sp_run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void *arg)
+{
+    return leave_as(c, g, parking, unlock, arg, 1);
+}
+
 static int leave(sp_run_ctx *c, sp_g *g, int parking, sp_unlock_fn unlock, void *arg)
 {
     if (sp_tracing())
-        return leave_as(c, g, parking, unlock, arg, 1);
+        return leave_traced(c, g, parking, unlock, arg);
     return leave_as(c, g, parking, unlock, arg, 0);
 }
 

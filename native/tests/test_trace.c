@@ -15,6 +15,7 @@ typedef struct tally {
     int64_t batches, records, switches, between_goroutines, creates, exits, blocks, unblocks;
     int64_t parts_missing, parts_bad, too_long, zero_cost, dropped_before;
     int64_t untimed, untimed_with_parts, timed_direct, untimed_direct;
+    int64_t chan_blocks_unnamed; /* a block in a channel send or receive naming no channel */
     uint64_t first_seq, last_seq, seq_gaps;
 } tally;
 
@@ -81,7 +82,11 @@ static void drain(tally *t, uint64_t ticks_per_second)
                 break;
             case SP_TRACE_CREATE: t->creates++; break;
             case SP_TRACE_EXIT: t->exits++; break;
-            case SP_TRACE_BLOCK: t->blocks++; break;
+            case SP_TRACE_BLOCK:
+                t->blocks++;
+                if ((r->wait_reason == SP_WAIT_CHAN_RECV || r->wait_reason == SP_WAIT_CHAN_SEND) && r->b == 0)
+                    t->chan_blocks_unnamed++;
+                break;
             case SP_TRACE_UNBLOCK: t->unblocks++; break;
             default: break;
             }
@@ -156,6 +161,7 @@ static void test_pingpong_is_traced(void)
     CHECK(t.between_goroutines >= 2 * rounds());
     CHECK(t.between_goroutines <= 2 * rounds() + 16);
     CHECK(t.blocks >= 2 * rounds());
+    CHECK_EQ(t.chan_blocks_unnamed, 0); /* every park in a channel names it */
     CHECK(t.unblocks >= 2 * rounds());
     CHECK(t.creates >= 1); /* the ponger, spawned in the loop */
     CHECK(t.exits >= 1);
