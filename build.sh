@@ -287,6 +287,9 @@ cmd_bench() {
   build_cli || exit 1
   log "what tracing costs: compiled out, off, streamed, and the meter read (takes a few minutes)"
   configure_and_build notrace -DSPINDLE_TRACE=OFF -DSPINDLE_MEMCHECK=ON -DSPINDLE_BUILD_TESTS=OFF || exit 1
+  log "callgrind: what the tracer compiled in costs the engine's own paths, in instructions"
+  "$ROOT/native/bench/callgrind_engine.sh" "$BUILD/bench/bin" "tracer compiled in" "$BUILD/native/bin" \
+    "tracer compiled out" "$BUILD/notrace/bin" | tee "$BUILD/bench-callgrind-engine.txt" || exit 1
   install_diag_tools || exit 1
   "$ROOT/bench/tracing.sh" "$BUILD" | tee "$BUILD/bench-tracing.txt" ||
     { echo "bench: the tracing comparison failed"; exit 1; }
