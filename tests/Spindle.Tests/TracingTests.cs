@@ -268,6 +268,35 @@ public class TracingTests
         Directory.Delete(dir, true);
     }
 
+    /// <summary>A SwitchBatch event at version 1, whose records an older Spindle wrote in
+    /// another form, is refused with the version and what to do, never decoded as this
+    /// version's records. The older file is a real trace whose event metadata says version
+    /// 1 (the nettrace metadata of an event: provider, id, name, keywords, version).</summary>
+    [Fact]
+    public void ABatchOfAnOlderFormatIsAClearError()
+    {
+        string dir = TempDir();
+        string file = Path.Combine(dir, "older.nettrace");
+        var (code, _, err) = RunCli("trace", "record", "-o", file, "--", "demo", "pingpong", "2000", "--maxprocs", "1");
+        Assert.True(code == 0, err);
+        byte[] bytes = File.ReadAllBytes(file);
+        byte[] metadata = [.. Utf16Z("Spindle-Runtime"), .. BitConverter.GetBytes(RuntimeEventIds.SwitchBatch), .. Utf16Z("SwitchBatch")];
+        int at = bytes.AsSpan().IndexOf(metadata);
+        Assert.True(at >= 0, "no SwitchBatch metadata in the trace");
+        Assert.Equal(-1, bytes.AsSpan(at + 1).IndexOf(metadata)); // one definition, patched once
+        int version = at + metadata.Length + sizeof(long); // after the keywords
+        Assert.Equal(2, BitConverter.ToInt32(bytes, version));
+        BitConverter.GetBytes(1).CopyTo(bytes, version);
+        File.WriteAllBytes(file, bytes);
+
+        var (rc, _, e) = RunCli("trace", "report", file);
+        Assert.True(rc == 3, e);
+        Assert.Contains("format of an older Spindle (version 1)", e);
+        Directory.Delete(dir, true);
+    }
+
+    private static byte[] Utf16Z(string s) => System.Text.Encoding.Unicode.GetBytes(s + "\0");
+
     /// <summary>The Perfetto timeline is trace-event JSON: named tracks, a slice per run that
     /// never overlaps the one before it on its track, flows in pairs, a runnable counter.</summary>
     [Fact]
