@@ -129,6 +129,8 @@ bdn_row "channel ping-pong round trip, native goroutines" SpindleChanPingPong ""
 bdn_row "channel ping-pong round trip, managed goroutines (Chan<long>)" SpindleManagedChanPingPong "" \
   ".NET async channels" DotNetAsyncChannelPingPong "" 0.5
 bdn_go_row "channel ping-pong round trip, managed goroutines (Chan<long>)" SpindleManagedChanPingPong "" go_chan_pingpong 1.0
+bdn_row "channel ping-pong round trip, managed goroutines (Chan<long>)" SpindleManagedChanPingPong "" \
+  "await and resume alone (AwaitFloor, one thread)" AwaitFloorPingPong ""
 bdn_go_row "select ping-pong round trip (two-case selects), native goroutines" SpindleSelectPingPong "" go_select_pingpong 0.5
 bdn_go_row "select ping-pong round trip (two-case selects), managed goroutines" SpindleManagedSelectPingPong "" go_select_pingpong
 bdn_go_row "ring of 10,000 goroutines, per hop" SpindleChanRing "" go_chan_ring

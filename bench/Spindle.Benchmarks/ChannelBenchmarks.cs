@@ -166,6 +166,11 @@ public class ChannelBenchmarks
         }, maxProcs: 1);
     }
 
+    /// <summary>Await and resume alone, on one thread (<see cref="AwaitFloor"/>): the least
+    /// any managed round trip costs, beside <see cref="SpindleManagedChanPingPong"/>.</summary>
+    [Benchmark(OperationsPerInvoke = Rounds / 10)]
+    public long AwaitFloorPingPong() => AwaitFloor.PingPong(Rounds / 10);
+
     /// <summary>The .NET peer: two async loops over System.Threading.Channels (the
     /// single-reader, single-writer unbounded kind, its fastest), on the thread pool.</summary>
     [Benchmark(OperationsPerInvoke = Rounds / 10)]
