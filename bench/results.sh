@@ -78,18 +78,17 @@ row() {
     echo "results: no figure for '$what' (Spindle '$s', $peer '$p')" >&2
     missing=$((missing + 1)); return
   fi
-  local r t=
-  r=$(awk -v a="$s" -v b="$p" 'BEGIN { printf "%.2f", a / b }')
-  if [ -n "$target" ]; then
-    # The exact ratio against the target: one that rounds to it but is above it
-    # is missed, and shows a third decimal.
-    if awk -v a="$s" -v b="$p" -v t="$target" 'BEGIN { exit !(a / b <= t) }'; then
-      t="≤ $target: met"
-    else
-      t="≤ $target: **missed**"
-      r=$(awk -v a="$s" -v b="$p" -v t="$target" 'BEGIN { r = sprintf("%.2f", a / b); if (r + 0 <= t) r = sprintf("%.3f", a / b); print r }')
-    fi
-  fi
+  # The ratio and the verdict from the exact ratio: one that rounds to the target
+  # but is above it is missed, and shows a third decimal.
+  local r t
+  read -r r t <<< "$(awk -v a="$s" -v b="$p" -v t="$target" 'BEGIN {
+    x = a / b; r = sprintf("%.2f", x); v = ""
+    if (t != "") { v = x <= t ? "met" : "missed"; if (v == "missed" && r + 0 <= t) r = sprintf("%.3f", x) }
+    print r, v }')"
+  case $t in
+    met) t="≤ $target: met" ;;
+    missed) t="≤ $target: **missed**" ;;
+  esac
   rows+=("| $what | $(cell "$s" "$se" "$unit") | $peer: $(cell "$p" "$pe" "$unit") | $r | $t |")
 }
 bdn_row() { # WHAT METHOD PROCS PEER_NAME PEER_METHOD PEER_PROCS TARGET

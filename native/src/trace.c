@@ -530,7 +530,6 @@ static void flush_block(trace_thread *t, uint64_t ticks)
     event(t, ticks, SP_TRACE_BLOCK, t->from, t->block_object, 0, t->wait_reason);
 }
 
-
 /* Writes the switch in flight, which ended at end (to: 0 when it ends in the
    host or the thread goes idle). Its parts cover [t_leave, end] exactly; an
    untimed one has none. */

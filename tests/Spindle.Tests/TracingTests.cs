@@ -109,6 +109,20 @@ public class TracingTests
                 lock (Blocked)
                     Blocked.Add(((long)p[0]!, (int)p[1]!, (long)p[2]!));
         }
+
+        /// <summary>Sleeps the calling goroutine until the blocked events seen so far satisfy
+        /// seen, however slowly the machine runs the goroutines it waits for (at most 30 s).</summary>
+        public async Task Until(Func<List<(long Goroutine, int Reason, long Object)>, bool> seen)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (DateTime.UtcNow < deadline)
+            {
+                lock (Blocked)
+                    if (seen(Blocked))
+                        return;
+                await Runtime.Sleep(TimeSpan.FromMilliseconds(5));
+            }
+        }
     }
 
     /// <summary>GoroutineBlocked names the channel or wait group a managed goroutine parks
@@ -134,16 +148,9 @@ public class TracingTests
                 s.Receive(other);
                 await s.WaitAsync();
             });
-            // Until all three have parked (their blocked events are in), however slowly the
-            // machine runs them: a fixed sleep left the wait group's waiter unrun under load.
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (DateTime.UtcNow < deadline)
-            {
-                lock (events.Blocked)
-                    if (new[] { receiver, waiter, selector }.All(g => g != 0 && events.Blocked.Any(b => b.Goroutine == g)))
-                        break;
-                await Runtime.Sleep(TimeSpan.FromMilliseconds(5));
-            }
+            // Until all three have parked (their blocked events are in): a fixed sleep left
+            // the wait group's waiter unrun under load.
+            await events.Until(all => new[] { receiver, waiter, selector }.All(g => g != 0 && all.Any(b => b.Goroutine == g)));
             await ch.SendAsync(1);
             await ch.SendAsync(2);
             wg.Done();
@@ -175,20 +182,9 @@ public class TracingTests
                 await ch.ReceiveAsync();
                 await outside.Task;
             });
-            async Task Until(WaitReason reason)
-            {
-                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-                while (DateTime.UtcNow < deadline)
-                {
-                    lock (events.Blocked)
-                        if (events.Blocked.Any(b => b.Goroutine == waiter && b.Reason == (int)reason))
-                            return;
-                    await Runtime.Sleep(TimeSpan.FromMilliseconds(5));
-                }
-            }
-            await Until(WaitReason.ChanReceive); // it parked on the channel
+            await events.Until(all => all.Any(b => b.Goroutine == waiter && b.Reason == (int)WaitReason.ChanReceive)); // it parked on the channel
             await ch.SendAsync(1);
-            await Until(WaitReason.External);
+            await events.Until(all => all.Any(b => b.Goroutine == waiter && b.Reason == (int)WaitReason.External));
             outside.SetResult();
         }, maxProcs: 1);
         List<(long Goroutine, int Reason, long Object)> seen;

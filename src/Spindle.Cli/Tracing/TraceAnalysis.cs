@@ -285,9 +285,7 @@ internal sealed class TraceAnalysis
         {
             if (r.A != r.B)
             {
-                // A timed direct switch stands for the untimed ones around it: in the rows of
-                // all switches it weighs that much against the others, which are timed always.
-                long weight = (r.Flags & SwitchTraceRecord.FlagDirect) != 0 ? SwitchTraceRecord.DirectSwitchesPerTimed : 1;
+                long weight = r.SampleWeight;
                 SwitchCost.Add(total, weight);
                 TimedSwitches++;
                 for (int p = 0; p < 5; p++)

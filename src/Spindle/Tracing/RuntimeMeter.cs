@@ -154,10 +154,8 @@ public static class RuntimeMeter
                 case SwitchTraceKind.Switch when i + 1 < records.Length && records[i + 1].Kind == SwitchTraceKind.Parts:
                     if (r.A != 0 && r.B != 0 && r.A != r.B && (r.Flags & SwitchTraceRecord.FlagUntimed) == 0)
                     {
-                        // A timed direct switch stands for the untimed ones around it.
                         double seconds = records[i + 1].PartsTotal / ticksPerSecond;
-                        int weight = (r.Flags & SwitchTraceRecord.FlagDirect) != 0 ? SwitchTraceRecord.DirectSwitchesPerTimed : 1;
-                        for (int k = 0; k < weight; k++)
+                        for (int k = 0; k < r.SampleWeight; k++) // a histogram takes no weight
                             s_duration.Record(seconds);
                     }
                     if (r.B != 0 && latency.Ran(r.B, r.Ticks) is double waited)

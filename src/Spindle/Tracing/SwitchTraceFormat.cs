@@ -106,6 +106,11 @@ public readonly struct SwitchTraceRecord
     /// timed always (spindle_host.h's SP_TRACE_TIME_EVERY).</summary>
     public const int DirectSwitchesPerTimed = (int)SpindleHost.SP_TRACE_TIME_EVERY;
 
+    /// <summary>How many switches a timed switch record stands for: <see cref="DirectSwitchesPerTimed"/>
+    /// for a direct one (the untimed ones around it), 1 for one through the run loop or the
+    /// managed scheduler.</summary>
+    public int SampleWeight => (Flags & FlagDirect) != 0 ? DirectSwitchesPerTimed : 1;
+
     /// <summary>A switch's reason.</summary>
     public SwitchReason Why => (SwitchReason)_why;
     /// <summary>A record's raw why byte (a blocking record: 1 enter, 0 leave).</summary>
